@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace ECQx.Benchmarks;
+
+/// <summary>
+/// Quick benches that print ratios (for issue notes). Each bench is a named static method registered in
+/// <see cref="All"/>; <c>-- ratios NAME</c> runs one, <c>-- ratios</c> runs all.
+/// </summary>
+public static partial class RatioBenches
+{
+    private static readonly Dictionary<string, Action> All = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Registers a ratio bench under a name.</summary>
+    public static void Register(string name, Action run) => All[name] = run;
+
+    /// <summary>Runs <c>ratios [name]</c>; returns false when the arguments are not for this runner.</summary>
+    public static bool TryRun(string[] args)
+    {
+        if (!string.Equals(args[0], "ratios", StringComparison.OrdinalIgnoreCase)) return false;
+        RegisterAll();
+        var names = args.Length > 1 ? args.Skip(1).ToArray() : All.Keys.OrderBy(k => k).ToArray();
+        foreach (var name in names)
+        {
+            if (!All.TryGetValue(name, out var run))
+            {
+                Console.Error.WriteLine($"unknown ratio bench '{name}'. Known: {string.Join(", ", All.Keys)}");
+                continue;
+            }
+            Console.WriteLine($"== {name}");
+            run();
+        }
+        return true;
+    }
+
+    /// <summary>Median wall time in milliseconds of <paramref name="repeats"/> runs after one warm-up.</summary>
+    public static double MedianMs(Action action, int repeats = 5)
+    {
+        action();
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+
+    static partial void RegisterAll();
+}
