@@ -3,10 +3,10 @@ using System.Diagnostics;
 namespace ECQx.Benchmarks;
 
 /// <summary>
-/// Quick benches that print ratios (for issue notes). Each bench is a named static method registered in
-/// <see cref="All"/>; <c>-- ratios NAME</c> runs one, <c>-- ratios</c> runs all.
+/// Quick benches that print ratios (for issue notes). Each bench file registers itself from a
+/// <c>[ModuleInitializer]</c> with <see cref="Register"/>; <c>-- ratios NAME</c> runs one, <c>-- ratios</c> runs all.
 /// </summary>
-public static partial class RatioBenches
+public static class RatioBenches
 {
     private static readonly Dictionary<string, Action> All = new(StringComparer.OrdinalIgnoreCase);
 
@@ -17,7 +17,6 @@ public static partial class RatioBenches
     public static bool TryRun(string[] args)
     {
         if (!string.Equals(args[0], "ratios", StringComparison.OrdinalIgnoreCase)) return false;
-        RegisterAll();
         var names = args.Length > 1 ? args.Skip(1).ToArray() : All.Keys.OrderBy(k => k).ToArray();
         foreach (var name in names)
         {
@@ -46,6 +45,4 @@ public static partial class RatioBenches
         Array.Sort(times);
         return times[repeats / 2];
     }
-
-    static partial void RegisterAll();
 }
