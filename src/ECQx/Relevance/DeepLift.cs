@@ -105,7 +105,7 @@ public sealed class DeepLiftRelevance : IWeightRelevanceMethod
         var x0 = Reference.For(x);
         var root = PlanCompiler.Compile(model);
         var both = cat(new[] { x, x0 }, 0);
-        var outputs = PlanRunner.Forward(root, both, _ => true);
+        var outputs = PlanRunner.Forward(root, both, _ => true, recordInputGraph: true);
         var logits = outputs.narrow(0, 0, n);
         EngineInputs.CheckLogits(logits, n, Name);
         EngineInputs.CheckLogits(outputs.narrow(0, n, n), n, Name + " (reference)");
@@ -139,14 +139,16 @@ internal sealed class DeepLiftBackward
             {
                 var layer = aff.Layer;
                 var rec = aff.Record ?? throw new InvalidOperationException($"layer '{aff.Name}' was not recorded");
-                var leaves = new[] { rec.WeightLeaf };
-                var gw = autograd.grad(new[] { rec.Output }, leaves, new[] { cat(new[] { m, m.neg() }, 0) })[0];
+                var inputLeaf = rec.InputLeaf ?? throw new InvalidOperationException($"layer '{aff.Name}' was recorded without its input graph");
+                // One backward over [x; x₀] with grad-output [m; −m]: the weight gradient is Σ_n Δa_n·m_n, and the
+                // first half of the input gradient is Jᵀm (the layer is affine in its input).
+                var grads = autograd.grad(new[] { rec.Output }, new[] { inputLeaf, rec.WeightLeaf }, new[] { cat(new[] { m, m.neg() }, 0) });
                 if (layer.WeightParameter is { } name)
                 {
-                    var c = rec.WeightLeaf.detach().mul(gw);
+                    var c = rec.WeightLeaf.detach().mul(grads[1]);
                     ParameterRelevance[name] = ParameterRelevance.TryGetValue(name, out var prev) ? prev.add(c) : c;
                 }
-                return InputGradient.Of(x => layer.Forward(x, layer.Weight, layer.Bias), aff.Input!.narrow(0, 0, _n), m);
+                return grads[0].narrow(0, 0, _n);
             }
             case FunctionPlan fn:
             {

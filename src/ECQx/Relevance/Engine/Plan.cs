@@ -72,12 +72,15 @@ internal sealed class FunctionPlan : LeafPlan
     public Func<Tensor, Tensor> Forward { get; }
 }
 
-/// <summary>Eval-mode statistics of a batch norm: <c>f(x) = (x − Mean)·InvStd·γ + β</c>.</summary>
+/// <summary>Eval-mode statistics of a batch norm: <c>f(x) = (x − Mean)/√(Var + Eps)·γ + β</c>.</summary>
 internal sealed class BatchNormState
 {
-    public BatchNormState(Tensor mean, Tensor invStd) { Mean = mean; InvStd = invStd; }
+    public BatchNormState(Tensor mean, Tensor variance, double eps) { Mean = mean; Variance = variance; Eps = eps; }
     public Tensor Mean { get; set; }
-    public Tensor InvStd { get; set; }
+    public Tensor Variance { get; set; }
+    public double Eps { get; }
+    /// <summary><c>1/√(Var + Eps)</c> (a new tensor).</summary>
+    public Tensor InvStd() => Variance.add(Eps).rsqrt();
 }
 
 /// <summary>
@@ -87,9 +90,9 @@ internal sealed class BatchNormState
 /// </summary>
 public sealed class LayerRecord
 {
-    internal LayerRecord(Tensor input, Tensor output, Tensor weightLeaf, Tensor? biasLeaf)
+    internal LayerRecord(Tensor input, Tensor output, Tensor weightLeaf, Tensor? biasLeaf, Tensor? inputLeaf = null)
     {
-        Input = input; Output = output; WeightLeaf = weightLeaf; BiasLeaf = biasLeaf;
+        Input = input; Output = output; WeightLeaf = weightLeaf; BiasLeaf = biasLeaf; InputLeaf = inputLeaf;
     }
     /// <summary>The layer's input.</summary>
     public Tensor Input { get; }
@@ -99,6 +102,8 @@ public sealed class LayerRecord
     public Tensor WeightLeaf { get; }
     /// <summary>The effective bias as a gradient-requiring leaf, or null.</summary>
     public Tensor? BiasLeaf { get; }
+    /// <summary>The input as a gradient-requiring leaf of <see cref="Output"/>'s graph, when recorded.</summary>
+    internal Tensor? InputLeaf { get; }
     /// <summary>Set once a weight rule has consumed the graph (it is not retained).</summary>
     internal bool GraphUsed { get; set; }
 }

@@ -124,10 +124,9 @@ internal static class PlanCompiler
             if (bn.running_mean is null || bn.running_var is null)
                 throw new NotSupportedException($"Batch norm '{name}' tracks no running statistics, so it has no eval-mode form the relevance engine can use.");
             var mean = bn.running_mean.detach();
-            var invStd = bn.running_var.detach().add(bn.eps).rsqrt();
             var gamma = bn.weight?.detach() ?? ones_like(mean);
             var beta = bn.bias?.detach() ?? zeros_like(mean);
-            var state = new BatchNormState(mean, invStd);
+            var state = new BatchNormState(mean, bn.running_var.detach(), bn.eps);
             var layer = new AffineLayer(name, LayerKind.BatchNorm, gamma, beta,
                 bn.weight is null ? null : param("weight"), bn.bias is null ? null : param("bias"),
                 (x, g, b) => BatchNormForward(x, state, g, b));
@@ -135,16 +134,10 @@ internal static class PlanCompiler
         }
     }
 
-    /// <summary>Eval-mode batch norm with explicit per-channel parameters: <c>(x − mean)·invStd·γ + β</c>.</summary>
+    /// <summary>Eval-mode batch norm with explicit per-channel parameters: <c>(x − mean)/√(var + eps)·γ + β</c>.</summary>
     internal static Tensor BatchNormForward(Tensor x, BatchNormState state, Tensor gamma, Tensor? beta)
     {
         if (x.dim() < 2) throw new ArgumentException($"batch norm input needs [N, C, …], got [{string.Join(", ", x.shape)}]");
-        var shape = new long[x.dim()];
-        Array.Fill(shape, 1L);
-        shape[1] = -1;
-        using var scope = NewDisposeScope();
-        var y = x.sub(state.Mean.view(shape)).mul(state.InvStd.view(shape)).mul(gamma.view(shape));
-        if (beta is not null) y = y.add(beta.view(shape));
-        return y.MoveToOuterDisposeScope();
+        return nn.functional.batch_norm(x, state.Mean, state.Variance, gamma, beta, training: false, momentum: 0.0, eps: state.Eps);
     }
 }

@@ -9,22 +9,23 @@ internal static class PlanRunner
     /// <summary>
     /// Forward pass with eval-mode semantics. Records each leaf's input; for affine leaves selected by
     /// <paramref name="recordWeightGraph"/>, records the output with the effective weight and bias as
-    /// gradient-requiring leaves. Call under a dispose scope; the returned output is detached.
+    /// gradient-requiring leaves (and, with <paramref name="recordInputGraph"/>, the input too). Call under a
+    /// dispose scope; the returned output is detached.
     /// </summary>
-    public static Tensor Forward(PlanNode node, Tensor x, Func<AffinePlan, bool> recordWeightGraph)
+    public static Tensor Forward(PlanNode node, Tensor x, Func<AffinePlan, bool> recordWeightGraph, bool recordInputGraph = false)
     {
         switch (node)
         {
             case ChainPlan chain:
             {
                 var current = x;
-                foreach (var step in chain.Steps) current = Forward(step, current, recordWeightGraph);
+                foreach (var step in chain.Steps) current = Forward(step, current, recordWeightGraph, recordInputGraph);
                 return current;
             }
             case ResidualPlan res:
             {
-                var a = Forward(res.Branch, x, recordWeightGraph);
-                var b = Forward(res.Shortcut, x, recordWeightGraph);
+                var a = Forward(res.Branch, x, recordWeightGraph, recordInputGraph);
+                var b = Forward(res.Shortcut, x, recordWeightGraph, recordInputGraph);
                 res.BranchOutput = a;
                 res.ShortcutOutput = b;
                 if (!a.shape.SequenceEqual(b.shape))
@@ -39,8 +40,9 @@ internal static class PlanRunner
                     using var _ = enable_grad();
                     var w = aff.Layer.Weight.detach().requires_grad_(true);
                     var b = aff.Layer.Bias?.detach().requires_grad_(true);
-                    var z = aff.Layer.Forward(x, w, b);
-                    aff.Record = new LayerRecord(x, z, w, b);
+                    var xl = recordInputGraph ? x.detach().requires_grad_(true) : x;
+                    var z = aff.Layer.Forward(xl, w, b);
+                    aff.Record = new LayerRecord(x, z, w, b, recordInputGraph ? xl : null);
                     return z.detach();
                 }
                 aff.Record = null;

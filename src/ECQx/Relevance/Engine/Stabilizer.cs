@@ -10,10 +10,13 @@ public static class Stabilizer
     public const double DefaultEpsilon = 1e-6;
 
     /// <summary><c>stab(z) = z + (1[z=0] + sign(z))·ε</c>: pushes z away from zero, keeping its sign (zeros become +ε).</summary>
+    /// <remarks>
+    /// <c>1[z=0] + sign(z)</c> is +1 for z ≥ 0 (including −0.0) and −1 for z &lt; 0, so this is computed as
+    /// <c>where(z ≥ 0, z + ε, z − ε)</c>.
+    /// </remarks>
     public static Tensor Stabilize(Tensor z, double epsilon = DefaultEpsilon)
     {
         using var scope = NewDisposeScope();
-        var shift = z.eq(0).to_type(z.dtype).add_(z.sign()).mul_(epsilon);
-        return z.add(shift).MoveToOuterDisposeScope();
+        return where(z.ge(0), z.add(epsilon), z.sub(epsilon)).MoveToOuterDisposeScope();
     }
 }

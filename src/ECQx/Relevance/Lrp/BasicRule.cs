@@ -47,24 +47,29 @@ public abstract class BasicRule : AffineRule
     public override Tensor Relevance(AffineLayer layer, Tensor input, Tensor relevanceOut)
     {
         using var scope = NewDisposeScope();
+        bool signed = Terms.Any(t => t.Input is InputModifier.Positive or InputModifier.Negative);
+        bool hasPositive = true, hasNegative = true;
+        if (signed)
+        {
+            var (min, max) = input.aminmax();
+            hasNegative = min.ToDouble() < 0;
+            hasPositive = max.ToDouble() > 0;
+        }
+        Tensor? positive = null, negative = null;
         Tensor? total = null;
         foreach (var term in Terms)
         {
+            // A sign-restricted input that is all zero contributes exactly 0 (x ⊙ finite gradient): skip the work.
+            if ((term.Input == InputModifier.Positive && !hasPositive) || (term.Input == InputModifier.Negative && !hasNegative)) continue;
             var x = term.Input switch
             {
                 InputModifier.Identity => input,
-                InputModifier.Positive => input.clamp_min(0),
-                InputModifier.Negative => input.clamp_max(0),
+                InputModifier.Positive => positive ??= hasNegative ? input.clamp_min(0) : input,
+                InputModifier.Negative => negative ??= hasPositive ? input.clamp_max(0) : input,
                 InputModifier.Ones => ones_like(input),
                 _ => throw new ArgumentOutOfRangeException(nameof(term.Input)),
             };
             bool multiplyByInput = term.Input != InputModifier.Ones;
-            // A sign-restricted input that is all zero contributes exactly 0 (x ⊙ finite gradient): skip the work.
-            if (term.Input is InputModifier.Positive or InputModifier.Negative)
-            {
-                using var any = x.any();
-                if (!any.item<bool>()) continue;
-            }
             var w = term.Parameter(layer.Weight);
             Tensor? b = layer.Bias is null || term.Input == InputModifier.Negative ? null : term.Parameter(layer.Bias);
             Tensor grad;
@@ -75,9 +80,9 @@ public abstract class BasicRule : AffineRule
                 var g = relevanceOut.div(Stabilizer.Stabilize(z.detach(), Epsilon));
                 grad = autograd.grad(new[] { z }, new[] { xr }, new[] { g })[0];
             }
-            var r = multiplyByInput ? x.mul(grad) : grad;
-            if (term.Coefficient != 1.0) r = r.mul(term.Coefficient);
-            total = total is null ? r : total.add(r);
+            var r = multiplyByInput ? grad.mul_(x) : grad;
+            if (term.Coefficient != 1.0) r = r.mul_(term.Coefficient);
+            total = total is null ? r : total.add_(r);
         }
         return (total ?? zeros_like(input)).MoveToOuterDisposeScope();
     }

@@ -43,10 +43,10 @@ public sealed class BatchNormAffineCanonizer : Canonizer
         {
             var st = leaf.BatchNorm!;
             var layer = leaf.Layer;
-            var scale = layer.Weight.mul(st.InvStd);
+            var scale = layer.Weight.mul(st.InvStd());
             var shift = (layer.Bias ?? zeros_like(scale)).sub(st.Mean.mul(scale));
             st.Mean = zeros_like(st.Mean);
-            st.InvStd = ones_like(st.InvStd);
+            st.Variance = full_like(st.Variance, 1.0 - st.Eps); // as the reference: mean' = 0, var' = 1 − eps
             layer.Weight = scale;
             layer.Bias = shift;
         }
@@ -92,7 +92,7 @@ public sealed class MergeBatchNormCanonizer : Canonizer
     private static void Fold(AffinePlan lin, AffinePlan bn)
     {
         var st = bn.BatchNorm!;
-        var scale = bn.Layer.Weight.mul(st.InvStd);                  // γ' per output channel
+        var scale = bn.Layer.Weight.mul(st.InvStd());                // γ' per output channel
         var shape = new long[lin.Layer.Weight.dim()];
         Array.Fill(shape, 1L);
         shape[0] = -1;
