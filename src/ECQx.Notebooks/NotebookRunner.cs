@@ -100,7 +100,11 @@ public sealed partial class NotebookRunner
             {
                 (JsonObject cell, int? number) = plan[k];
                 if (NotebookDocument.TypeOf(cell) != "code") continue;
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    failure = new CellFailure(number, null, "Cancelled", "The run was cancelled before this cell.", ["The run was cancelled before this cell."]);
+                    break;
+                }
                 executed++;
                 cell["execution_count"] = executed;
                 string label = number is int n ? $"cell-{n}" : "cell-injected-parameters";

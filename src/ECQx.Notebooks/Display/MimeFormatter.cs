@@ -76,7 +76,7 @@ internal sealed class MimeFormatter
         string title = figure["layout"]?["title"]?["text"]?.GetValue<string>() ?? "";
         return new MimeBundle()
             .SetJson("application/vnd.plotly.v1+json", figure)
-            .SetText("text/html", ChartHtml.Fragment(chart, id, embed))
+            .SetText("text/html", ChartHtml.Fragment(figure, id, embed))
             .SetText("text/plain", $"Plotly chart{(title.Length > 0 ? $" '{title}'" : "")} with {traces} trace{(traces == 1 ? "" : "s")}");
     }
 

@@ -31,12 +31,19 @@ public static class ChartHtml
     /// <c>window.Plotly</c> to be defined by an earlier element of the same page, and otherwise writes
     /// a visible message into the div.
     /// </summary>
-    public static string Fragment(GenericChart chart, string elementId, bool includePlotlyJs)
+    public static string Fragment(GenericChart chart, string elementId, bool includePlotlyJs) =>
+        Fragment(FigureJson(chart), elementId, includePlotlyJs);
+
+    /// <summary>
+    /// The same fragment from figure JSON already made with <see cref="FigureJson"/> (serializing a chart
+    /// is the slow step, so callers that need both do it once).
+    /// </summary>
+    public static string Fragment(JsonObject figure, string elementId, bool includePlotlyJs)
     {
+        ArgumentNullException.ThrowIfNull(figure);
         ArgumentException.ThrowIfNullOrWhiteSpace(elementId);
         if (elementId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
             throw new ArgumentException($"Chart element id '{elementId}' may only contain ASCII letters, digits, '-' and '_'.", nameof(elementId));
-        JsonObject figure = FigureJson(chart);
         int height = figure["layout"]?["height"] is JsonValue h && h.TryGetValue(out int px) && px > 0 ? px : 450;
 
         var html = new StringBuilder();

@@ -32,11 +32,14 @@ internal sealed record WeightBins(double Low, double BinWidth, double[] Centers,
             lo -= pad;
             hi += pad;
         }
-        double width = (hi - lo) / bins;
+        // Halved before subtracting, so ranges near double.MaxValue do not overflow.
+        double halfSpan = hi / 2 - lo / 2;
+        double width = hi / bins - lo / bins;
         var counts = new long[bins];
         for (int i = 0; i < weights.Length; i++)
         {
-            int b = (int)Math.Floor((weights[i] - lo) / width);
+            double position = (weights[i] / 2 - lo / 2) / halfSpan; // in [0, 1]
+            int b = (int)Math.Floor(position * bins);
             counts[Math.Clamp(b, 0, bins - 1)]++;
         }
         var centers = new double[bins];
