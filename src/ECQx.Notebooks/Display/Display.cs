@@ -1,5 +1,3 @@
-using ECQx.Notebooks.Nbformat;
-
 namespace ECQx.Notebooks;
 
 /// <summary>
@@ -18,8 +16,7 @@ public static class Display
         CellCapture? capture = Current.Value;
         if (capture is null)
         {
-            MimeBundle bundle = new MimeFormatter(PlotlyJsEmbedding.EveryFigure).Format(value);
-            Console.Out.WriteLine(bundle.GetText("text/plain") ?? bundle.GetText("text/html") ?? "");
+            Console.Out.WriteLine(MimeFormatter.PlainText(value));
             return new DisplayHandle(null, null, new object());
         }
         return capture.AddDisplay(value);

@@ -58,6 +58,14 @@ internal sealed class MimeFormatter
         }
     }
 
+    /// <summary>The plain-text form alone, for consoles (a chart is described, not serialized).</summary>
+    internal static string PlainText(object? value) => value switch
+    {
+        GenericChart chart => $"Plotly chart with {GenericChart.getTraces(chart).Length} trace(s); display it in a notebook or add it to an ECQx.Plots.Report.",
+        Html html => html.Content,
+        _ => new MimeFormatter(PlotlyJsEmbedding.EveryFigure).Format(value).GetText("text/plain") ?? "",
+    };
+
     private static MimeBundle Text(string text) => new MimeBundle().SetText("text/plain", text);
 
     private MimeBundle FormatChart(GenericChart chart)
