@@ -7,8 +7,9 @@ namespace ECQx.Quantization;
 /// Exact, fast <c>#{j : b_j &lt; w}</c> for every weight against a short sorted breakpoint list (≤ 255 entries).
 /// <para>
 /// <c>torch.bucketize</c> does a scalar binary search per element and is the slowest step by far. Here the
-/// weight range is cut into M equal cells; a host-side table gives, for each cell, a count that is a lower bound
-/// for every weight that can land in the cell, and the largest shortfall R over all cells. Each weight then
+/// part of the weight range that holds breakpoints is cut into M equal cells; a host-side table gives, for
+/// each cell, a count that is a lower bound for every weight that can land in the cell, and the largest
+/// shortfall R over all cells. Each weight then
 /// takes its cell's lower bound and R branch-free correction steps <c>c += (w &gt; b[c])</c> (b padded with +∞).
 /// Cells are widened by a quarter cell on each side, far more than the float error of the cell index, so the
 /// result is exact; the comparisons use <see cref="LowerEnvelope.ForFloat32"/> breakpoints for float32 weights.
@@ -24,6 +25,8 @@ internal static class BreakpointSearch
     /// <param name="breaks">Ascending breakpoints in double precision.</param>
     /// <param name="wMin">min of the weights.</param>
     /// <param name="wMax">max of the weights.</param>
+    /// <param name="work">dtype of <paramref name="flat"/>.</param>
+    /// <param name="device">device of <paramref name="flat"/>.</param>
     public static Tensor Count(Tensor flat, double[] breaks, double wMin, double wMax, ScalarType work, Device device)
     {
         long n = flat.numel();
@@ -32,15 +35,22 @@ internal static class BreakpointSearch
         if (!(wMax > wMin))
             return torch.full(n, CountBelow(breaks, wMin), ScalarType.Int32, device);
 
+        // The cells only need to resolve the part of the weight range that holds breakpoints; weights beyond it
+        // are clamped into the edge cells, whose lower bound and shortfall cover them (count 0 below b_0, m above b_{m−1}).
+        double lo = Math.Max(wMin, breaks[0]), hi = Math.Min(wMax, breaks[^1]);
+        if (!(hi > lo)) (lo, hi) = (wMin, wMax);
+        // The grid origin must be exact in the work dtype, or its rounding would shift every cell index.
+        if (work != ScalarType.Float64) lo = LowerEnvelope.ForFloat32(new[] { lo })[0];
         int cells = Math.Clamp(32 * (m + 1), 256, 8192);
-        double h = (wMax - wMin) / cells;
+        double h = (hi - lo) / cells;
         var start = new int[cells];
         int r = 0;
         for (int g = 0; g < cells; g++)
         {
-            double lo = wMin + g * h - 0.25 * h, hi = wMin + (g + 1) * h + 0.25 * h;
-            start[g] = CountBelow(breaks, lo);
-            r = Math.Max(r, CountBelowOrAt(breaks, hi) - start[g]);
+            double cellLo = g == 0 ? double.NegativeInfinity : lo + g * h - 0.25 * h;
+            double cellHi = g == cells - 1 ? double.PositiveInfinity : lo + (g + 1) * h + 0.25 * h;
+            start[g] = CountBelow(breaks, cellLo);
+            r = Math.Max(r, CountBelowOrAt(breaks, cellHi) - start[g]);
         }
         if (r > MaxCorrections)
         {
@@ -51,8 +61,8 @@ internal static class BreakpointSearch
         using var scope = torch.NewDisposeScope();
         double invH = 1.0 / h;
         var u = work == ScalarType.Float64
-            ? (flat - wMin).mul_(invH)
-            : (flat - (float)wMin).mul_((float)invH);
+            ? (flat - lo).mul_(invH)
+            : (flat - (float)lo).mul_((float)invH);
         var cell = u.clamp_(0, cells - 1).to_type(ScalarType.Int32);
         var startT = torch.tensor(start, device: device);
         var count = startT.index_select(0, cell);

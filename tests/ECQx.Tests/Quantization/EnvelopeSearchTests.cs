@@ -39,20 +39,24 @@ public class EnvelopeSearchTests
         return true;
     }
 
-    [Property(MaxTest = 60)]
-    public bool BreakpointSearchCountsExactly(int seed, bool float64, bool crowded)
+    [Property(MaxTest = 80)]
+    public bool BreakpointSearchCountsExactly(int seed, bool float64, byte modeRaw)
     {
         var rng = new Random(seed);
+        int mode = modeRaw % 4;
         int m = rng.Next(40);
-        var breaks = Enumerable.Range(0, m).Select(_ => (rng.NextDouble() - 0.5) * 3).ToList();
-        if (crowded && m > 0) // many breakpoints within one cell → the fallback path
-            breaks.AddRange(Enumerable.Range(0, 12).Select(i => breaks[0] + i * 1e-9));
+        // mode 0: spread; 1: a crowd inside one cell (fallback path); 2: a narrow cluster far from 0, narrower
+        // than float32 resolution allows to grid naively; 3: heavy outliers around a small breakpoint span.
+        double centre = mode == 2 ? 100 + rng.NextDouble() : 0, width = mode == 2 ? 1e-4 : mode == 3 ? 0.01 : 3;
+        var breaks = Enumerable.Range(0, m).Select(_ => centre + (rng.NextDouble() - 0.5) * width).ToList();
+        if (mode == 1 && m > 0) breaks.AddRange(Enumerable.Range(0, 12).Select(i => breaks[0] + i * 1e-9));
         var b = breaks.OrderBy(x => x).ToArray();
         int n = 1 + rng.Next(2000);
         var w = new float[n];
         for (int i = 0; i < n; i++)
         {
-            w[i] = (float)((rng.NextDouble() - 0.5) * 2.5);
+            w[i] = (float)(centre + (rng.NextDouble() - 0.5) * width * 1.2);
+            if (mode == 3 && i % 17 == 0) w[i] = (float)((rng.NextDouble() - 0.5) * 1000);
             if (b.Length > 0 && i % 5 == 0)
             {
                 float f = (float)b[rng.Next(b.Length)];
