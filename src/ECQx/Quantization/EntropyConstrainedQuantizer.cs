@@ -10,8 +10,9 @@ namespace ECQx.Quantization;
 /// Exactness: the assignment is the argmin of <c>(c_k − w)² + λ_l·I_k</c> evaluated exactly in double precision
 /// for the given weights and the float32 centroids, ties to the lower level (as <c>torch.argmin</c>). It is
 /// computed as a lower envelope of K lines (see <see cref="LowerEnvelope"/>) and a table-driven search of each
-/// weight among its breakpoints (see <see cref="BreakpointSearch"/>), never as a K×n matrix. The reference evaluates the same cost in float32, so results can differ only for
-/// weights within float32 rounding of a decision boundary. Per-cluster quantities (PMF, I, λ*, δ, λ_l) are
+/// weight among its breakpoints (see <see cref="BreakpointSearch"/>), never as a K×n matrix. The reference
+/// evaluates the same cost in float32, so results can differ only for weights within float32 rounding of a
+/// decision boundary. Per-cluster quantities (PMF, I, λ*, δ, λ_l) are
 /// computed in double on the host from one histogram.
 /// </para>
 /// <para>
