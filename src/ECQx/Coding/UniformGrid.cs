@@ -87,13 +87,15 @@ public static class UniformGrid
                     $"tensor '{name}' is not on the grid of step {step:R}: value {flat[at].item<float>():R} at index {at} is " +
                     $"{worst:F4} steps from the nearest grid value {k[at].item<double>() * step:R} (tolerance {options.Tolerance} steps).");
         }
-        var reconstructed = (k * step).to(float32);
+        var integerLevels = k.to(int32);
+        // Reconstruct exactly as the decoder does, from the integer levels (so −0.0 becomes +0.0 and is patched).
+        var reconstructed = (integerLevels.to(float64) * step).to(float32);
         var mismatch = reconstructed.ne(flat).logical_or(reconstructed.signbit().ne(flat.signbit()));
         var patchIndex = mismatch.nonzero().flatten();
         long[] indices = patchIndex.cpu().data<long>().ToArray();
         float[] patchValues = flat.index_select(0, patchIndex).cpu().data<float>().ToArray();
         var patches = indices.Select((index, i) => new ValuePatch((int)index, patchValues[i])).ToArray();
-        int[] levels = k.to(int32).cpu().data<int>().ToArray();
+        int[] levels = integerLevels.cpu().data<int>().ToArray();
 
         int min = levels.Length == 0 ? 0 : levels.Min();
         int max = levels.Length == 0 ? 0 : levels.Max();

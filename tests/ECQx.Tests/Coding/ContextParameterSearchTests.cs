@@ -36,12 +36,14 @@ public class ContextParameterSearchTests
         }
     }
 
-    [Fact]
-    public void TrialCostsAgreeWithADirectReplay()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TrialCostsAgreeWithADirectReplay(bool vectorized)
     {
         int[] levels = LevelSamples.Laplacian(20_000, 2.0, -40, 40, seed: 4);
         var shape = LevelStreamShape.For(40, 10);
-        long[] costs = ContextParameterSearch.Costs(levels, shape);
+        long[] costs = ContextParameterSearch.Costs(levels, shape, vectorized);
         double[] reference = ReferenceCosts(levels, shape);
         for (int i = 0; i < costs.Length; i++)
         {
