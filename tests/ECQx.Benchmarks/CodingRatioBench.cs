@@ -47,6 +47,7 @@ internal static class CodingRatioBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{"",-26}baselines on int8 levels: zstd-19 {BaselineCompressors.Zstandard(packed):N0} B, brotli-11 {BaselineCompressors.Brotli(packed):N0} B, deflate {BaselineCompressors.Deflate(packed):N0} B"));
         }
+        CodingResNet20Proxy.Run();
     }
 
     /// <summary>Median wall ms and mean CPU ms of 9 runs after one warm-up run.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text;
 using ECQx.IO;
@@ -8,8 +9,8 @@ namespace ECQx.Coding;
 /// <summary>
 /// Reads and writes the .ecqx model container (format 1.0, documented in docs/ecqx-file-format.md).
 /// A file is a 16-byte header (magic, version, header CRC-32) followed by CRC-protected sections:
-/// <c>MODL</c> (metadata and tensor descriptions), one data section per tensor (<c>LVLS</c> coded levels
-/// or <c>RAWT</c> raw bytes), and <c>ENDS</c>. Readers treat the file as hostile: every count and size
+/// <c>MODL</c> (metadata and tensor descriptions, optionally Deflate-compressed), one <c>LVLS</c> section of
+/// coded levels per quantized tensor, one <c>RAWS</c> section with the data of all other tensors, and <c>ENDS</c>. Readers treat the file as hostile: every count and size
 /// is checked against the bytes that are actually there before anything is allocated, and every problem
 /// raises an <see cref="InvalidDataException"/> naming the file and section.
 /// </summary>
@@ -35,7 +36,7 @@ public static class EcqxModelFile
 
     internal const uint TagModel = 0x4C444F4D;   // "MODL"
     internal const uint TagLevels = 0x534C564C;  // "LVLS"
-    internal const uint TagRaw = 0x54574152;     // "RAWT"
+    internal const uint TagRaw = 0x53574152;     // "RAWS"
     internal const uint TagEnd = 0x53444E45;     // "ENDS"
 
     private const int MaxNameBytes = 1 << 16;
@@ -68,29 +69,29 @@ public static class EcqxModelFile
         file.UInt16(MinorVersion);
         file.UInt32(Crc32.Compute(file.Written));
 
-        WriteSection(file, TagModel, ModelSection(model, storage));
+        WriteSection(file, TagModel, CompressedModelSection(ModelSection(model, storage)));
+        var raw = new FieldWriter();
         for (int i = 0; i < model.Tensors.Count; i++)
         {
-            var payload = new FieldWriter();
             switch (model.Tensors[i])
             {
                 case QuantizedTensor q:
+                    var payload = new FieldWriter();
                     WritePatches(payload, q.Patches);
                     payload.Bytes(streams[i]);
                     WriteSection(file, TagLevels, payload);
                     break;
                 case RawTensor r when storage[i] == EcqxStorage.Float16:
-                    payload.Bytes(ToFloat16(r));
-                    WriteSection(file, TagRaw, payload);
+                    raw.Bytes(ToFloat16(r));
                     break;
                 case RawTensor r:
-                    payload.Bytes(r.Data.Span);
-                    WriteSection(file, TagRaw, payload);
+                    raw.Bytes(r.Data.Span);
                     break;
                 default:
                     throw new ArgumentException($"unsupported tensor kind {model.Tensors[i].GetType().Name}");
             }
         }
+        WriteSection(file, TagRaw, raw);
         WriteSection(file, TagEnd, new FieldWriter());
         return file.Written.ToArray();
     }
@@ -125,17 +126,32 @@ public static class EcqxModelFile
 
         int position = HeaderBytes;
         var modelSection = NextSection(file, ref position, sourceName, TagModel);
-        var description = ParseModelSection(modelSection, $"{sourceName}: section MODL");
+        var description = ParseModelSection(InflateModelSection(modelSection, $"{sourceName}: section MODL"), $"{sourceName}: section MODL");
 
-        var tensors = new List<EcqxTensor>(description.Tensors.Count);
-        var storage = new List<EcqxTensorStorage>(description.Tensors.Count);
-        foreach (var d in description.Tensors)
+        var tensors = new EcqxTensor[description.Tensors.Count];
+        var storage = new EcqxTensorStorage[description.Tensors.Count];
+        for (int i = 0; i < tensors.Length; i++)
         {
-            uint tag = d.Storage == EcqxStorage.Levels ? TagLevels : TagRaw;
-            var payload = NextSection(file, ref position, sourceName, tag, d.Name);
-            string context = $"{sourceName}: section {TagName(tag)} of tensor '{d.Name}'";
-            tensors.Add(d.Storage == EcqxStorage.Levels ? ParseLevels(payload, d, context) : ParseRaw(payload, d, context));
-            storage.Add(new EcqxTensorStorage(d.Name, d.Storage, payload.Length));
+            var d = description.Tensors[i];
+            if (d.Storage != EcqxStorage.Levels) continue;
+            var payload = NextSection(file, ref position, sourceName, TagLevels, d.Name);
+            tensors[i] = ParseLevels(payload, d, $"{sourceName}: section LVLS of tensor '{d.Name}'");
+            storage[i] = new EcqxTensorStorage(d.Name, d.Storage, payload.Length);
+        }
+        var rawSection = NextSection(file, ref position, sourceName, TagRaw);
+        long expectedRaw = description.Tensors.Where(d => d.Storage != EcqxStorage.Levels).Sum(d => (long)d.ElementCount * StoredElementSize(d));
+        if (rawSection.Length != expectedRaw)
+            throw new InvalidDataException(
+                $"{sourceName}: section RAWS has {rawSection.Length} bytes, but the raw tensors described in MODL need {expectedRaw}.");
+        int rawOffset = 0;
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            var d = description.Tensors[i];
+            if (d.Storage == EcqxStorage.Levels) continue;
+            int length = d.ElementCount * StoredElementSize(d);
+            tensors[i] = ParseRaw(rawSection.Slice(rawOffset, length), d, $"{sourceName}: section RAWS, tensor '{d.Name}'");
+            storage[i] = new EcqxTensorStorage(d.Name, d.Storage, length);
+            rawOffset += length;
         }
         var end = NextSection(file, ref position, sourceName, TagEnd);
         if (end.Length != 0)
@@ -151,6 +167,70 @@ public static class EcqxModelFile
         RawTensor r when options.StoreFloatsAsFloat16 && r.DType is EcqxDType.Float32 or EcqxDType.Float64 => EcqxStorage.Float16,
         _ => EcqxStorage.Raw,
     };
+
+    private const byte ModelUncompressed = 0;
+    private const byte ModelDeflate = 1;
+
+    /// <summary>Largest inflated MODL body accepted (names and shapes of any real model fit easily).</summary>
+    private const int MaxModelBodyBytes = 1 << 28;
+
+    private static int StoredElementSize(TensorDescription d) => d.Storage == EcqxStorage.Float16 ? 2 : d.DType.ElementSize();
+
+    /// <summary>MODL payload: one byte (0 = body follows as is, 1 = body is raw-Deflate compressed), then the body.</summary>
+    private static FieldWriter CompressedModelSection(FieldWriter body)
+    {
+        var payload = new FieldWriter();
+        using var deflated = new MemoryStream();
+        using (var deflate = new DeflateStream(deflated, CompressionLevel.SmallestSize, leaveOpen: true)) deflate.Write(body.Written);
+        if (deflated.Length < body.Length)
+        {
+            payload.Byte(ModelDeflate);
+            payload.Bytes(deflated.GetBuffer().AsSpan(0, (int)deflated.Length));
+        }
+        else
+        {
+            payload.Byte(ModelUncompressed);
+            payload.Bytes(body.Written);
+        }
+        return payload;
+    }
+
+    private static byte[] InflateModelSection(ReadOnlySpan<byte> payload, string context)
+    {
+        if (payload.Length == 0) throw new InvalidDataException($"{context}: empty payload.");
+        var body = payload[1..];
+        switch (payload[0])
+        {
+            case ModelUncompressed:
+                return body.ToArray();
+            case ModelDeflate:
+                // Deflate expands at most ~1032:1; the limit also bounds what a hostile stream can make us allocate.
+                long limit = Math.Min(MaxModelBodyBytes, 1040L * body.Length + 1024);
+                using (var input = new MemoryStream(body.ToArray(), writable: false))
+                using (var inflate = new DeflateStream(input, CompressionMode.Decompress))
+                using (var output = new MemoryStream())
+                {
+                    var buffer = new byte[16384];
+                    try
+                    {
+                        int read;
+                        while ((read = inflate.Read(buffer)) > 0)
+                        {
+                            if (output.Length + read > limit)
+                                throw new InvalidDataException($"{context}: compressed body inflates beyond {limit} bytes.");
+                            output.Write(buffer, 0, read);
+                        }
+                    }
+                    catch (InvalidDataException e) when (!e.Message.StartsWith(context, StringComparison.Ordinal))
+                    {
+                        throw new InvalidDataException($"{context}: compressed body is corrupt ({e.Message}).", e);
+                    }
+                    return output.ToArray();
+                }
+            default:
+                throw new InvalidDataException($"{context}: unknown body encoding {payload[0]}.");
+        }
+    }
 
     private static FieldWriter ModelSection(EcqxModel model, EcqxStorage[] storage)
     {

@@ -6,10 +6,10 @@ public enum EcqxStorage : byte
     /// <summary>Entropy-coded integer levels (<see cref="LevelCoder"/>) plus value patches; section <c>LVLS</c>.</summary>
     Levels = 1,
 
-    /// <summary>Raw little-endian bytes in the tensor's own dtype (lossless); section <c>RAWT</c>.</summary>
+    /// <summary>Raw little-endian bytes in the tensor's own dtype (lossless); section <c>RAWS</c>.</summary>
     Raw = 2,
 
-    /// <summary>A float32/float64 tensor stored as IEEE binary16 (lossy); section <c>RAWT</c>.</summary>
+    /// <summary>A float32/float64 tensor stored as IEEE binary16 (lossy); section <c>RAWS</c>.</summary>
     Float16 = 3,
 }
 

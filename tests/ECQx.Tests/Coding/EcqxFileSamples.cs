@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using ECQx.Coding;
 
 namespace ECQx.Tests.Coding;
@@ -63,6 +64,19 @@ internal static class EcqxFileSamples
         }
         return output.ToArray();
     }
+
+    /// <summary>The MODL body of a MODL payload (inflated when the payload's first byte says Deflate).</summary>
+    internal static byte[] ModelBody(byte[] payload)
+    {
+        if (payload[0] == 0) return payload[1..];
+        using var inflate = new DeflateStream(new MemoryStream(payload[1..]), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        inflate.CopyTo(output);
+        return output.ToArray();
+    }
+
+    /// <summary>An uncompressed MODL payload for a body.</summary>
+    internal static byte[] ModelPayload(byte[] body) => [0, .. body];
 
     /// <summary>A 16-byte header with the given version and a correct checksum.</summary>
     internal static byte[] Header(ushort major, ushort minor)

@@ -46,11 +46,15 @@ public class EcqxModelFileTests
         Assert.Equal(new FileInfo(path).Length, contents.FileBytes);
         Assert.Equal(new[] { EcqxStorage.Levels, EcqxStorage.Raw, EcqxStorage.Raw, EcqxStorage.Levels, EcqxStorage.Raw, EcqxStorage.Levels },
             contents.Storage.Select(s => s.Storage));
-        // Sizes add up: header + 16 bytes framing per section + payloads.
-        long framing = EcqxModelFile.HeaderBytes + EcqxModelFile.SectionFramingBytes * (model.Tensors.Count + 2);
+        // Sections: MODL, one LVLS per quantized tensor, RAWS, ENDS; sizes add up.
         var sections = EcqxFileSamples.Sections(File.ReadAllBytes(path));
+        Assert.Equal(["MODL", "LVLS", "LVLS", "LVLS", "RAWS", "ENDS"], sections.Select(s => System.Text.Encoding.ASCII.GetString(BitConverter.GetBytes(s.Tag))));
+        long framing = EcqxModelFile.HeaderBytes + EcqxModelFile.SectionFramingBytes * sections.Count;
         Assert.Equal(contents.FileBytes, framing + sections.Sum(s => (long)s.Payload.Length));
-        Assert.Equal(contents.Storage.Select(s => s.PayloadBytes), sections.Skip(1).Take(model.Tensors.Count).Select(s => (long)s.Payload.Length));
+        var levels = contents.Storage.Where(s => s.Storage == EcqxStorage.Levels).Select(s => s.PayloadBytes);
+        Assert.Equal(sections.Skip(1).Take(3).Select(s => (long)s.Payload.Length), levels);
+        Assert.Equal(new long[] { 32, 8, 20 }, contents.Storage.Where(s => s.Storage != EcqxStorage.Levels).Select(s => s.PayloadBytes));
+        Assert.Equal(60, sections[4].Payload.Length);
     }
 
     [Fact]
@@ -122,7 +126,7 @@ public class EcqxModelFileTests
         Assert.Contains("trailing", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse([.. file, 0, 1, 2], "f")).Message);
 
         var swapped = new List<EcqxFileSamples.Section>(sections);
-        (swapped[1], swapped[2]) = (swapped[2], swapped[1]);
+        (swapped[1], swapped[^2]) = (swapped[^2], swapped[1]);
         var wrongOrder = EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), swapped);
         Assert.Contains("expected section LVLS of tensor 'conv.weight'", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(wrongOrder, "f")).Message);
     }
@@ -132,8 +136,8 @@ public class EcqxModelFileTests
     {
         var model = new EcqxModel([new QuantizedTensor("w", [4, 4], new int[16], 0.5, 4, -8)]);
         var sections = EcqxFileSamples.Sections(EcqxModelFile.Serialize(model));
-        byte[] modl = sections[0].Payload;
-        // MODL: 0 metadata, 1 tensor, name "w" (len 1), dtype, rank 2, dims 4 4 → patch the dims.
+        byte[] modl = EcqxFileSamples.ModelBody(sections[0].Payload);
+        // MODL body: 0 metadata, 1 tensor, name "w" (len 1), dtype, rank 2, dims 4 4 → patch the dims.
         Assert.Equal(new byte[] { 0, 1, 1, (byte)'w', 1, 2, 4, 4 }, modl[..8]);
 
         byte[] Huge(params byte[] dims)
@@ -141,7 +145,7 @@ public class EcqxModelFileTests
             var payload = new List<byte>(modl[..6]) { };
             payload.AddRange(dims);
             payload.AddRange(modl[8..]);
-            var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, payload.ToArray()) };
+            var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, EcqxFileSamples.ModelPayload(payload.ToArray())) };
             return EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy);
         }
 
@@ -165,11 +169,11 @@ public class EcqxModelFileTests
         var model = new EcqxModel([new QuantizedTensor("w", [4], [0, 1, 7, -8], 0.5, 4, -8)]);
         var sections = EcqxFileSamples.Sections(EcqxModelFile.Serialize(model));
         // Re-declare the codebook as 2-bit {−2..1}: the stream still holds 7 and −8.
-        byte[] modl = (byte[])sections[0].Payload.Clone();
+        byte[] modl = EcqxFileSamples.ModelBody(sections[0].Payload);
         Assert.Equal(4, modl[^1]);
         modl[^1] = 2;
         modl[^2] = 3; // zigzag(−2)
-        var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, modl) };
+        var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, EcqxFileSamples.ModelPayload(modl)) };
         var e = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy), "f"));
         Assert.Contains("outside the 2-bit codebook", e.Message);
     }
