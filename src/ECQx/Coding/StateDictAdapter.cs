@@ -56,10 +56,9 @@ public static class StateDictAdapter
             }
             else if (tensor.dtype == ScalarType.Float32 && tensor.dim() >= 2)
             {
-                double? step = UniformGrid.InferStep(tensor, name, options);
-                result.Add(step is null
-                    ? new QuantizedTensor(name, tensor.shape, new int[tensor.numel()], 1.0, 1, 0)
-                    : UniformGrid.Quantize(name, tensor, step.Value, null, options));
+                // An all-zero tensor has no step; any step codes it (its −0.0 entries, if any, become patches).
+                double step = UniformGrid.InferStep(tensor, name, options) ?? 1.0;
+                result.Add(UniformGrid.Quantize(name, tensor, step, null, options));
             }
             else
             {
@@ -168,7 +167,8 @@ public static class StateDictAdapter
 
     private static RawTensor ToRaw(string name, Tensor tensor)
     {
-        using var cpu = tensor.detach().cpu().contiguous();
+        using var scope = NewDisposeScope();
+        var cpu = tensor.detach().cpu().contiguous();
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException(".ecqx needs a little-endian machine");
         return new RawTensor(name, ToEcqxDType(cpu.dtype), cpu.shape, cpu.bytes.ToArray());
     }

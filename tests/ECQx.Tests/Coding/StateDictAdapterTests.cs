@@ -83,11 +83,12 @@ public class StateDictAdapterTests
     public void WithoutMetadataEveryMultiDimensionalFloatTensorIsInferred()
     {
         var tensors = SmallQuantizedStateDict(out _);
-        tensors.Add(new("zero.weight", torch.zeros(4, 4)));
+        tensors.Add(new("zero.weight", torch.zeros(4, 4).index_put_(torch.tensor(-0f), torch.tensor(new long[] { 1 }))));
         try
         {
             var model = StateDictAdapter.FromStateDict(tensors);
             Assert.Equal(new[] { "conv1.weight", "linear.weight", "zero.weight" }, model.Tensors.OfType<QuantizedTensor>().Select(t => t.Name));
+            Assert.Equal(new[] { 4, 5, 6, 7 }, ((QuantizedTensor)model["zero.weight"]).Patches.Select(p => p.Index)); // the −0.0 row
             Assert.IsType<RawTensor>(model["bn1.num_batches_tracked"]);
             Assert.Equal(EcqxDType.Int64, model["bn1.num_batches_tracked"].DType);
             Assert.Empty(model["bn1.num_batches_tracked"].Shape);
