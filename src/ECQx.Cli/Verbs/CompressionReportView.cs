@@ -61,6 +61,9 @@ internal static class CompressionReportView
             ? $" ({(report.LevelBytes * 8.0 / report.LevelElements).ToString("F3", CultureInfo.InvariantCulture)} bits/weight)" : ""));
         summary.AddRow("zeroth-order entropy bound of the levels", Bytes(report.LevelEntropyBoundBytes) + (report.LevelEntropyBoundBytes > 0
             ? $" (coded/bound {(report.LevelBytes / report.LevelEntropyBoundBytes).ToString("F3", CultureInfo.InvariantCulture)})" : ""));
+        int patches = report.Tensors.Sum(t => t.Patches);
+        if (patches > 0)
+            summary.AddRow("values kept exactly as patches (off-grid rounding, −0.0)", patches.ToString("N0", CultureInfo.InvariantCulture));
         summary.AddRow("other tensors (raw / float16)", Bytes(report.RawBytes));
         summary.AddRow("header, descriptions, checksums", Bytes(report.OverheadBytes));
         if (baselines)
