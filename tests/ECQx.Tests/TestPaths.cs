@@ -1,0 +1,19 @@
+namespace ECQx.Tests;
+
+/// <summary>Locations of test assets, relative to the test assembly.</summary>
+public static class TestPaths
+{
+    /// <summary>The test assembly's directory (assets are copied next to it).</summary>
+    public static string AssemblyDir => AppContext.BaseDirectory;
+
+    /// <summary>The bundled pretrained CIFAR-10 ResNet20 (PyTorch names), BSD-2-Clause.</summary>
+    public static string PretrainedResNet20 => Path.Combine(AssemblyDir, "assets", "pretrained", "resnet20-cifar10.safetensors");
+
+    /// <summary>A fresh empty temporary directory for one test.</summary>
+    public static string NewTempDir()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ecqx-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
