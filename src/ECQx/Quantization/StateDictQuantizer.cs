@@ -27,7 +27,7 @@ public sealed record StateDictQuantizationOptions
 /// <summary>One quantized tensor of a state dict: its codebook and result (both owned).</summary>
 public sealed class QuantizedLayer : IDisposable
 {
-    internal QuantizedLayer(string name, Codebook codebook, QuantizedTensor result)
+    internal QuantizedLayer(string name, Codebook codebook, QuantizationResult result)
     {
         Name = name;
         Codebook = codebook;
@@ -41,7 +41,7 @@ public sealed class QuantizedLayer : IDisposable
     public Codebook Codebook { get; }
 
     /// <summary>Levels, values, statistics (and the ECQx report when relevance was given).</summary>
-    public QuantizedTensor Result { get; }
+    public QuantizationResult Result { get; }
 
     /// <summary>Frees the codebook and result tensors.</summary>
     public void Dispose()
@@ -50,6 +50,24 @@ public sealed class QuantizedLayer : IDisposable
         Codebook.Dispose();
     }
 }
+
+/// <summary>One row of a per-layer summary table (e.g. for <c>ecqx quantize --epochs 0</c> or a demo).</summary>
+/// <param name="Name">Tensor name.</param>
+/// <param name="Shape">Tensor shape.</param>
+/// <param name="Count">Number of weights.</param>
+/// <param name="Bits">Bit width.</param>
+/// <param name="Step">Step Δ.</param>
+/// <param name="MinLevel">Lowest level of the grid.</param>
+/// <param name="Sparsity">Fraction of weights at level 0.</param>
+/// <param name="EntropyBits">Entropy of the level histogram, bits per weight.</param>
+/// <param name="LevelsUsed">Number of distinct levels that occur.</param>
+/// <param name="LambdaMax">λ* (NaN when Λ = 0).</param>
+/// <param name="EffectiveLambda">λ_l = Λ·δ·λ* (NaN when Λ = 0).</param>
+/// <param name="EcqxBeta">β of the ECQx assignment (NaN without relevance or when skipped).</param>
+/// <param name="EcqxIterations">Number of β evaluations (0 without relevance or when skipped).</param>
+public sealed record QuantizedLayerSummary(
+    string Name, IReadOnlyList<long> Shape, long Count, int Bits, double Step, int MinLevel, double Sparsity,
+    double EntropyBits, int LevelsUsed, double LambdaMax, double EffectiveLambda, double EcqxBeta, int EcqxIterations);
 
 /// <summary>The result of <see cref="StateDictQuantizer.Quantize"/>.</summary>
 public sealed class StateDictQuantization : IDisposable
@@ -83,12 +101,22 @@ public sealed class StateDictQuantization : IDisposable
     public QuantizedLayer this[string name] =>
         _byName.TryGetValue(name, out var l) ? l : throw new KeyNotFoundException($"Tensor '{name}' was not quantized.");
 
+    /// <summary>One summary row per quantized tensor, in state-dict order.</summary>
+    public IReadOnlyList<QuantizedLayerSummary> Summaries() => Layers.Select(l =>
+    {
+        var st = l.Result.Stats;
+        return new QuantizedLayerSummary(
+            l.Name, l.Result.Levels.shape, st.Count, l.Codebook.Bits, l.Codebook.Step, l.Codebook.MinLevel, st.Sparsity,
+            st.EntropyBits, st.Histogram.Count(h => h > 0), st.Ecq?.LambdaMax.Value ?? double.NaN,
+            st.Ecq?.EffectiveLambda ?? double.NaN, l.Result.Ecqx?.Beta ?? double.NaN, l.Result.Ecqx?.Iterations ?? 0);
+    }).ToList();
+
     /// <summary>Whether a tensor was quantized.</summary>
     public bool Contains(string name) => _byName.ContainsKey(name);
 
     /// <summary>
     /// The original tensors with quantized values in place of the quantized ones (same order). The yielded
-    /// tensors are the originals and this result's <see cref="QuantizedTensor.Values"/>; nothing is copied.
+    /// tensors are the originals and this result's <see cref="QuantizationResult.Values"/>; nothing is copied.
     /// </summary>
     public IEnumerable<KeyValuePair<string, Tensor>> MergeInto(IEnumerable<KeyValuePair<string, Tensor>> original)
     {

@@ -77,7 +77,7 @@ public class SelectionAndGradientTests
     }
 
     [Fact]
-    public void QuantizedTensorOverloadAgreesWithTheGeneralOne()
+    public void QuantizationResultOverloadAgreesWithTheGeneralOne()
     {
         var v = QuantTestData.Weights(500, seed: 4);
         using var w = torch.tensor(v);

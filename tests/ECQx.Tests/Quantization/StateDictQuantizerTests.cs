@@ -43,6 +43,17 @@ public class StateDictQuantizerTests
         }
         Assert.Equal(zeros / (double)total, result.Sparsity, 1e-15);
 
+        var rows = result.Summaries();
+        Assert.Equal(result.Layers.Select(l => l.Name), rows.Select(r => r.Name));
+        var fc = rows[2];
+        Assert.Equal(new long[] { 3, 4 }, fc.Shape);
+        Assert.Equal(12, fc.Count);
+        Assert.Equal(5, fc.Bits);
+        Assert.Equal(result["fc.weight"].Codebook.Step, fc.Step);
+        Assert.Equal(result["fc.weight"].Result.Stats.Histogram.Count(h => h > 0), fc.LevelsUsed);
+        Assert.InRange(fc.LevelsUsed, 1, 12);
+        Assert.Equal(0, fc.EcqxIterations);
+
         var merged = result.MergeInto(sd).ToList();
         Assert.Equal(sd.Select(kv => kv.Key), merged.Select(kv => kv.Key));
         Assert.Same(sd[1].Value, merged[1].Value);
