@@ -21,6 +21,9 @@ public interface ITrainingData
     /// <summary>Number of test samples (0 when there is no test set).</summary>
     long TestCount { get; }
 
+    /// <summary>Number of training batches one epoch has at <paramref name="batchSize"/>.</summary>
+    int BatchesPerEpoch(int batchSize);
+
     /// <summary>
     /// The training batches of <paramref name="epoch"/>, starting at batch index <paramref name="startBatch"/>.
     /// Each batch's tensors are created inside <c>MoveNext</c> and belong to the caller's current dispose

@@ -35,7 +35,7 @@ public sealed class InMemoryClassificationData : ITrainingData, IDisposable
     /// <inheritdoc />
     public long TestCount => _testY.shape[0];
 
-    /// <summary>Number of training batches per epoch at <paramref name="batchSize"/> (the last one may be short).</summary>
+    /// <inheritdoc />
     public int BatchesPerEpoch(int batchSize) => (int)((TrainCount + batchSize - 1) / batchSize);
 
     /// <inheritdoc />

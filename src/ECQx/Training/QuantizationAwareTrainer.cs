@@ -213,7 +213,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private int BatchesInEpoch()
     {
-        int full = (int)((_data!.TrainCount + _o.BatchSize - 1) / _o.BatchSize);
+        int full = _data!.BatchesPerEpoch(_o.BatchSize);
         return _o.MaxBatchesPerEpoch is int m ? Math.Min(m, full) : full;
     }
 
