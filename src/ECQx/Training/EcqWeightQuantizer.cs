@@ -41,6 +41,7 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     private readonly QuantizationSelector _selector;
     private readonly ConditionalWeakTable<LayerCodebook, Codebook> _codebooks = new();
     private readonly List<Codebook> _owned = new();
+    private readonly Dictionary<string, QuantizedTensor> _last = new(StringComparer.Ordinal);
 
     /// <summary>Creates the adapter; invalid settings throw an <see cref="ArgumentException"/>.</summary>
     public EcqWeightQuantizer(EcqQuantizerSettings? settings = null)
@@ -71,14 +72,34 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     {
         var cb = Resolve(name, codebook);
         var q = EntropyConstrainedQuantizer.Assign(background, cb, _s.Ecq, largestLayerSize, name, relevance, relevance is null ? null : _s.Ecqx);
-        q.Levels.Dispose();
+        // Keep the result (outside any dispose scope) so the gradient scaling of the next step can use the
+        // codebook-valued overload, which needs no distinct-value count.
+        q.Levels.DetachFromDisposeScope();
+        q.Values.DetachFromDisposeScope();
+        lock (_last)
+        {
+            if (_last.TryGetValue(name, out var previous)) previous.Dispose();
+            _last[name] = q;
+        }
         double sE = q.Ecqx?.EcqSparsity ?? q.Stats.Sparsity;
         return new LayerQuantization(q.Values, sE, q.Stats.Sparsity);
     }
 
     /// <inheritdoc />
-    public torch.Tensor ScaleGradient(torch.Tensor gradient, torch.Tensor quantized) =>
-        StraightThroughEstimator.ScaleGradient(gradient, quantized, _s.GradientScaling);
+    public torch.Tensor ScaleGradient(string name, torch.Tensor gradient, torch.Tensor quantized)
+    {
+        QuantizedTensor? last;
+        lock (_last) _last.TryGetValue(name, out last);
+        // The cached assignment is normally what the trainer wrote into the model; use it only if the values match
+        // (one comparison pass, much cheaper than the distinct-value count of the general overload).
+        if (last is not null && last.Values.shape.SequenceEqual(quantized.shape))
+        {
+            using var scope = torch.NewDisposeScope();
+            if (last.Values.eq(quantized).all().item<bool>())
+                return StraightThroughEstimator.ScaleGradient(gradient, last, _s.GradientScaling).MoveToOuterDisposeScope();
+        }
+        return StraightThroughEstimator.ScaleGradient(gradient, quantized, _s.GradientScaling);
+    }
 
     /// <summary>The library codebook behind a <see cref="LayerCodebook"/> (rebuilt from step, bits and the lowest centroid after a checkpoint restore).</summary>
     private Codebook Resolve(string name, LayerCodebook layer)
@@ -95,5 +116,6 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     public void Dispose()
     {
         lock (_owned) { foreach (var cb in _owned) cb.Dispose(); _owned.Clear(); }
+        lock (_last) { foreach (var q in _last.Values) q.Dispose(); _last.Clear(); }
     }
 }

@@ -36,6 +36,9 @@ public interface IWeightQuantizer
     /// </summary>
     LayerQuantization Quantize(string name, torch.Tensor background, LayerCodebook codebook, long largestLayerSize, torch.Tensor? relevance);
 
-    /// <summary>The gradient for the FP background weights from the gradient w.r.t. the quantized weights (§a.5).</summary>
-    torch.Tensor ScaleGradient(torch.Tensor gradient, torch.Tensor quantized);
+    /// <summary>
+    /// The gradient for the FP background weights of tensor <paramref name="name"/> from the gradient w.r.t. its
+    /// quantized weights <paramref name="quantized"/> (§a.5).
+    /// </summary>
+    torch.Tensor ScaleGradient(string name, torch.Tensor gradient, torch.Tensor quantized);
 }

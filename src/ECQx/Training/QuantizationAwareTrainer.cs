@@ -294,7 +294,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         {
             var p = _paramByName[bp.Name];
             var g = p.grad;
-            return g is null ? null : _quantizer!.ScaleGradient(g, p.detach());
+            return g is null ? null : _quantizer!.ScaleGradient(bp.Name, g, p.detach());
         });
         // 4. model Adam step (BN/biases with weight decay; quantized tensors perturbed, §b.8).
         _modelOptimizer!.Step();

@@ -84,3 +84,33 @@ public class EcqTrainingTests
         Assert.True(checkedLayers > 0, "no layer had ECQ sparsity above p; raise Λ");
     }
 }
+
+public class EcqWeightQuantizerTests
+{
+    [Fact]
+    public void ScaledGradientIsTheSignedCentroidOrOneWithAndWithoutTheCachedAssignment()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var g = new Generator(4);
+        var w = torch.randn(new long[] { 8, 5 }, generator: g);
+        var grad = torch.randn(new long[] { 8, 5 }, generator: g);
+        using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 3 });
+        var cb = q.CreateCodebook("w", w);
+        var values = q.Quantize("w", w, cb, 40, null).Values.clone();
+        var expected = grad * torch.where(values.eq(0), torch.ones_like(values), values);
+        Assert.True(q.ScaleGradient("w", grad, values).Same(expected));            // cached assignment path
+        Assert.True(q.ScaleGradient("other", grad, values).Same(expected));        // general path
+        var shifted = values.clone(); shifted[0, 0] = shifted[0, 0] + cb.StepSize;   // differs from the cache
+        var expected2 = grad * torch.where(shifted.eq(0), torch.ones_like(shifted), shifted);
+        Assert.True(q.ScaleGradient("w", grad, shifted).Same(expected2));
+    }
+
+    [Fact]
+    public void InvalidSettingsAreRejectedWithTheValue()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 12 }));
+        Assert.Contains("12", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new EcqWeightQuantizer(new EcqQuantizerSettings { Ecq = EcqOptions.Default with { Lambda = -1 } }));
+        Assert.Contains("-1", e.Message);
+    }
+}

@@ -58,7 +58,7 @@ internal sealed class UniformGridQuantizer : IWeightQuantizer
         return new LayerQuantization(values, s, s);
     }
 
-    public Tensor ScaleGradient(Tensor gradient, Tensor quantized) =>
+    public Tensor ScaleGradient(string name, Tensor gradient, Tensor quantized) =>
         gradient * torch.where(quantized.ne(0), quantized, torch.ones_like(quantized));
 }
 
