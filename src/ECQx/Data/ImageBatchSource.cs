@@ -40,12 +40,14 @@ public sealed class ImageBatchSource : IBatchSource
         normalization.Validate(images.shape[1]);
         if (labels.numel() > 0)
         {
-            long min = labels.min().item<long>(), max = labels.max().item<long>();
+            using var minT = labels.min();
+            using var maxT = labels.max();
+            long min = minT.item<long>(), max = maxT.item<long>();
             if (min < 0 || max >= classNames.Count)
                 throw new ArgumentException($"labels range [{min}, {max}] lies outside the {classNames.Count} classes.");
         }
-        _images = images;
-        _labels = labels;
+        _images = images.DetachFromDisposeScope();
+        _labels = labels.DetachFromDisposeScope();
         _normalization = normalization;
         _augmentation = augmentation;
         _batch = batch;

@@ -105,10 +105,10 @@ public static class FashionMnist
         int bad = Array.FindIndex(lab.Data, v => v >= numClasses);
         if (bad >= 0)
             throw new InvalidDataException($"{labelsPath}: label {lab.Data[bad]} at index {bad} is not below the {numClasses} classes.");
+        using var scope = NewDisposeScope();
         var images = tensor(img.Data, dtype: ScalarType.Byte).reshape(img.Shape[0], 1, img.Shape[1], img.Shape[2]);
-        using var labBytes = tensor(lab.Data, dtype: ScalarType.Byte);
-        var labels = labBytes.to(int64);
-        return (images, labels);
+        var labels = tensor(lab.Data, dtype: ScalarType.Byte).to(int64);
+        return (images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope());
     }
 
     /// <summary>

@@ -1,0 +1,84 @@
+using TorchSharp;
+
+namespace ECQx.Data.Speech;
+
+/// <summary>
+/// Google Speech Commands (v0.01 or v0.02) as MFCC classification data: train / validation / test splits from the
+/// official list files, the 12-class keyword task or the all-words task, MFCC features (<see cref="Mfcc"/>),
+/// training augmentation (<see cref="SpeechAugmentation"/>), and an on-disk feature cache.
+/// </summary>
+/// <remarks>
+/// 12-class task, per split (as in TensorFlow's speech_commands example): every keyword utterance; unknown
+/// examples drawn without replacement (seeded) from the split's other words, <c>⌈UnknownPercentage% · #keywords⌉</c>
+/// of them; and <c>⌈SilencePercentage% · #keywords⌉</c> silence examples. Silence is an all-zero clip plus background
+/// noise: fresh random noise each epoch in training, a fixed seeded noise crop (volume uniform in
+/// [0, EvaluationSilenceVolume]) in validation and test. Examples are ordered keywords, unknowns (each by path),
+/// then silence.
+/// </remarks>
+public static class SpeechCommands
+{
+    /// <summary>Loads the dataset rooted at <paramref name="directory"/> (see <see cref="Download.DatasetStore"/> to obtain it).</summary>
+    public static DatasetSplits Load(string directory, SpeechCommandsOptions? options = null)
+    {
+        options ??= new SpeechCommandsOptions();
+        options.Validate();
+        TorchRuntime.EnsureLoaded();
+        var layout = SpeechCommandsLayout.Scan(directory);
+        var classes = ClassNames(layout, options.Task);
+        var noise = BackgroundNoise.Load(layout.NoiseFiles, options.SampleRate, options.ClipSamples);
+        bool augment = options.TrainAugmentation is not null;
+        SpeechCommandsBatchSource? train = null, validation = null, test = null;
+        try
+        {
+            var common = new BatchOptions { BatchSize = options.BatchSize, Seed = options.Seed, Device = options.Device };
+            validation = new SpeechCommandsBatchSource("validation", layout, SelectExamples(layout.Validation, layout, options, 1), classes,
+                options, common, noise, augment: false);
+            test = new SpeechCommandsBatchSource("test", layout, SelectExamples(layout.Test, layout, options, 2), classes,
+                options, common, noise, augment: false);
+            train = new SpeechCommandsBatchSource("train", layout, SelectExamples(layout.Train, layout, options, 0), classes,
+                options, common with { Shuffle = true, DropLast = options.DropLast }, noise, augment);
+        }
+        catch
+        {
+            train?.Dispose();
+            validation?.Dispose();
+            test?.Dispose();
+            noise.Dispose();
+            throw;
+        }
+        if (!augment) noise.Dispose();
+        return new DatasetSplits(options.Task == SpeechCommandsTask.Keywords12 ? "speech_commands_12" : "speech_commands_all", train, test, validation);
+    }
+
+    /// <summary>Class names of a task for a scanned layout.</summary>
+    public static IReadOnlyList<string> ClassNames(SpeechCommandsLayout layout, SpeechCommandsTask task) =>
+        task == SpeechCommandsTask.Keywords12 ? SpeechCommandsClasses.Keywords12 : layout.Words;
+
+    /// <summary>The labelled examples of one split (see the class remarks); <paramref name="splitId"/> separates the
+    /// unknown-word draws of different splits.</summary>
+    public static IReadOnlyList<SpeechExample> SelectExamples(IReadOnlyList<SpeechClip> clips, SpeechCommandsLayout layout,
+        SpeechCommandsOptions options, int splitId)
+    {
+        if (options.Task == SpeechCommandsTask.AllWords)
+        {
+            var index = layout.Words.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i, StringComparer.Ordinal);
+            return clips.Select(c => new SpeechExample(c.RelativePath, index[c.Word])).ToList();
+        }
+        var keywordIndex = SpeechCommandsClasses.Keywords.Select((w, i) => (w, i)).ToDictionary(p => p.w, p => p.i, StringComparer.Ordinal);
+        int silenceLabel = SpeechCommandsClasses.Keywords.Count, unknownLabel = silenceLabel + 1;
+        var result = clips.Where(c => keywordIndex.ContainsKey(c.Word)).Select(c => new SpeechExample(c.RelativePath, keywordIndex[c.Word])).ToList();
+        int known = result.Count;
+        var pool = clips.Where(c => !keywordIndex.ContainsKey(c.Word)).ToList();
+        int unknownCount = Math.Min(pool.Count, (int)Math.Ceiling(known * options.UnknownPercentage / 100.0));
+        if (unknownCount > 0)
+        {
+            using var gen = EpochSeeds.Generator(options.Seed, -1000 - splitId, EpochSeeds.ShuffleStream);
+            using var perm = torch.randperm(pool.Count, dtype: torch.int64, generator: gen);
+            var chosen = perm.data<long>().Take(unknownCount).Select(i => pool[(int)i]).OrderBy(c => c.RelativePath, StringComparer.Ordinal);
+            result.AddRange(chosen.Select(c => new SpeechExample(c.RelativePath, unknownLabel)));
+        }
+        int silenceCount = (int)Math.Ceiling(known * options.SilencePercentage / 100.0);
+        for (int i = 0; i < silenceCount; i++) result.Add(new SpeechExample(null, silenceLabel));
+        return result;
+    }
+}
