@@ -20,7 +20,7 @@ internal static class TrainingRatioBench
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Init() => RatioBenches.Register("training", Run);
 
-    /// <summary>The relevance method the ECQx step uses (replaced by the LRP adapter once available).</summary>
+    /// <summary>The relevance method the ECQx step uses (LRP, reference default composite).</summary>
     internal static Func<nn.Module<Tensor, Tensor>, IWeightRelevanceSource?> EcqxRelevance = _ => BenchRelevance.Create("lrp");
 
     private static void Run()
@@ -79,8 +79,8 @@ internal static class TrainingRatioBench
     }
 }
 
-/// <summary>Resolves a relevance method for the bench (null while none is wired in).</summary>
+/// <summary>Resolves a relevance method for the bench.</summary>
 internal static class BenchRelevance
 {
-    public static IWeightRelevanceSource? Create(string name) => null;
+    public static IWeightRelevanceSource? Create(string name) => RelevanceMethodSource.Create(name);
 }

@@ -75,7 +75,7 @@ public sealed class QuantizeVerb : ICliVerb
         var model = _o.CreateModel(r, device);
         var fixedRelevance = relevanceFile is null ? null : LoadRelevanceFile(relevanceFile, model, quantizer, device);
         IWeightRelevanceSource? relevance = fixedRelevance
-            ?? (relevanceMethod is not null || r.GetValue(_ecqx) ? RelevanceMethods.Create(relevanceMethod ?? "lrp", r.GetValue(_o.Model)!) : null);
+            ?? (relevanceMethod is not null || r.GetValue(_ecqx) ? RelevanceMethods.Create(relevanceMethod ?? "lrp", r.GetValue(_o.Seed)) : null);
         var data = _o.LoadData(r, device);
         try
         {
@@ -91,7 +91,7 @@ public sealed class QuantizeVerb : ICliVerb
         finally
         {
             (data as IDisposable)?.Dispose();
-            fixedRelevance?.Dispose();
+            (relevance as IDisposable)?.Dispose();
         }
     }
 

@@ -5,6 +5,7 @@ namespace ECQx.Cli.Verbs;
 /// <summary>Resolves <c>--relevance</c> names to relevance methods (adapters over <c>ECQx.Relevance</c>).</summary>
 internal static class RelevanceMethods
 {
-    public static IWeightRelevanceSource Create(string name, string modelName) =>
-        throw new ArgumentException($"--relevance {name}: the relevance methods are not wired into this build yet; use --relevance-file");
+    /// <summary>The method named <paramref name="name"/>; unknown names are an error listing the known ones.</summary>
+    public static IWeightRelevanceSource Create(string name, long seed) =>
+        RelevanceMethodSource.Create(name, new ECQx.Relevance.RelevanceOptions { Seed = seed });
 }

@@ -98,7 +98,8 @@ internal sealed class TrainingCommandOptions
                 return new BatchSourceTrainingData(dir is null ? FashionMnist.LoadBundledSample(opts) : FashionMnist.Load(dir, opts));
             }
             case "gsc":
-                throw new ArgumentException("--dataset gsc: the Speech Commands loader is not available in this build yet");
+                if (dir is null) throw new ArgumentException("--dataset gsc needs --data-dir (the extracted Speech Commands archive)");
+                return new BatchSourceTrainingData(ECQx.Data.Speech.SpeechCommands.Load(dir, new ECQx.Data.Speech.SpeechCommandsOptions { BatchSize = batch, Seed = seed, Device = device }));
             default:
                 throw new ArgumentException($"unknown --dataset '{name}'; use fashion-mnist, cifar10, gsc or synthetic");
         }

@@ -94,6 +94,19 @@ public class QuantizeCliTests
     }
 
     [Fact]
+    public void QuantizeRunsEcqxWithANamedRelevanceMethod()
+    {
+        string dir = TestPaths.NewTempDir();
+        var (exit, text) = Run("--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "128", "--max-batches", "2",
+            "--threads", "1", "--out-dir", dir, "--relevance", "gradxweight");
+        Assert.True(exit == 0, text);
+        Assert.Contains("ECQx (gradxweight)", text);
+        (exit, text) = Run("--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--out-dir", dir, "--relevance", "nonsense");
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("nonsense", text);
+    }
+
+    [Fact]
     public void EpochsZeroWithoutWeightsIsAnError()
     {
         var (exit, text) = Run("--epochs", "0");

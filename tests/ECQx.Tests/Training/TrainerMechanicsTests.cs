@@ -85,12 +85,30 @@ public class TrainerMechanicsTests
         Assert.Equal(File.ReadAllLines(Path.Combine(full, "metrics.jsonl")).Length, File.ReadAllLines(Path.Combine(killed, "metrics.jsonl")).Length);
     }
 
-    private static (Dictionary<string, Tensor> State, IReadOnlyList<EpochMetrics> History) RunTo(string dir, int? cancelAfterBatch, bool resume = false)
+    [Fact]
+    public void KillAndResumeWithLrpAndEcqEqualsAnUninterruptedRun()
+    {
+        string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
+        Func<IWeightQuantizer> q = () => new EcqWeightQuantizer();
+        Func<IWeightRelevanceSource> lrp = () => RelevanceMethodSource.Create("lrp");
+        var reference = RunTo(full, cancelAfterBatch: null, quantizer: q, relevance: lrp, epochs: 2);
+        Assert.Throws<OperationCanceledException>(() => RunTo(killed, cancelAfterBatch: 19, quantizer: q, relevance: lrp, epochs: 2));
+        var resumed = RunTo(killed, cancelAfterBatch: null, resume: true, quantizer: q, relevance: lrp, epochs: 2);
+        TrainingFixtures.AssertBitIdentical(reference.State, resumed.State);
+        Assert.Equal(reference.History.Select(r => r.TestAccuracy), resumed.History.Select(r => r.TestAccuracy));
+    }
+
+    private static (Dictionary<string, Tensor> State, IReadOnlyList<EpochMetrics> History) RunTo(string dir, int? cancelAfterBatch, bool resume = false,
+        Func<IWeightQuantizer>? quantizer = null, Func<IWeightRelevanceSource>? relevance = null, int epochs = 3)
     {
         using var data = TrainingFixtures.Blobs();
         var model = TrainingFixtures.Mlp(3);
-        var options = Opts(dir, epochs: 3) with { CheckpointEveryBatches = 5, Resume = resume };
-        using var trainer = new QuantizationAwareTrainer(model, data, options, new UniformGridQuantizer(), new RandomRelevance());
+        var options = Opts(dir, epochs: epochs) with { CheckpointEveryBatches = 5, Resume = resume };
+        var q = quantizer?.Invoke() ?? new UniformGridQuantizer();
+        var rel = relevance?.Invoke() ?? new RandomRelevance();
+        using var disposeQ = q as IDisposable;
+        using var disposeRel = rel as IDisposable;
+        using var trainer = new QuantizationAwareTrainer(model, data, options, q, rel);
         using var cts = new CancellationTokenSource();
         int seen = 0;
         trainer.BatchCompleted += (_, _) => { if (++seen == cancelAfterBatch) cts.Cancel(); };
