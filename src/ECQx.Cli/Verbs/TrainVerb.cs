@@ -9,12 +9,15 @@ namespace ECQx.Cli.Verbs;
 public sealed class TrainVerb : ICliVerb
 {
     /// <inheritdoc />
-    public Command Build()
+    public Command Build() => Build(AnsiConsole.Console);
+
+    /// <summary>Builds the command rendering on <paramref name="console"/> (tests pass a recording console).</summary>
+    internal Command Build(IAnsiConsole console)
     {
         var o = new TrainingCommandOptions();
         var cmd = new Command("train", "Train a full-precision baseline (Adam; resumable with --resume).");
         o.AddTo(cmd);
-        cmd.SetAction(r => CliRun.Guarded(AnsiConsole.Console, ct => Run(r, o, AnsiConsole.Console, ct)));
+        cmd.SetAction(r => CliRun.Guarded(console, ct => Run(r, o, console, ct)));
         return cmd;
     }
 

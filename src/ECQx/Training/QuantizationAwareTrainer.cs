@@ -263,13 +263,23 @@ public sealed class QuantizationAwareTrainer : IDisposable
         else WriteCheckpointIfConfigured();
     }
 
+    /// <summary>File name of the best model (highest test accuracy of the last phase) inside the output directory.</summary>
+    public const string BestModelFileName = "best.safetensors";
+
     private void UpdateEarlyStopping(double acc)
     {
-        if (double.IsNaN(acc) || _o.Patience == 0) return;
+        if (double.IsNaN(acc)) return;
+        bool improved = double.IsNaN(_best) || acc > _best;
+        if (improved && _o.OutputDirectory is string dir && _phase != TrainingPhase.Pretrain)
+            SaveQuantizedStateDict(Path.Combine(dir, BestModelFileName), new Dictionary<string, string>
+            {
+                ["ecqx.test_accuracy"] = acc.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                ["ecqx.epoch"] = _epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
         if (double.IsNaN(_best)) { _best = acc; return; }
         if (acc < _best + _o.MinDelta) _badEpochs++; else _badEpochs = 0;
         if (acc > _best) _best = acc;
-        if (_badEpochs >= _o.Patience) _stoppedEarly = true;
+        if (_o.Patience > 0 && _badEpochs >= _o.Patience) _stoppedEarly = true;
     }
 
     private BatchProgress FullPrecisionStep(TrainingBatch batch, int total)
