@@ -40,6 +40,9 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// <summary>File name of the checkpoint inside the output directory.</summary>
     public const string CheckpointFileName = "checkpoint.safetensors";
 
+    /// <summary>One wrapper of torch's default CPU generator, kept for the process (its state is checkpointed).</summary>
+    private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
+
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly ITrainingData? _data;
     private readonly TrainerOptions _o;
@@ -436,7 +439,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (_backgroundOptimizer is not null) tensors.AddRange(_backgroundOptimizer.StateTensors("adam_background/"));
         if (_modelOptimizer is not null) tensors.AddRange(_modelOptimizer.StateTensors("adam_model/"));
         foreach (var (n, r) in _relevanceAcc.Values) tensors.Add(new("relevance/" + n, r));
-        using var rng = torch.Generator.Default.get_state();
+        using var rng = DefaultCpuGenerator.Value.get_state();
         tensors.Add(new("rng/cpu", rng));
         var state = new CheckpointState
         {
@@ -507,7 +510,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         _relevanceAcc.Load(t.Where(kv => kv.Key.StartsWith("relevance/", StringComparison.Ordinal))
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key["relevance/".Length..], kv.Value)));
         if (!t.TryGetValue("rng/cpu", out var rng)) throw new InvalidDataException($"{path}: generator state 'rng/cpu' missing");
-        using (var cpuRng = rng.cpu()) torch.Generator.Default.set_state(cpuRng);
+        using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
     }
 
     private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)

@@ -135,6 +135,32 @@ public class TrainerMechanicsTests
     }
 
     [Fact]
+    public void PretrainingPrecedesQuantizationAndResumesAcrossThePhaseBoundary()
+    {
+        string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
+        (Dictionary<string, Tensor>, IReadOnlyList<EpochMetrics>) Go(string dir, int? cancelAt, bool resume)
+        {
+            using var data = TrainingFixtures.Blobs();
+            var model = TrainingFixtures.Mlp(3);
+            using var trainer = new QuantizationAwareTrainer(model, data, Opts(dir, epochs: 1) with { PretrainEpochs = 1, Resume = resume }, new UniformGridQuantizer());
+            using var cts = new CancellationTokenSource();
+            int seen = 0;
+            trainer.BatchCompleted += (_, _) => { if (++seen == cancelAt) cts.Cancel(); };
+            var r = trainer.Run(cts.Token);
+            return (TrainingFixtures.Snapshot(model), r.History);
+        }
+        var (refState, refHistory) = Go(full, null, false);
+        Assert.Equal(new[] { TrainingPhase.Pretrain, TrainingPhase.Initial, TrainingPhase.Quantize }, refHistory.Select(r => r.Phase));
+        Assert.Empty(refHistory[0].Layers);
+        Assert.Equal(2, refHistory[1].Layers.Count);
+        // killed in the first quantized batch: resumes from the checkpoint written after the initial quantization
+        Assert.Throws<OperationCanceledException>(() => Go(killed, 17, false));
+        var (state, history) = Go(killed, null, true);
+        TrainingFixtures.AssertBitIdentical(refState, state);
+        Assert.Equal(refHistory.Select(r => r.TestAccuracy), history.Select(r => r.TestAccuracy));
+    }
+
+    [Fact]
     public void AdamMatchesTorchOptimAdam()
     {
         TorchRuntime.EnsureLoaded();
