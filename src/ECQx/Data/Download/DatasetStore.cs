@@ -243,7 +243,14 @@ public sealed class DatasetStore
             };
             AtomicFile.WriteAllText(Path.Combine(temp, CompletionMarker), JsonSerializer.Serialize(marker, new JsonSerializerOptions { WriteIndented = true }));
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true); // untrusted leftovers (no marker)
-            Directory.Move(temp, final);
+            try
+            {
+                Directory.Move(temp, final);
+            }
+            catch (IOException) when (IsExtracted(e))
+            {
+                TryDelete(temp); // another process completed the same extraction first
+            }
         }
         catch (InvalidDataException ex)
         {

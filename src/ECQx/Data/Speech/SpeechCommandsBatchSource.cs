@@ -36,10 +36,17 @@ public sealed class SpeechCommandsBatchSource : IBatchSource
         if (augment)
         {
             _noise = noise;
+            return;
         }
-        else
+        try
         {
             _features = LoadOrComputeFeatures(noise).DetachFromDisposeScope();
+        }
+        catch
+        {
+            _mfcc.Dispose();
+            _labels.Dispose();
+            throw;
         }
     }
 

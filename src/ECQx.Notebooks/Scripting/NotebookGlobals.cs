@@ -1,0 +1,14 @@
+namespace ECQx.Notebooks;
+
+/// <summary>
+/// The globals every notebook cell sees: <c>display(x)</c> and <c>HTML("...")</c>, named as in Polyglot
+/// Notebooks so cells run unchanged in both. (Members are lower/upper case on purpose, to match.)
+/// </summary>
+public class NotebookGlobals
+{
+    /// <summary>Shows a value as an output of the running cell; see <see cref="Display.Show"/>.</summary>
+    public DisplayHandle display(object? value) => Display.Show(value);
+
+    /// <summary>Wraps trusted markup so that <c>display</c> shows it as HTML.</summary>
+    public Html HTML(string markup) => new(markup ?? "");
+}

@@ -1,0 +1,108 @@
+using Plotly.NET;
+
+namespace ECQx.Plots;
+
+/// <summary>Small pieces the figure builders share: traces in plotly.js' own vocabulary, axes, colours, validation.</summary>
+internal static class FigureParts
+{
+    /// <summary>plotly.js' default colour cycle.</summary>
+    internal static readonly string[] Palette =
+        ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52"];
+
+    /// <summary>Line dash per method index (solid, dash, dot, ...).</summary>
+    internal static readonly string[] Dashes = ["solid", "dash", "dot", "dashdot", "longdash"];
+
+    /// <summary>Marker symbol per method index.</summary>
+    internal static readonly string[] Symbols = ["circle", "diamond", "square", "triangle-up", "x"];
+
+    internal static string Color(int index) => Palette[index % Palette.Length];
+
+    internal static Trace2D Scatter(string name, IReadOnlyList<double> x, IReadOnlyList<double> y, string mode)
+    {
+        var trace = new Trace2D("scatter");
+        trace.SetProperty("name", name);
+        trace.SetProperty("x", x.ToArray());
+        trace.SetProperty("y", y.ToArray());
+        trace.SetProperty("mode", mode);
+        return trace;
+    }
+
+    internal static Trace2D Bar(string name, IReadOnlyList<string> x, IReadOnlyList<double> y, string color)
+    {
+        var trace = new Trace2D("bar");
+        trace.SetProperty("name", name);
+        trace.SetProperty("x", x.ToArray());
+        trace.SetProperty("y", y.ToArray());
+        trace.SetProperty("marker", new Dictionary<string, object> { ["color"] = color });
+        return trace;
+    }
+
+    internal static Dictionary<string, object> Axis(string title, string? type = null)
+    {
+        var axis = new Dictionary<string, object>
+        {
+            ["title"] = new Dictionary<string, object> { ["text"] = title },
+            ["zeroline"] = false,
+        };
+        if (type is not null) axis["type"] = type;
+        return axis;
+    }
+
+    internal static Layout NewLayout(string? title, int height)
+    {
+        var layout = new Layout();
+        if (!string.IsNullOrEmpty(title)) layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title });
+        layout.SetProperty("height", height);
+        layout.SetProperty("autosize", true);
+        layout.SetProperty("hovermode", "closest");
+        return layout;
+    }
+
+    /// <summary>One chart from the traces and layout, on Plotly.NET's default template, width left to the page.</summary>
+    internal static GenericChart Assemble(IReadOnlyList<Trace> traces, Layout layout)
+    {
+        if (traces.Count == 0) throw new ArgumentException("A figure needs at least one trace.");
+        GenericChart chart = GenericChart.combine(traces.Select(t => GenericChart.ofTraceObject(true, t)).ToArray());
+        chart = GenericChart.addLayout(layout, chart);
+        // Plotly.NET's defaults fix the width at 600 px; charts here fill their container instead.
+        GenericChart.getLayout(chart).RemoveProperty("width");
+        return chart;
+    }
+
+    internal static void RequireFinite(double value, string what)
+    {
+        if (!double.IsFinite(value)) throw new ArgumentException($"{what} is {value}; plots need finite numbers.");
+    }
+
+    internal static void RequirePercent(double value, string what)
+    {
+        RequireFinite(value, what);
+        if (value < 0 || value > 100) throw new ArgumentException($"{what} is {value}; expected a percentage between 0 and 100.");
+    }
+
+    /// <summary>Materialises and checks sweep results: non-empty, labelled, percentages in range.</summary>
+    internal static List<QuantizationResult> CheckResults(IEnumerable<QuantizationResult> results, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(results, parameterName);
+        var list = results.ToList();
+        if (list.Count == 0) throw new ArgumentException("No results to plot.", parameterName);
+        for (int i = 0; i < list.Count; i++)
+        {
+            QuantizationResult r = list[i] ?? throw new ArgumentException($"Result #{i} is null.", parameterName);
+            if (string.IsNullOrWhiteSpace(r.Method)) throw new ArgumentException($"Result #{i} has no method name.", parameterName);
+            if (r.BitWidth < 1) throw new ArgumentException($"Result #{i} ({r.Method}) has bit width {r.BitWidth}; expected at least 1.", parameterName);
+            RequirePercent(r.AccuracyPercent, $"Result #{i} ({r.Method} {r.BitWidth}-bit) accuracy");
+            RequirePercent(r.SparsityPercent, $"Result #{i} ({r.Method} {r.BitWidth}-bit) sparsity");
+        }
+        return list;
+    }
+
+    /// <summary>Distinct values in order of first appearance.</summary>
+    internal static List<T> InOrder<T>(IEnumerable<T> values) => values.Distinct().ToList();
+
+    internal static string HoverText(QuantizationResult r) =>
+        FormattableString.Invariant(
+            $"{r.Method} {r.BitWidth}-bit<br>accuracy {r.AccuracyPercent:0.##} %<br>sparsity {r.SparsityPercent:0.##} %")
+        + (r.CompressionFactor is double f ? FormattableString.Invariant($"<br>×{f:0.#}") : "")
+        + (r.Lambda is double l ? FormattableString.Invariant($"<br>Λ = {l:G4}") : "");
+}
