@@ -23,7 +23,7 @@ internal static class TrainingPartsBench
         long nMax = ps.Max(p => p.parameter.numel());
         var cbs = ps.ToDictionary(p => p.name, p => q.CreateCodebook(p.name, p.parameter.detach()));
         var grads = ps.ToDictionary(p => p.name, p => torch.randn_like(p.parameter).DetachFromDisposeScope());
-        var values = ps.ToDictionary(p => p.name, p => q.Quantize(p.name, p.parameter.detach(), cbs[p.name], nMax, null).Values.DetachFromDisposeScope());
+        var values = ps.ToDictionary(p => p.name, p => q.Quantize(p.name, p.parameter.detach(), cbs[p.name], nMax, null).Values.clone().DetachFromDisposeScope());
         string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
         double assign = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); foreach (var p in ps) q.Quantize(p.name, p.parameter.detach(), cbs[p.name], nMax, null); }, 5);
         double scaleUnique = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); foreach (var p in ps) StraightThroughEstimator.ScaleGradient(grads[p.name], values[p.name]); }, 5);

@@ -28,14 +28,19 @@ internal static class TrainingRatioBench
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(2);
         using var data = new RepeatedBatchData(Batch);
-        double fp = StepMs(data, quantized: false, relevance: null);
-        double ecq = StepMs(data, quantized: true, relevance: null);
         var probe = ModelZoo.Create("resnet20", seed: 1);
         var rel = EcqxRelevance(probe);
-        double ecqx = rel is null ? double.NaN : StepMs(data, quantized: true, relevance: rel);
+        // two interleaved rounds; the faster of the two medians counts (the machine is shared)
+        double fp = double.MaxValue, ecq = double.MaxValue, ecqx = rel is null ? double.NaN : double.MaxValue;
+        for (int round = 0; round < 2; round++)
+        {
+            fp = Math.Min(fp, StepMs(data, quantized: false, relevance: null));
+            ecq = Math.Min(ecq, StepMs(data, quantized: true, relevance: null));
+            if (rel is not null) ecqx = Math.Min(ecqx, StepMs(data, quantized: true, relevance: rel));
+        }
         string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
         string R(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
-        Console.WriteLine($"ResNet20, batch {Batch}, CPU, 2 threads, median of {Steps - 1} steps");
+        Console.WriteLine($"ResNet20, batch {Batch}, CPU, 2 threads, best of 2 rounds of the median of {Steps - 1} steps");
         Console.WriteLine($"  FP step   {F(fp)} ms");
         Console.WriteLine($"  ECQ step  {F(ecq)} ms   ECQ/FP  = {R(ecq / fp)}  (target ≤ 1.15)");
         Console.WriteLine(rel is null
