@@ -77,7 +77,7 @@ public class SelectionAndGradientTests
     }
 
     [Fact]
-    public void QuantizationResultOverloadAgreesWithTheGeneralOne()
+    public void QuantizedTensorOverloadAgreesWithTheGeneralOne()
     {
         var v = QuantTestData.Weights(500, seed: 4);
         using var w = torch.tensor(v);

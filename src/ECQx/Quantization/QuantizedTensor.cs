@@ -5,13 +5,14 @@ namespace ECQx.Quantization;
 /// <summary>
 /// The result of quantizing one tensor: integer levels, quantized values, statistics, and (for ECQx) the β search.
 /// The two tensors belong to the caller's dispose scope (if any); <see cref="Dispose"/> frees them explicitly.
-/// (For the file format, <c>ECQx.Coding.QuantizedTensor</c> takes <see cref="Levels"/> with the codebook's
-/// <see cref="Codebook.Step"/>, <see cref="Codebook.Bits"/> and <see cref="Codebook.MinLevel"/>; its value
-/// formula <c>(float)(level·Step)</c> is exactly the centroid value here, so no patches are needed.)
+/// (Not to be confused with the file-format type <c>ECQx.Coding.QuantizedTensor</c>, which takes
+/// <see cref="Levels"/> with the codebook's <see cref="Codebook.Step"/>, <see cref="Codebook.Bits"/> and
+/// <see cref="Codebook.MinLevel"/>; its value formula <c>(float)(level·Step)</c> is exactly the centroid value
+/// here, so no patches are needed.)
 /// </summary>
-public sealed class QuantizationResult : IDisposable
+public sealed class QuantizedTensor : IDisposable
 {
-    internal QuantizationResult(Tensor levels, Tensor values, TensorQuantStats stats, EcqxSearchReport? ecqx)
+    internal QuantizedTensor(Tensor levels, Tensor values, TensorQuantStats stats, EcqxSearchReport? ecqx)
     {
         Levels = levels;
         Values = values;
