@@ -1,0 +1,39 @@
+using System.CommandLine;
+using ECQx.Coding;
+using ECQx.IO;
+using Spectre.Console;
+
+namespace ECQx.Cli.Verbs;
+
+/// <summary><c>ecqx decompress q.ecqx --out r.safetensors</c>: decodes an .ecqx file back to a state dict.</summary>
+public sealed class DecompressVerb : ICliVerb
+{
+    /// <inheritdoc />
+    public Command Build()
+    {
+        var input = new Argument<FileInfo>("input") { Description = "The .ecqx file." };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "The .safetensors file to write.", Required = true };
+        var command = new Command("decompress", "Decode an .ecqx file into a safetensors state dict (quantized weights bit-identical).");
+        command.Arguments.Add(input);
+        command.Options.Add(output);
+        command.SetAction(parse => CompressionCliErrors.Run(() =>
+        {
+            var source = parse.GetValue(input)!;
+            var target = parse.GetValue(output)!;
+            var model = EcqxModelFile.Read(source.FullName);
+            var tensors = StateDictAdapter.ToStateDict(model);
+            try
+            {
+                SafeTensors.Save(target.FullName, tensors, StateDictAdapter.MetadataFor(model));
+            }
+            finally
+            {
+                foreach (var kv in tensors) kv.Value.Dispose();
+            }
+            int quantized = model.Tensors.Count(t => t is QuantizedTensor);
+            AnsiConsole.MarkupLine(
+                $"Wrote [bold]{Markup.Escape(target.Name)}[/]: {model.Tensors.Count} tensors ({quantized} dequantized from levels).");
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,35 @@
+namespace ECQx.Coding;
+
+/// <summary>
+/// The content of an .ecqx file: named tensors in order (quantized levels or raw data) and string
+/// metadata. It knows integer arrays and headers only, not TorchSharp modules
+/// (<see cref="StateDictAdapter"/> converts to and from state dicts).
+/// </summary>
+public sealed class EcqxModel
+{
+    private readonly Dictionary<string, EcqxTensor> _byName;
+
+    /// <summary>Creates a model; tensor names must be unique.</summary>
+    public EcqxModel(IEnumerable<EcqxTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        Tensors = tensors.ToArray();
+        _byName = new Dictionary<string, EcqxTensor>(StringComparer.Ordinal);
+        foreach (var t in Tensors)
+        {
+            ArgumentNullException.ThrowIfNull(t, nameof(tensors));
+            if (!_byName.TryAdd(t.Name, t)) throw new ArgumentException($"tensor name '{t.Name}' appears twice", nameof(tensors));
+        }
+        Metadata = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+    }
+
+    /// <summary>The tensors in file order.</summary>
+    public IReadOnlyList<EcqxTensor> Tensors { get; }
+
+    /// <summary>String metadata (for example the source file's safetensors metadata).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The tensor named <paramref name="name"/>.</summary>
+    public EcqxTensor this[string name] =>
+        _byName.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"no tensor named '{name}'");
+}

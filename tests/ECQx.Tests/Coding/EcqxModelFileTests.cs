@@ -1,0 +1,259 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using ECQx.Coding;
+using Xunit;
+
+namespace ECQx.Tests.Coding;
+
+public class EcqxModelFileTests
+{
+    private static void AssertSameModel(EcqxModel expected, EcqxModel actual)
+    {
+        Assert.Equal(expected.Metadata.OrderBy(kv => kv.Key), actual.Metadata.OrderBy(kv => kv.Key));
+        Assert.Equal(expected.Tensors.Select(t => t.Name), actual.Tensors.Select(t => t.Name));
+        for (int i = 0; i < expected.Tensors.Count; i++)
+        {
+            var e = expected.Tensors[i];
+            var a = actual.Tensors[i];
+            Assert.Equal(e.Shape, a.Shape);
+            Assert.Equal(e.DType, a.DType);
+            switch (e)
+            {
+                case QuantizedTensor q:
+                    var aq = Assert.IsType<QuantizedTensor>(a);
+                    Assert.Equal(q.Levels.ToArray(), aq.Levels.ToArray());
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(q.Step), BitConverter.DoubleToInt64Bits(aq.Step));
+                    Assert.Equal(q.BitWidth, aq.BitWidth);
+                    Assert.Equal(q.MinLevel, aq.MinLevel);
+                    Assert.Equal(q.Patches.Select(p => (p.Index, BitConverter.SingleToInt32Bits(p.Value))),
+                        aq.Patches.Select(p => (p.Index, BitConverter.SingleToInt32Bits(p.Value))));
+                    break;
+                case RawTensor r:
+                    Assert.Equal(r.Data.ToArray(), Assert.IsType<RawTensor>(a).Data.ToArray());
+                    break;
+            }
+        }
+    }
+
+    [Fact]
+    public void RoundTripsThroughAFile()
+    {
+        var model = EcqxFileSamples.SmallModel();
+        string path = Path.Combine(TestPaths.NewTempDir(), "m.ecqx");
+        EcqxModelFile.Write(path, model);
+        var contents = EcqxModelFile.ReadDetailed(path);
+        AssertSameModel(model, contents.Model);
+        Assert.Equal(new FileInfo(path).Length, contents.FileBytes);
+        Assert.Equal(new[] { EcqxStorage.Levels, EcqxStorage.Raw, EcqxStorage.Raw, EcqxStorage.Levels, EcqxStorage.Raw, EcqxStorage.Levels },
+            contents.Storage.Select(s => s.Storage));
+        // Sections: MODL, one LVLS per quantized tensor, RAWS, ENDS; sizes add up.
+        var sections = EcqxFileSamples.Sections(File.ReadAllBytes(path));
+        Assert.Equal(["MODL", "LVLS", "LVLS", "LVLS", "RAWS", "ENDS"], sections.Select(s => System.Text.Encoding.ASCII.GetString(BitConverter.GetBytes(s.Tag))));
+        long framing = EcqxModelFile.HeaderBytes + EcqxModelFile.SectionFramingBytes * sections.Count;
+        Assert.Equal(contents.FileBytes, framing + sections.Sum(s => (long)s.Payload.Length));
+        var levels = contents.Storage.Where(s => s.Storage == EcqxStorage.Levels).Select(s => s.PayloadBytes);
+        Assert.Equal(sections.Skip(1).Take(3).Select(s => (long)s.Payload.Length), levels);
+        Assert.Equal(new long[] { 32, 8, 20 }, contents.Storage.Where(s => s.Storage != EcqxStorage.Levels).Select(s => s.PayloadBytes));
+        Assert.Equal(60, sections[4].Payload.Length);
+    }
+
+    [Fact]
+    public void SerializationIsDeterministic()
+    {
+        var model = EcqxFileSamples.SmallModel();
+        Assert.Equal(EcqxModelFile.Serialize(model), EcqxModelFile.Serialize(model));
+    }
+
+    [Fact]
+    public void Float16OptionRoundsOnlyFloatRawTensors()
+    {
+        var model = EcqxFileSamples.SmallModel();
+        var options = new EcqxWriteOptions { StoreFloatsAsFloat16 = true };
+        var contents = EcqxModelFile.Parse(EcqxModelFile.Serialize(model, options), "mem");
+        Assert.Equal(EcqxStorage.Float16, contents.Storage[1].Storage);
+        Assert.Equal(EcqxStorage.Raw, contents.Storage[2].Storage); // int64 stays raw
+        var original = (RawTensor)model["bn.weight"];
+        var stored = (RawTensor)contents.Model["bn.weight"];
+        Assert.Equal(EcqxDType.Float32, stored.DType);
+        for (int i = 0; i < 8; i++)
+        {
+            float x = BinaryPrimitives.ReadSingleLittleEndian(original.Data.Span[(4 * i)..]);
+            float y = BinaryPrimitives.ReadSingleLittleEndian(stored.Data.Span[(4 * i)..]);
+            Assert.Equal((float)(Half)x, y);
+        }
+        Assert.Equal(((RawTensor)model["bn.num_batches_tracked"]).Data.ToArray(), ((RawTensor)contents.Model["bn.num_batches_tracked"]).Data.ToArray());
+        Assert.Equal(((QuantizedTensor)model["conv.weight"]).Levels.ToArray(), ((QuantizedTensor)contents.Model["conv.weight"]).Levels.ToArray());
+        // 8 floats shrink from 32 to 16 bytes.
+        Assert.Equal(16, contents.Storage[1].PayloadBytes);
+    }
+
+    [Fact]
+    public void HeaderProblemsAreNamed()
+    {
+        byte[] file = EcqxModelFile.Serialize(EcqxFileSamples.SmallModel());
+        var sections = EcqxFileSamples.Sections(file);
+
+        Assert.Contains("not an .ecqx file", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(file.AsSpan(0, 10), "f")).Message);
+        byte[] badMagic = (byte[])file.Clone();
+        badMagic[1] = (byte)'X';
+        Assert.Contains("magic", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(badMagic, "f")).Message);
+
+        var future = EcqxFileSamples.Assemble(EcqxFileSamples.Header(2, 0), sections);
+        var e = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(future, "f.ecqx"));
+        Assert.Contains("version 2.0", e.Message);
+        Assert.StartsWith("f.ecqx", e.Message);
+
+        // A later minor version of the same major version is read.
+        AssertSameModel(EcqxFileSamples.SmallModel(), EcqxModelFile.Parse(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 7), sections), "f").Model);
+    }
+
+    [Fact]
+    public void SectionProblemsAreNamed()
+    {
+        byte[] file = EcqxModelFile.Serialize(EcqxFileSamples.SmallModel());
+        var sections = EcqxFileSamples.Sections(file);
+
+        byte[] flipped = (byte[])file.Clone();
+        flipped[16 + 12 + 3] ^= 0x10; // inside the MODL payload
+        Assert.Contains("section MODL checksum mismatch", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(flipped, "f")).Message);
+
+        int levelsPayload = 16 + 16 + sections[0].Payload.Length + 12 + 5;
+        flipped = (byte[])file.Clone();
+        flipped[levelsPayload] ^= 0x01;
+        Assert.Contains("section LVLS of tensor 'conv.weight' checksum mismatch", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(flipped, "f")).Message);
+
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(file.AsSpan(0, file.Length - 3), "f")).Message);
+        Assert.Contains("trailing", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse([.. file, 0, 1, 2], "f")).Message);
+
+        var swapped = new List<EcqxFileSamples.Section>(sections);
+        (swapped[1], swapped[^2]) = (swapped[^2], swapped[1]);
+        var wrongOrder = EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), swapped);
+        Assert.Contains("expected section LVLS of tensor 'conv.weight'", Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(wrongOrder, "f")).Message);
+    }
+
+    [Fact]
+    public void AbsurdShapesAreRejectedBeforeAllocating()
+    {
+        var model = new EcqxModel([new QuantizedTensor("w", [4, 4], new int[16], 0.5, 4, -8)]);
+        var sections = EcqxFileSamples.Sections(EcqxModelFile.Serialize(model));
+        byte[] modl = EcqxFileSamples.ModelBody(sections[0].Payload);
+        // MODL body: 0 metadata, 1 tensor, name "w" (len 1), dtype, rank 2, dims 4 4 → patch the dims.
+        Assert.Equal(new byte[] { 0, 1, 1, (byte)'w', 1, 2, 4, 4 }, modl[..8]);
+
+        byte[] Huge(params byte[] dims)
+        {
+            var payload = new List<byte>(modl[..6]) { };
+            payload.AddRange(dims);
+            payload.AddRange(modl[8..]);
+            var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, EcqxFileSamples.ModelPayload(payload.ToArray())) };
+            return EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        // 2^30 × 2^30 elements: more than an array can hold.
+        var e1 = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(Huge(0x80, 0x80, 0x80, 0x80, 0x04, 0x80, 0x80, 0x80, 0x80, 0x04), "f"));
+        Assert.Contains("elements", e1.Message);
+        // A single dimension beyond the array limit.
+        var e0 = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(Huge(0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x01), "f"));
+        Assert.Contains("dimension", e0.Message);
+        // 2^20 × 2^10 = 2^30 elements from a stream of a few bytes: the level coder refuses the count.
+        var e2 = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(Huge(0x80, 0x80, 0x40, 0x80, 0x08), "f"));
+        Assert.Contains("cannot hold", e2.Message);
+        Assert.Contains("tensor 'w'", e2.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "parsing absurd shapes allocated more than 1 MiB");
+    }
+
+    [Fact]
+    public void DecodedLevelsOutsideTheCodebookAreRejected()
+    {
+        var model = new EcqxModel([new QuantizedTensor("w", [4], [0, 1, 7, -8], 0.5, 4, -8)]);
+        var sections = EcqxFileSamples.Sections(EcqxModelFile.Serialize(model));
+        // Re-declare the codebook as 2-bit {−2..1}: the stream still holds 7 and −8.
+        byte[] modl = EcqxFileSamples.ModelBody(sections[0].Payload);
+        Assert.Equal(4, modl[^1]);
+        modl[^1] = 2;
+        modl[^2] = 3; // zigzag(−2)
+        var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, EcqxFileSamples.ModelPayload(modl)) };
+        var e = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy), "f"));
+        Assert.Contains("outside the 2-bit codebook", e.Message);
+    }
+
+    [Fact]
+    public void ThousandsOfCorruptedFilesFailCleanly()
+    {
+        var random = new Random(2024);
+        byte[] file = EcqxModelFile.Serialize(EcqxFileSamples.SmallModel());
+        var sections = EcqxFileSamples.Sections(file);
+        var watch = Stopwatch.StartNew();
+        int rawRejected = 0, framedRejected = 0;
+
+        bool Rejects(byte[] bytes)
+        {
+            try
+            {
+                EcqxModelFile.Parse(bytes, "fuzz");
+                return false;
+            }
+            catch (InvalidDataException)
+            {
+                return true;
+            }
+        }
+
+        for (int trial = 0; trial < 4000; trial++)
+        {
+            // Raw corruption: flips, truncation, trailing garbage, overwritten runs.
+            byte[] corrupt = (byte[])file.Clone();
+            switch (trial % 4)
+            {
+                case 0:
+                    for (int f = random.Next(1, 5); f > 0; f--) corrupt[random.Next(corrupt.Length)] ^= (byte)(1 << random.Next(8));
+                    break;
+                case 1:
+                    corrupt = corrupt[..random.Next(corrupt.Length)];
+                    break;
+                case 2:
+                    var tail = new byte[random.Next(1, 40)];
+                    random.NextBytes(tail);
+                    corrupt = [.. corrupt, .. tail];
+                    break;
+                default:
+                    int at = random.Next(corrupt.Length);
+                    random.NextBytes(corrupt.AsSpan(at, Math.Min(random.Next(1, 16), corrupt.Length - at)));
+                    break;
+            }
+            if (Rejects(corrupt)) rawRejected++;
+
+            // Payload corruption with valid checksums, so the parsers themselves see hostile content.
+            var copy = sections.Select(s => new EcqxFileSamples.Section(s.Tag, (byte[])s.Payload.Clone())).ToList();
+            int which = random.Next(copy.Count - 1);
+            byte[] payload = copy[which].Payload;
+            if (payload.Length > 0 && random.Next(3) > 0)
+            {
+                for (int f = random.Next(1, 4); f > 0; f--) payload[random.Next(payload.Length)] ^= (byte)(1 << random.Next(8));
+            }
+            else
+            {
+                var replaced = new byte[random.Next(0, payload.Length + 8)];
+                random.NextBytes(replaced);
+                if (replaced.Length > 0 && random.Next(2) == 0) replaced[0] = (byte)random.Next(3);
+                copy[which] = new(copy[which].Tag, replaced);
+            }
+            if (Rejects(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy))) framedRejected++;
+        }
+        // Every raw corruption is caught (checksums, lengths, trailing bytes). Corruption behind valid
+        // checksums can be undetectable (a flipped bit of a raw float is still a float), but must never
+        // escape as anything other than InvalidDataException; most is still caught by the parsers.
+        Assert.Equal(4000, rawRejected);
+        Assert.True(framedRejected > 2000, $"only {framedRejected} of 4000 checksum-valid corruptions were rejected");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "fuzzing took too long (hang?)");
+    }
+
+    [Fact]
+    public void MissingFileIsReported()
+    {
+        string path = Path.Combine(TestPaths.NewTempDir(), "missing.ecqx");
+        var e = Assert.Throws<FileNotFoundException>(() => EcqxModelFile.Read(path));
+        Assert.Contains("missing.ecqx", e.Message);
+    }
+}
