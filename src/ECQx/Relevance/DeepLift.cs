@@ -105,7 +105,9 @@ public sealed class DeepLiftRelevance : IWeightRelevanceMethod
         var x0 = Reference.For(x);
         var root = PlanCompiler.Compile(model);
         var both = cat(new[] { x, x0 }, 0);
-        var outputs = PlanRunner.Forward(root, both, _ => true, recordInputGraph: true);
+        // Only batch norms keep a graph: their weight contribution needs the mean-free difference, which the
+        // pair [x; x₀] gives directly. Convolutions and linear layers are linear in the input difference.
+        var outputs = PlanRunner.Forward(root, both, aff => aff.Kind == LayerKind.BatchNorm, recordInputGraph: true);
         var logits = outputs.narrow(0, 0, n);
         EngineInputs.CheckLogits(logits, n, Name);
         EngineInputs.CheckLogits(outputs.narrow(0, n, n), n, Name + " (reference)");
@@ -138,17 +140,34 @@ internal sealed class DeepLiftBackward
             case AffinePlan aff:
             {
                 var layer = aff.Layer;
-                var rec = aff.Record ?? throw new InvalidOperationException($"layer '{aff.Name}' was not recorded");
-                var inputLeaf = rec.InputLeaf ?? throw new InvalidOperationException($"layer '{aff.Name}' was recorded without its input graph");
-                // One backward over [x; x₀] with grad-output [m; −m]: the weight gradient is Σ_n Δa_n·m_n, and the
-                // first half of the input gradient is Jᵀm (the layer is affine in its input).
-                var grads = autograd.grad(new[] { rec.Output }, new[] { inputLeaf, rec.WeightLeaf }, new[] { cat(new[] { m, m.neg() }, 0) });
+                Tensor inputMultiplier, weightGrad;
+                if (aff.Record is { } rec)
+                {
+                    var inputLeaf = rec.InputLeaf ?? throw new InvalidOperationException($"layer '{aff.Name}' was recorded without its input graph");
+                    // One backward over [x; x₀] with grad-output [m; −m]: the weight gradient is Σ_n Δ(∂z/∂W)_n·m_n
+                    // (the batch-norm mean cancels), and the first half of the input gradient is Jᵀm.
+                    var grads = autograd.grad(new[] { rec.Output }, new[] { inputLeaf, rec.WeightLeaf }, new[] { cat(new[] { m, m.neg() }, 0) });
+                    inputMultiplier = grads[0].narrow(0, 0, _n);
+                    weightGrad = grads[1];
+                }
+                else
+                {
+                    // Convolution / linear: f(a; W, 0) is linear in a, so one pass on Δa = a − a₀ gives both Jᵀm and
+                    // ∂/∂W ⟨f_W(Δa), m⟩ = Σ_n Δa_n·m_n.
+                    using var _ = enable_grad();
+                    var delta = aff.Input!.narrow(0, 0, _n).sub(aff.Input!.narrow(0, _n, _n)).requires_grad_(true);
+                    var w = layer.Weight.detach().requires_grad_(true);
+                    var z = layer.Forward(delta, w, null);
+                    var grads = autograd.grad(new[] { z }, new[] { delta, w }, new[] { m });
+                    inputMultiplier = grads[0];
+                    weightGrad = grads[1];
+                }
                 if (layer.WeightParameter is { } name)
                 {
-                    var c = rec.WeightLeaf.detach().mul(grads[1]);
+                    var c = layer.Weight.mul(weightGrad);
                     ParameterRelevance[name] = ParameterRelevance.TryGetValue(name, out var prev) ? prev.add(c) : c;
                 }
-                return grads[0].narrow(0, 0, _n);
+                return inputMultiplier;
             }
             case FunctionPlan fn:
             {
@@ -158,8 +177,8 @@ internal sealed class DeepLiftBackward
                     var x0 = fn.Input!.narrow(0, _n, _n);
                     var dx = x.sub(x0);
                     var small = dx.abs().lt(DeepLiftRelevance.RescaleThreshold);
-                    var slope = x.relu().sub(x0.relu()).div(where(small, ones_like(dx), dx));
-                    slope = where(small, x.gt(0).to_type(x.dtype), slope);
+                    // Δy/Δx where |Δx| ≥ threshold, the gradient 1[x > 0] elsewhere (the division's inf/NaN there is replaced)
+                    var slope = where(small, x.gt(0).to_type(x.dtype), x.relu().sub_(x0.relu()).div_(dx));
                     return m.mul(slope);
                 }
                 return InputGradient.Of(fn.Forward, x, m);
