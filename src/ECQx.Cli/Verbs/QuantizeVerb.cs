@@ -74,8 +74,9 @@ public sealed class QuantizeVerb : ICliVerb
         options.Validate();
         var model = _o.CreateModel(r, device);
         var fixedRelevance = relevanceFile is null ? null : LoadRelevanceFile(relevanceFile, model, quantizer, device);
-        IWeightRelevanceSource? relevance = fixedRelevance
-            ?? (relevanceMethod is not null || r.GetValue(_ecqx) ? RelevanceMethods.Create(relevanceMethod ?? "lrp", r.GetValue(_o.Seed)) : null);
+        IWeightRelevanceSource? relevance = fixedRelevance;
+        if (relevance is null && (relevanceMethod is not null || r.GetValue(_ecqx)))
+            relevance = RelevanceMethodSource.Create(relevanceMethod ?? "lrp", new ECQx.Relevance.RelevanceOptions { Seed = r.GetValue(_o.Seed) });
         var data = _o.LoadData(r, device);
         try
         {
