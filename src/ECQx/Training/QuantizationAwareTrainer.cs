@@ -195,12 +195,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         _phase = TrainingPhase.Quantize;
         ResetPhaseCounters();
         Requantize(useRelevance: false);
-        _backgroundOptimizer = new AdamOptimizer(_quantizedNames.Select(n => new AdamParameter(n, _background[n], 0)), _o.LearningRate);
-        var quantized = _quantizedNames.ToHashSet(StringComparer.Ordinal);
-        _modelOptimizer = new AdamOptimizer(
-            _params.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, _o.WeightDecay))
-                .Concat(_params.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
-            _o.LearningRate);
+        CreateQuantizationOptimizers();
         double acc = _data is null || _data.TestCount == 0 ? double.NaN : Evaluate();
         AddRow(TrainingPhase.Initial, 0, double.NaN, double.NaN, acc, sw.Elapsed.TotalSeconds);
         WriteCheckpointIfConfigured();
@@ -498,12 +493,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
                     CopyChecked(t, "background/" + n, bg, path);
                     _background[n] = bg;
                 }
-            _backgroundOptimizer = new AdamOptimizer(_quantizedNames.Select(n => new AdamParameter(n, _background[n], 0)), _o.LearningRate);
-            var quantized = _quantizedNames.ToHashSet(StringComparer.Ordinal);
-            _modelOptimizer = new AdamOptimizer(
-                _params.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, _o.WeightDecay))
-                    .Concat(_params.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
-                _o.LearningRate);
+            CreateQuantizationOptimizers();
             _backgroundOptimizer.LoadState("adam_background/", t, st.BackgroundSteps ?? throw new InvalidDataException($"{path}: background optimizer steps missing"), path);
             _modelOptimizer.LoadState("adam_model/", t, st.ModelSteps ?? throw new InvalidDataException($"{path}: model optimizer steps missing"), path);
         }
@@ -527,5 +517,20 @@ public sealed class QuantizationAwareTrainer : IDisposable
         _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
         foreach (var t in _background.Values) t.Dispose();
         _relevanceAcc.Dispose();
+    }
+
+    /// <summary>
+    /// The two optimizers of the quantization phase (§c.2): Adam over the FP background copies, and Adam over
+    /// the model's parameters in two groups (1-D parameters with weight decay, quantized tensors without).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_backgroundOptimizer), nameof(_modelOptimizer))]
+    private void CreateQuantizationOptimizers()
+    {
+        _backgroundOptimizer = new AdamOptimizer(_quantizedNames.Select(n => new AdamParameter(n, _background[n], 0)), _o.LearningRate);
+        var quantized = _quantizedNames.ToHashSet(StringComparer.Ordinal);
+        _modelOptimizer = new AdamOptimizer(
+            _params.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, _o.WeightDecay))
+                .Concat(_params.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
+            _o.LearningRate);
     }
 }
