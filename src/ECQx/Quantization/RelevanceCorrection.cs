@@ -1,0 +1,116 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ECQx.Quantization;
+
+/// <summary>
+/// The ECQx relevance correction of spec §a.4 step 10.
+/// <para>
+/// Only the zero-cluster row of the cost is rescaled, so for every weight the choice is between the zero
+/// cluster (cost <c>z = w² + λ_l·I_0</c>) and the best non-zero cluster (cost <c>m</c>, found once with the
+/// lower envelope). The zero cluster wins when <c>ρ·z·r &lt; m</c>, or on a tie when the best non-zero cluster has
+/// the higher index (argmin ties go to the lower index). With <c>r = exp(β·ln(R̃ + 1e-12))</c> and
+/// <c>Q = m/(ρ·z)</c> precomputed, each β evaluation is one multiply, one exp, one compare and one count —
+/// no K×n cost matrix. Everything per weight is in double precision.
+/// </para>
+/// </summary>
+internal static class RelevanceCorrection
+{
+    /// <summary>The reference's relevance normaliser and pow offset.</summary>
+    public const double Epsilon = 1e-12;
+
+    internal sealed record Context(
+        Tensor Flat, double WMin, double WMax, Tensor RelAbs, double RelMin, double RelMax, long EcqZeroCount, long N,
+        int ZeroIndex, double[] Centroids, double[] Offsets, int[] Occupied, ScalarType Work, Device Device, string Name);
+
+    /// <summary>Runs the β search; returns the corrected centroid indices (int64, flat), or null to keep the ECQ assignment.</summary>
+    public static (Tensor? Index, EcqxSearchReport Report) Run(Context ctx, EcqxOptions o)
+    {
+        long n = ctx.N;
+        int k0 = ctx.ZeroIndex;
+        double sE = ctx.EcqZeroCount / (double)n;
+
+        if (ctx.RelMax == 0)
+        {
+            if (o.ZeroRelevance == ZeroRelevancePolicy.Throw)
+                throw new InvalidDataException(
+                    $"The relevance of tensor '{ctx.Name}' is zero everywhere ({n} values), so ECQx cannot rank its weights " +
+                    "(spec §a.4 step 10). Check the relevance method, or set EcqxOptions.ZeroRelevance = KeepEcqAssignment.");
+            return (null, Skip(EcqxSkipReason.AllZeroRelevance, sE));
+        }
+
+        // The reference's loop starts with s_X = 0 and runs while s_X ∉ [s_E − p, s_E].
+        double sX = 0;
+        if (!OutsideWindow(sX, sE, o.P)) return (null, Skip(EcqxSkipReason.SparsityWithinSlack, sE));
+        if (ctx.RelMin == ctx.RelMax) return (null, Skip(EcqxSkipReason.UniformRelevance, sE));
+
+        using var scope = torch.NewDisposeScope();
+        var normalized = ctx.RelAbs / (ctx.RelMax + Epsilon);
+        double mean = normalized.mean().item<double>();
+        if (!(mean < 1)) return (null, Skip(EcqxSkipReason.UniformRelevance, sE) with { MeanNormalizedRelevance = mean });
+        double beta0 = Math.Log(0.5) / Math.Log(mean);
+        var logR = normalized.add_(Epsilon).log_();
+
+        var w = ctx.Flat.to_type(ScalarType.Float64);
+        var z = w.square().add_(ctx.Offsets[k0]);
+        var nonZero = ctx.Occupied.Where(k => k != k0).ToArray();
+        Tensor nzIdx, threshold;
+        if (nonZero.Length == 0)
+        {
+            nzIdx = torch.full(n, (long)k0, ScalarType.Int64, ctx.Device);
+            threshold = torch.full(n, double.PositiveInfinity, ScalarType.Float64, ctx.Device);
+        }
+        else
+        {
+            // Best non-zero cluster of every weight and its cost m = (c − w)² + λ_l·I.
+            var (clusters, breaks) = LowerEnvelope.Build(ctx.Centroids, ctx.Offsets, nonZero);
+            var piece = BreakpointSearch.Count(ctx.Flat, breaks, ctx.WMin, ctx.WMax, ctx.Work, ctx.Device);
+            nzIdx = torch.tensor(clusters.Select(k => (long)k).ToArray(), device: ctx.Device).index_select(0, piece);
+            var cT = torch.tensor(clusters.Select(k => ctx.Centroids[k]).ToArray(), device: ctx.Device);
+            var offT = torch.tensor(clusters.Select(k => ctx.Offsets[k]).ToArray(), device: ctx.Device);
+            var m = (cT.index_select(0, piece) - w).square().add_(offT.index_select(0, piece));
+            var q = m / (z * o.Rho);
+            // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
+            // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
+            var up = torch.nextafter(q, torch.full_like(q, double.PositiveInfinity));
+            threshold = torch.where(nzIdx.gt(k0), up, q);
+        }
+
+        double beta = beta0, betaUsed = double.NaN;
+        int t = 0, evaluations = 0;
+        long zeroCountX = 0;
+        Tensor? zeroWins = null;
+        while (OutsideWindow(sX, sE, o.P))
+        {
+            betaUsed = beta;
+            using (var iteration = torch.NewDisposeScope())
+            {
+                var r = (logR * beta).exp_();
+                var wins = r.lt(threshold);
+                zeroCountX = wins.sum().item<long>();
+                zeroWins?.Dispose();
+                zeroWins = wins.MoveToOuterDisposeScope();
+            }
+            evaluations++;
+            sX = zeroCountX / (double)n;
+            beta *= 1 + o.StepAt(t) * Math.Sign(ctx.EcqZeroCount - zeroCountX);
+            beta = Math.Min(beta, 1);
+            if (t >= o.MaxIterations) break;
+            t++;
+        }
+
+        var index = nzIdx.masked_fill(zeroWins!, k0);
+        var report = new EcqxSearchReport
+        {
+            Skipped = EcqxSkipReason.None, EcqSparsity = sE, EcqxSparsity = sX, InitialBeta = beta0, Beta = betaUsed,
+            BetaAfterLastUpdate = beta, Iterations = evaluations, Converged = !OutsideWindow(sX, sE, o.P),
+            MeanNormalizedRelevance = mean,
+        };
+        return (index.MoveToOuterDisposeScope(), report);
+    }
+
+    private static bool OutsideWindow(double sX, double sE, double p) => sX > sE || sX < sE - p;
+
+    private static EcqxSearchReport Skip(EcqxSkipReason reason, double sparsity) =>
+        new() { Skipped = reason, EcqSparsity = sparsity, EcqxSparsity = sparsity, Converged = true };
+}

@@ -1,0 +1,97 @@
+using ECQx.Quantization;
+using FsCheck;
+using FsCheck.Xunit;
+using TorchSharp;
+using Xunit;
+
+namespace ECQx.Tests.Quantization;
+
+/// <summary>The two internal building blocks against brute force.</summary>
+public class EnvelopeSearchTests
+{
+    public EnvelopeSearchTests() => TorchRuntime.EnsureLoaded();
+
+    [Property(MaxTest = 200)]
+    public bool LowerEnvelopeEqualsBruteForceArgmin(int seed)
+    {
+        var rng = new Random(seed);
+        int k = 1 + rng.Next(20);
+        var c = Enumerable.Range(0, k).Select(i => (double)(float)((i - k / 2) * 0.1)).ToArray();
+        var off = c.Select(_ => rng.NextDouble() < 0.2 ? double.PositiveInfinity : rng.NextDouble() * rng.NextDouble() * 0.5).ToArray();
+        var cand = Enumerable.Range(0, k).Where(i => !double.IsInfinity(off[i])).ToList();
+        if (cand.Count == 0) return true;
+        var (clusters, breaks) = LowerEnvelope.Build(c, off, cand);
+        for (int t = 0; t < 300; t++)
+        {
+            double w = (rng.NextDouble() - 0.5) * k * 0.15;
+            if (t % 10 == 0 && breaks.Length > 0) w = breaks[rng.Next(breaks.Length)]; // exact ties
+            int best = cand[0];
+            foreach (int j in cand)
+                if ((c[j] - w) * (c[j] - w) + off[j] < (c[best] - w) * (c[best] - w) + off[best]) best = j;
+            int piece = breaks.Count(b => b < w);
+            int got = clusters[piece];
+            if (got != best)
+            {
+                double cg = (c[got] - w) * (c[got] - w) + off[got], cb = (c[best] - w) * (c[best] - w) + off[best];
+                if (Math.Abs(cg - cb) > 1e-12) return false; // only rounding-level ties may differ
+            }
+        }
+        return true;
+    }
+
+    [Property(MaxTest = 80)]
+    public bool BreakpointSearchCountsExactly(int seed, bool float64, byte modeRaw)
+    {
+        var rng = new Random(seed);
+        int mode = modeRaw % 4;
+        int m = rng.Next(40);
+        // mode 0: spread; 1: a crowd inside one cell (fallback path); 2: a narrow cluster far from 0, narrower
+        // than float32 resolution allows to grid naively; 3: heavy outliers around a small breakpoint span.
+        double centre = mode == 2 ? 100 + rng.NextDouble() : 0, width = mode == 2 ? 1e-4 : mode == 3 ? 0.01 : 3;
+        var breaks = Enumerable.Range(0, m).Select(_ => centre + (rng.NextDouble() - 0.5) * width).ToList();
+        if (mode == 1 && m > 0) breaks.AddRange(Enumerable.Range(0, 12).Select(i => breaks[0] + i * 1e-9));
+        var b = breaks.OrderBy(x => x).ToArray();
+        int n = 1 + rng.Next(2000);
+        var w = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            w[i] = (float)(centre + (rng.NextDouble() - 0.5) * width * 1.2);
+            if (mode == 3 && i % 17 == 0) w[i] = (float)((rng.NextDouble() - 0.5) * 1000);
+            if (b.Length > 0 && i % 5 == 0)
+            {
+                float f = (float)b[rng.Next(b.Length)];
+                w[i] = (i % 3) switch { 0 => f, 1 => MathF.BitIncrement(f), _ => MathF.BitDecrement(f) };
+            }
+        }
+        using var t32 = torch.tensor(w);
+        using var t = float64 ? t32.to_type(torch.ScalarType.Float64) : t32.alias();
+        var work = float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
+        using var got = BreakpointSearch.Count(t, b, w.Min(), w.Max(), work, torch.CPU);
+        var g = got.data<int>().ToArray();
+        for (int i = 0; i < n; i++)
+            if (g[i] != b.Count(x => x < w[i])) return false;
+        return true;
+    }
+
+    [Fact]
+    public void BreakpointSearchHandlesConstantWeightsAndNoBreaks()
+    {
+        using var w = torch.full(5, 0.25f);
+        using var a = BreakpointSearch.Count(w, new[] { 0.1, 0.25, 0.3 }, 0.25, 0.25, torch.ScalarType.Float32, torch.CPU);
+        Assert.All(a.data<int>().ToArray(), x => Assert.Equal(1, x));
+        using var b = BreakpointSearch.Count(w, Array.Empty<double>(), 0.25, 0.25, torch.ScalarType.Float32, torch.CPU);
+        Assert.All(b.data<int>().ToArray(), x => Assert.Equal(0, x));
+    }
+
+    [Fact]
+    public void Float32BreakpointsRoundDown()
+    {
+        double x = 0.1; // not representable: (float)0.1 > 0.1
+        var f = LowerEnvelope.ForFloat32(new[] { x, 0.5, double.PositiveInfinity, -1e300, 1e300 });
+        Assert.True(f[0] <= x && MathF.BitIncrement(f[0]) > x);
+        Assert.Equal(0.5f, f[1]);
+        Assert.Equal(float.PositiveInfinity, f[2]);
+        Assert.Equal(float.NegativeInfinity, f[3]);
+        Assert.Equal(float.MaxValue, f[4]);
+    }
+}
