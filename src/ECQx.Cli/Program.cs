@@ -20,5 +20,15 @@ public static class Program
     }
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        // Piped or logged output has no terminal width; Spectre would then wrap tables at 80 columns
+        // and break layer names. Honour COLUMNS when set, otherwise use a wide page.
+        if (Console.IsOutputRedirected)
+        {
+            int width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int c) && c > 40 ? c : 160;
+            Spectre.Console.AnsiConsole.Profile.Width = width;
+        }
+        return BuildRoot().Parse(args).Invoke();
+    }
 }
