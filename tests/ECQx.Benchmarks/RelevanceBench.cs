@@ -13,7 +13,8 @@ namespace ECQx.Benchmarks;
 /// The baseline and the method are timed alternately and the ratio is the median of the per-round ratios, so
 /// load from other processes on a shared machine affects both sides alike.
 /// Environment: <c>ECQX_BENCH_METHODS</c> (comma list, default lrp, deeplift, gradxweight, lrp:alpha2_beta1_flat),
-/// <c>ECQX_BENCH_ROUNDS</c> (default 5), <c>ECQX_BENCH_BATCH</c> (default 128).
+/// <c>ECQX_BENCH_ROUNDS</c> (default 5), <c>ECQX_BENCH_BATCH</c> (default 128), <c>ECQX_BENCH_THREADS</c> (torch threads;
+/// 1 makes the process CPU time a clean measure of work on a loaded machine).
 /// </summary>
 internal static class RelevanceBench
 {
@@ -25,6 +26,7 @@ internal static class RelevanceBench
         TorchRuntime.EnsureLoaded();
         int batch = int.TryParse(Environment.GetEnvironmentVariable("ECQX_BENCH_BATCH"), out var b) ? b : 128;
         int rounds = int.TryParse(Environment.GetEnvironmentVariable("ECQX_BENCH_ROUNDS"), out var r) ? r : 5;
+        if (int.TryParse(Environment.GetEnvironmentVariable("ECQX_BENCH_THREADS"), out var threads) && threads > 0) set_num_threads(threads);
         var methods = new[] { ("lrp", 2.5), ("deeplift", 3.0), ("gradxweight", double.NaN), ("lrp:alpha2_beta1_flat", double.NaN) };
         string? only = Environment.GetEnvironmentVariable("ECQX_BENCH_METHODS");
         if (!string.IsNullOrWhiteSpace(only))
@@ -56,22 +58,32 @@ internal static class RelevanceBench
             }
             Baseline(); Pass(); // warm-up
             var baseMs = new List<double>(); var passMs = new List<double>(); var ratios = new List<double>();
+            var baseCpu = new List<double>(); var passCpu = new List<double>(); var cpuRatios = new List<double>();
             for (int i = 0; i < rounds; i++)
             {
-                double tb = Time(Baseline), tp = Time(Pass);
+                var (tb, cb) = Time(Baseline);
+                var (tp, cp) = Time(Pass);
                 baseMs.Add(tb); passMs.Add(tp); ratios.Add(tp / tb);
+                baseCpu.Add(cb); passCpu.Add(cp); cpuRatios.Add(cp / cb);
             }
-            double ratio = Median(ratios);
+            double ratio = Median(ratios), cpuRatio = Median(cpuRatios);
             string verdict = double.IsNaN(target) ? "" : ratio <= target ? $"target ≤ {target}×: ok" : $"target ≤ {target}×: MISSED";
-            Console.WriteLine($"{name,-24} pass {Median(passMs),8:F1} ms  fwd+bwd {Median(baseMs),8:F1} ms  ratio {ratio,5:F2}× (min {ratios.Min():F2}, max {ratios.Max():F2})  {verdict}");
+            Console.WriteLine($"{name,-24} wall: pass {Median(passMs),8:F1} ms  fwd+bwd {Median(baseMs),7:F1} ms  ratio {ratio,5:F2}× (min {ratios.Min():F2}, max {ratios.Max():F2})  {verdict}");
+            Console.WriteLine($"{"",-24} cpu:  pass {Median(passCpu),8:F1} ms  fwd+bwd {Median(baseCpu),7:F1} ms  ratio {cpuRatio,5:F2}× (process CPU time, robust to load from other processes)");
         }
     }
 
-    private static double Time(Action a)
+    /// <summary>Wall-clock and process CPU milliseconds of one call.</summary>
+    private static (double Wall, double Cpu) Time(Action a)
     {
+        var proc = Process.GetCurrentProcess();
+        proc.Refresh();
+        var cpu0 = proc.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         a();
-        return sw.Elapsed.TotalMilliseconds;
+        double wall = sw.Elapsed.TotalMilliseconds;
+        proc.Refresh();
+        return (wall, (proc.TotalProcessorTime - cpu0).TotalMilliseconds);
     }
 
     private static double Median(List<double> v)

@@ -111,3 +111,31 @@ public class EngineContractTests
         Assert.Equal(flat["conv1.weight"].sum().item<double>(), flat.Input!.sum().item<double>(), 6);
     }
 }
+
+public class ZooCoverageTests
+{
+    // The VGGs are large (15 M parameters): one method each keeps the suite fast.
+    public static IEnumerable<object[]> ZooAndMethods() =>
+        (from m in ModelZoo.Names.Where(n => !n.StartsWith("vgg"))
+         from r in new[] { "lrp", "lrp:epsilon_plus_flat", "deeplift:mean" }
+         select new object[] { m, r })
+        .Append(new object[] { "vgg16", "lrp:epsilon_plus_flat" })
+        .Append(new object[] { "vgg16_2fc", "deeplift:mean" });
+
+    [Theory]
+    [MemberData(nameof(ZooAndMethods))]
+    public void EveryZooModelIsSupportedByTheEngine(string model, string method)
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        using var net = ModelZoo.Create(model, seed: 9);
+        var info = ModelZoo.Describe(model);
+        var x = TinyNets.Randn(10, new[] { 3L }.Concat(info.SampleShape).ToArray()).to_type(ScalarType.Float32);
+        using var rel = RelevanceMethods.Create(method).Attribute(net, x, tensor(new long[] { 0, 1, 2 }), withInputRelevance: true);
+        var weights = net.named_parameters().Where(p => p.parameter.dim() >= 2).Select(p => p.name).ToList();
+        Assert.NotEmpty(weights);
+        Assert.All(weights, w => Assert.Contains(w, rel.Attributed)); // every conv/linear weight gets relevance
+        Assert.All(rel.Parameters, p => Assert.True(p.Value.isfinite().all().item<bool>(), p.Key));
+        Assert.Equal(x.shape, rel.Input!.shape);
+    }
+}
