@@ -50,7 +50,8 @@ public static class UnitSelection
             {
                 // protect the layer's highest-scored units: mark them +inf so they sort last and are excluded.
                 long keep = Math.Min(minKeepPerLayer, d.numel());
-                var top = d.topk((int)keep).indexes;
+                // deterministic: the last `keep` entries of the stable ascending order (ties: the later position is kept)
+                var top = d.sort(0, descending: false, stable: true).Indices.narrow(0, d.numel() - keep, keep);
                 d = d.clone();
                 d.index_put_(tensor(double.PositiveInfinity, float64, d.device), top);
             }
