@@ -55,5 +55,5 @@ internal static class CompressionFixtures
     }
 
     /// <summary>Trainer options for short fine-tuning.</summary>
-    public static TrainerOptions FineTune(int epochs = 2) => new() { Epochs = epochs, BatchSize = 64, LearningRate = 1e-3, Patience = 0 };
+    public static TrainerOptions FineTune(int epochs = 2) => new() { Epochs = epochs, BatchSize = 64, LearningRate = 3e-3, Patience = 0 };
 }
