@@ -48,11 +48,15 @@ public sealed class FixedPointWeightQuantizer : IWeightQuantizer
         return new LayerQuantization(v, sparsity, sparsity);
     }
 
-    /// <summary><c>clamp(round(w/Δ), −q, q)·Δ</c>.</summary>
+    /// <summary>
+    /// <c>clamp(round(w/Δ), −q, q)·Δ</c>, computed in float64 and rounded once to the weight's dtype (so every value
+    /// is exactly <c>(float)(k·Δ)</c>, as the coder reconstructs it); zeros are +0.
+    /// </summary>
     public static Tensor Round(Tensor w, double step, int bits)
     {
         int q = MaxLevel(bits);
-        return w.div(step).round().clamp(-q, q).mul(step);
+        using var scope = NewDisposeScope();
+        return w.to(float64).div(step).round().clamp(-q, q).mul(step).add(0.0).to(w.dtype).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
