@@ -1,0 +1,29 @@
+using ECQx.Notebooks;
+using Xunit;
+
+namespace ECQx.Tests.Compression;
+
+/// <summary>Runs notebooks/04-xai-pruning-and-mixed-precision.ipynb headless in quick mode; every cell must succeed.</summary>
+public class Notebook04RunTests
+{
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException($"no ECQx.Research.sln above {AppContext.BaseDirectory}");
+    }
+
+    [Fact]
+    public async Task Quick_mode_runs_every_cell()
+    {
+        string input = Path.Combine(RepoRoot(), "notebooks", "04-xai-pruning-and-mixed-precision.ipynb");
+        string output = Path.Combine(TestPaths.NewTempDir(), "04-run.ipynb");
+        var runner = new NotebookRunner();
+        var (result, written) = await runner.RunFileAsync(input, output, NotebookParameters.Parse(new[] { "quick=true" }));
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+        Assert.True(File.Exists(written));
+        string text = File.ReadAllText(written);
+        Assert.Contains("Weight sharing", text);
+        Assert.Contains("ECQx 4 bit", text);
+    }
+}
