@@ -1,0 +1,22 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ECQx.Relevance.Engine;
+
+/// <summary>The LRP denominator stabiliser of the reference zennit fork (spec §b.3).</summary>
+public static class Stabilizer
+{
+    /// <summary>The reference's ε, used everywhere including the "Epsilon" rule (which is therefore LRP-0).</summary>
+    public const double DefaultEpsilon = 1e-6;
+
+    /// <summary><c>stab(z) = z + (1[z=0] + sign(z))·ε</c>: pushes z away from zero, keeping its sign (zeros become +ε).</summary>
+    /// <remarks>
+    /// <c>1[z=0] + sign(z)</c> is +1 for z ≥ 0 (including −0.0) and −1 for z &lt; 0, so this is computed as
+    /// <c>where(z ≥ 0, z + ε, z − ε)</c>.
+    /// </remarks>
+    public static Tensor Stabilize(Tensor z, double epsilon = DefaultEpsilon)
+    {
+        using var scope = NewDisposeScope();
+        return where(z.ge(0), z.add(epsilon), z.sub(epsilon)).MoveToOuterDisposeScope();
+    }
+}

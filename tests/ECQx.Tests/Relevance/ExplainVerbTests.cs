@@ -1,0 +1,131 @@
+using ECQx.Cli;
+using ECQx.Cli.Verbs;
+using ECQx.IO;
+using ECQx.Models;
+using ECQx.Relevance;
+using Spectre.Console;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ECQx.Tests.Relevance;
+
+/// <summary><c>ecqx explain</c> through the real command-line parser.</summary>
+public class ExplainVerbTests
+{
+    private static (int Code, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 300;
+        var saved = ExplainVerb.Console;
+        try
+        {
+            ExplainVerb.Console = console;
+            return (Program.BuildRoot().Parse(args).Invoke(), writer.ToString());
+        }
+        finally { ExplainVerb.Console = saved; }
+    }
+
+    private static (string Dir, string Weights, string Inputs, nn.Module<Tensor, Tensor> Model, Tensor X) Fixture()
+    {
+        TorchRuntime.EnsureLoaded();
+        string dir = TestPaths.NewTempDir();
+        var model = ModelZoo.Create("mlp_28x28", seed: 11);
+        string weights = Path.Combine(dir, "w.safetensors");
+        SafeTensors.Save(weights, StateDictLoader.Targets(model));
+        using var g = new Generator(12, CPU);
+        var x = randn(new long[] { 5, 1, 28, 28 }, generator: g);
+        string inputs = Path.Combine(dir, "x.npy");
+        Npy.Write(inputs, x);
+        model.eval();
+        return (dir, weights, inputs, model, x);
+    }
+
+    [Fact]
+    public void ChunkedRunEqualsOneBatchOfTheLibraryAndDefaultsToPredictedClasses()
+    {
+        var (dir, weights, inputs, model, x) = Fixture();
+        string outPath = Path.Combine(dir, "r.safetensors"), xr = Path.Combine(dir, "xr.npy");
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs,
+            "--method", "lrp:epsilon_plus_flat", "--batch-size", "3", "--out", outPath, "--input-relevance", xr);
+        Assert.True(code == 0, output);
+        Assert.Contains("lrp:epsilon_plus_flat", output);
+
+        Tensor predicted;
+        using (no_grad()) predicted = model.forward(x).argmax(1);
+        using var direct = RelevanceMethods.Create("lrp:epsilon_plus_flat").Attribute(model, x, predicted, withInputRelevance: true);
+        using var doc = SafeTensors.Load(outPath);
+        Assert.Equal(direct.Parameters.Keys.OrderBy(k => k), doc.Tensors.Keys.OrderBy(k => k));
+        foreach (var (name, r) in direct.Parameters)
+            Assert.True(allclose(doc.Tensors[name], r, rtol: 1e-4, atol: 1e-7), name);
+        Assert.Equal("predicted", doc.Metadata["targets"]);
+        var inputRel = Npy.Read(xr);
+        Assert.Equal(x.shape, inputRel.shape);
+        Assert.True(allclose(inputRel, direct.Input!.reshape(x.shape), rtol: 1e-4, atol: 1e-7));
+    }
+
+    [Fact]
+    public void ExplicitTargetsAndDeepLiftMeanReference()
+    {
+        var (dir, weights, inputs, model, x) = Fixture();
+        string targets = Path.Combine(dir, "y.npy");
+        var y = tensor(new long[] { 0, 9, 3, 3, 1 });
+        Npy.Write(targets, y.to_type(ScalarType.Int32));
+        string outPath = Path.Combine(dir, "d.safetensors"), xr = Path.Combine(dir, "dxr.npy");
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--targets", targets,
+            "--method", "deeplift", "--reference", "mean", "--batch-size", "2", "--out", outPath, "--input-relevance", xr);
+        Assert.True(code == 0, output);
+        // Summation to delta over all inputs against the mean of all inputs (not per chunk).
+        var x0 = x.mean(new long[] { 0 }, keepdim: true).expand_as(x);
+        Tensor delta;
+        using (no_grad())
+            delta = model.forward(x).gather(1, y.view(-1, 1)).sub(model.forward(x0).gather(1, y.view(-1, 1))).view(-1).div(5);
+        var rel = Npy.Read(xr).flatten(1).sum(1);
+        Assert.True(allclose(rel, delta, rtol: 1e-3, atol: 1e-5), $"{rel.str()} vs {delta.str()}");
+    }
+
+    [Fact]
+    public void BadInputsGiveExitCode2WithAMessage()
+    {
+        var (dir, weights, inputs, _, _) = Fixture();
+        string outPath = Path.Combine(dir, "r.safetensors");
+        var (c1, o1) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", Path.Combine(dir, "none.npy"), "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c1);
+        Assert.Contains("none.npy", o1);
+        var (c2, o2) = Run("explain", "--model", "resnet20", "--weights", weights, "--inputs", inputs, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c2);
+        Assert.Contains("missing key", o2);
+        var (c3, o3) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--method", "shap", "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c3);
+        Assert.Contains("shap", o3);
+        string badTargets = Path.Combine(dir, "t.npy");
+        Npy.Write(badTargets, tensor(new long[] { 1, 2 }));
+        var (c4, o4) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--targets", badTargets, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c4);
+        Assert.Contains("5 class indices", o4);
+        Assert.False(File.Exists(outPath));
+    }
+
+    [Fact]
+    public void PretrainedResNet20Explains()
+    {
+        TorchRuntime.EnsureLoaded();
+        string dir = TestPaths.NewTempDir();
+        using var g = new Generator(13, CPU);
+        string inputs = Path.Combine(dir, "x.npy");
+        Npy.Write(inputs, randn(new long[] { 2, 3, 32, 32 }, generator: g));
+        string outPath = Path.Combine(dir, "r.safetensors");
+        var (code, output) = Run("explain", "--model", "resnet20", "--weights", TestPaths.PretrainedResNet20, "--inputs", inputs, "--out", outPath);
+        Assert.True(code == 0, output);
+        using var doc = SafeTensors.Load(outPath);
+        Assert.Equal(59, doc.Tensors.Count); // every parameter: 19 convs, 19 BN γ and β, linear weight and bias
+        Assert.Equal(new long[] { 64, 64, 3, 3 }, doc.Tensors["layer3.2.conv2.weight"].shape);
+        Assert.True(doc.Tensors["layer3.2.conv2.weight"].abs().sum().item<float>() > 0);
+        Assert.Equal("lrp:epsilon_plus_flat_bn_pass", doc.Metadata["method"]);
+    }
+}
