@@ -1,0 +1,107 @@
+using System.CommandLine;
+using ECQx.Data.Cifar;
+using ECQx.Data.Idx;
+using ECQx.IO;
+using ECQx.Models;
+using ECQx.Training;
+using TorchSharp;
+
+namespace ECQx.Cli.Verbs;
+
+/// <summary>The options <c>ecqx train</c> and <c>ecqx quantize</c> share, and the loading of model, weights and data.</summary>
+internal sealed class TrainingCommandOptions
+{
+    public readonly Option<string> Dataset = new("--dataset") { Description = "fashion-mnist | cifar10 | gsc | synthetic", DefaultValueFactory = _ => "cifar10" };
+    public readonly Option<string?> DataDir = new("--data-dir") { Description = "dataset directory (Fashion-MNIST: the bundled sample when omitted)" };
+    public readonly Option<string> Model = new("--model") { Description = "model name: " + string.Join(", ", ModelZoo.Names), DefaultValueFactory = _ => "resnet20" };
+    public readonly Option<string?> Weights = new("--weights") { Description = "initial weights: a safetensors PyTorch state_dict or an ecqx checkpoint" };
+    public readonly Option<int> Epochs = new("--epochs") { Description = "training epochs", DefaultValueFactory = _ => 10 };
+    public readonly Option<int> BatchSize = new("--batch-size") { Description = "batch size", DefaultValueFactory = _ => 64 };
+    public readonly Option<double> LearningRate = new("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
+    public readonly Option<long> Seed = new("--seed") { Description = "run seed", DefaultValueFactory = _ => 808 };
+    public readonly Option<string> Device = new("--device") { Description = "cpu | cuda | cuda:N | auto", DefaultValueFactory = _ => "cpu" };
+    public readonly Option<int?> Threads = new("--threads") { Description = "torch intra-op threads (fix it for bit-identical CPU runs)" };
+    public readonly Option<string> OutDir = new("--out-dir") { Description = "directory for checkpoint, metrics.jsonl and metrics.csv", DefaultValueFactory = _ => "runs/latest" };
+    public readonly Option<bool> Resume = new("--resume") { Description = "continue from the checkpoint in --out-dir" };
+    public readonly Option<int> CheckpointEvery = new("--checkpoint-every") { Description = "also checkpoint every N batches (0 = per epoch only)", DefaultValueFactory = _ => 0 };
+    public readonly Option<int?> MaxBatches = new("--max-batches") { Description = "stop each epoch after N batches (smoke runs)" };
+    public readonly Option<int> Patience = new("--patience") { Description = "early-stopping patience in epochs (0 = off)", DefaultValueFactory = _ => 4 };
+
+    public void AddTo(Command c)
+    {
+        foreach (Option o in new Option[] { Dataset, DataDir, Model, Weights, Epochs, BatchSize, LearningRate, Seed, Device, Threads, OutDir, Resume, CheckpointEvery, MaxBatches, Patience })
+            c.Options.Add(o);
+    }
+
+    public TrainerOptions Trainer(ParseResult r, torch.Device device, int pretrainEpochs = 0) => new()
+    {
+        Epochs = r.GetValue(Epochs), PretrainEpochs = pretrainEpochs, BatchSize = r.GetValue(BatchSize), LearningRate = r.GetValue(LearningRate),
+        Seed = r.GetValue(Seed), Device = device, Threads = r.GetValue(Threads), OutputDirectory = r.GetValue(OutDir), Resume = r.GetValue(Resume),
+        CheckpointEveryBatches = r.GetValue(CheckpointEvery), MaxBatchesPerEpoch = r.GetValue(MaxBatches), Patience = r.GetValue(Patience),
+    };
+
+    /// <summary>Creates the named model (seeded) and loads <c>--weights</c> when given.</summary>
+    public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel(ParseResult r, torch.Device device)
+    {
+        var model = ModelZoo.Create(r.GetValue(Model)!, device: device, seed: r.GetValue(Seed));
+        if (r.GetValue(Weights) is string w)
+        {
+            var state = LoadStateDict(w, out _);
+            try { StateDictLoader.Load(model, state, w); }
+            finally { foreach (var t in state.Values) t.Dispose(); }
+        }
+        return model;
+    }
+
+    /// <summary>
+    /// Reads a state dict from a safetensors file: a plain (PyTorch-named) state dict, or the model part of an
+    /// ecqx training checkpoint (its <c>model/</c> tensors).
+    /// </summary>
+    public static Dictionary<string, torch.Tensor> LoadStateDict(string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        using var doc = SafeTensors.Load(path);
+        metadata = doc.Metadata;
+        bool checkpoint = doc.Metadata.ContainsKey(CheckpointState.MetadataKey);
+        var result = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
+        foreach (var (k, t) in doc.Tensors)
+        {
+            if (checkpoint && !k.StartsWith("model/", StringComparison.Ordinal)) continue;
+            result[checkpoint ? k["model/".Length..] : k] = t.clone().DetachFromDisposeScope();
+        }
+        if (result.Count == 0) throw new InvalidDataException($"{path}: no model tensors found");
+        return result;
+    }
+
+    /// <summary>Loads the dataset named by <c>--dataset</c> for <paramref name="modelName"/>.</summary>
+    public ITrainingData LoadData(ParseResult r, torch.Device device)
+    {
+        string name = r.GetValue(Dataset)!.Trim().ToLowerInvariant();
+        int batch = r.GetValue(BatchSize);
+        ulong seed = unchecked((ulong)r.GetValue(Seed));
+        string? dir = r.GetValue(DataDir);
+        switch (name)
+        {
+            case "synthetic":
+            {
+                var info = ModelZoo.Describe(r.GetValue(Model)!);
+                int features = (int)info.SampleShape.Aggregate(1L, (a, b) => a * b);
+                return SyntheticBlobs.Create(r.GetValue(Seed), trainCount: 2048, testCount: 512, features: features,
+                    classes: info.DefaultClasses, separation: 2.0, sampleShape: info.SampleShape);
+            }
+            case "cifar10":
+                if (dir is null) throw new ArgumentException("--dataset cifar10 needs --data-dir (the extracted CIFAR-10 binary archive)");
+                return new BatchSourceTrainingData(Cifar10.Load(dir, new Cifar10Options { BatchSize = batch, Seed = seed, Device = device }));
+            case "fashion-mnist":
+            case "fashion_mnist":
+            {
+                var opts = new IdxImageOptions { BatchSize = batch, Seed = seed, Device = device };
+                return new BatchSourceTrainingData(dir is null ? FashionMnist.LoadBundledSample(opts) : FashionMnist.Load(dir, opts));
+            }
+            case "gsc":
+                if (dir is null) throw new ArgumentException("--dataset gsc needs --data-dir (the extracted Speech Commands archive)");
+                return new BatchSourceTrainingData(ECQx.Data.Speech.SpeechCommands.Load(dir, new ECQx.Data.Speech.SpeechCommandsOptions { BatchSize = batch, Seed = seed, Device = device }));
+            default:
+                throw new ArgumentException($"unknown --dataset '{name}'; use fashion-mnist, cifar10, gsc or synthetic");
+        }
+    }
+}

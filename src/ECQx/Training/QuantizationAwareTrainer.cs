@@ -1,0 +1,531 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ECQx.IO;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ECQx.Training;
+
+/// <summary>Outcome of <see cref="QuantizationAwareTrainer.Run"/>.</summary>
+/// <param name="History">Every metrics row of the run (resumed runs include the rows before the restart).</param>
+/// <param name="StoppedEarly">Whether early stopping ended the run.</param>
+/// <param name="BestTestAccuracy">Best test accuracy of the last phase (NaN without a test set).</param>
+public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, bool StoppedEarly, double BestTestAccuracy);
+
+/// <summary>
+/// Quantization-aware trainer of the reference procedure (§c.2–c.3, §b.7–b.8), or a plain full-precision
+/// trainer when no quantizer is given.
+/// </summary>
+/// <remarks>
+/// <para>Quantized tensors have full-precision background copies that are always distinct from the model's
+/// weights (§c.2; the reference aliases them on CPU). Two Adam optimizers: one over the background copies
+/// (no weight decay), one over the model parameters in two groups (non-quantized with weight decay, quantized
+/// without).</para>
+/// <para>Per batch (§c.3 step 5): forward/backward of the quantized model in train mode; the scaled gradient
+/// (§a.5) into the background copies; background Adam step; model Adam step; relevance of the batch on the
+/// model in eval mode (mode and gradients restored; eval mode leaves BN running statistics alone) added to
+/// the running average (§b.7; reset each epoch); every quantized tensor re-assigned from its background copy
+/// (ECQ, or ECQx with the accumulated relevance) and written into the model.</para>
+/// <para>Before the first epoch: optional FP pre-training, then codebooks fixed from the weights (§a.3) and a
+/// one-shot ECQ quantization without relevance (§c.3 step 4). After each epoch: test accuracy, statistics,
+/// early stopping (patience, min delta in points; the first epoch sets the reference), metrics files and a
+/// checkpoint.</para>
+/// <para>Determinism: on CPU, with the same seed and thread count, two runs give bit-identical weights, and a
+/// run resumed from any checkpoint ends in the same state as an uninterrupted one: shuffles come from
+/// generators seeded by (seed, epoch), and the global torch generator state is checkpointed.</para>
+/// </remarks>
+public sealed class QuantizationAwareTrainer : IDisposable
+{
+    /// <summary>File name of the checkpoint inside the output directory.</summary>
+    public const string CheckpointFileName = "checkpoint.safetensors";
+
+    /// <summary>One wrapper of torch's default CPU generator, kept for the process (its state is checkpointed).</summary>
+    private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
+
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly ITrainingData? _data;
+    private readonly TrainerOptions _o;
+    private readonly IWeightQuantizer? _quantizer;
+    private readonly IWeightRelevanceSource? _relevance;
+    private readonly List<(string Name, Parameter Param)> _params;
+    private readonly List<string> _quantizedNames = new();
+    private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> _background = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LayerCodebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
+    private readonly RelevanceRunningAverage _relevanceAcc;
+    private readonly List<EpochMetrics> _history = new();
+    private AdamOptimizer? _fpOptimizer, _backgroundOptimizer, _modelOptimizer;
+    private long _largestLayer;
+
+    private TrainingPhase _phase;
+    private int _epoch = 1, _nextBatch;
+    private double _best = double.NaN;
+    private int _badEpochs;
+    private bool _stoppedEarly;
+    private double _lossSum, _wallBefore;
+    private long _correct, _seen;
+
+    /// <summary>Creates a trainer for <paramref name="model"/> (moved to the options' device).</summary>
+    /// <param name="model">The model (pretrained weights already loaded). Its quantized tensors are selected by the quantizer.</param>
+    /// <param name="data">Training and test data; may be null only for a one-shot quantization (0 epochs, no pre-training).</param>
+    /// <param name="options">Run options.</param>
+    /// <param name="quantizer">The ECQ/ECQx quantizer; null trains in full precision.</param>
+    /// <param name="relevance">Weight-relevance method for ECQx; null is plain ECQ.</param>
+    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, ITrainingData? data, TrainerOptions options,
+        IWeightQuantizer? quantizer = null, IWeightRelevanceSource? relevance = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (relevance is not null && quantizer is null) throw new ArgumentException("a relevance method needs a quantizer (ECQx)");
+        bool needsData = quantizer is null ? options.Epochs > 0 : options.Epochs > 0 || options.PretrainEpochs > 0;
+        if (needsData && data is null) throw new ArgumentException("training epochs need a dataset (only a one-shot quantization with 0 epochs runs without one)");
+        TorchRuntime.EnsureLoaded();
+        if (options.Threads is int threads) torch.set_num_threads(threads);
+        _model = model;
+        _data = data;
+        _o = options;
+        _quantizer = quantizer;
+        _relevance = relevance;
+        _model.to(options.Device);
+        _params = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        foreach (var (n, p) in _params)
+        {
+            _paramByName[n] = p;
+            if (quantizer is not null && quantizer.IsQuantized(n, p)) _quantizedNames.Add(n);
+        }
+        if (quantizer is not null && _quantizedNames.Count == 0) throw new ArgumentException("the quantizer selects no parameter of this model");
+        _largestLayer = _quantizedNames.Count == 0 ? 0 : _quantizedNames.Max(n => _paramByName[n].numel());
+        _relevanceAcc = new RelevanceRunningAverage(options.RelevanceAlpha);
+    }
+
+    /// <summary>Raised after every training batch.</summary>
+    public event EventHandler<BatchProgress>? BatchCompleted;
+    /// <summary>Raised after every epoch (and after the initial quantization) with its metrics row.</summary>
+    public event EventHandler<EpochMetrics>? EpochCompleted;
+    /// <summary>Raised after every checkpoint write.</summary>
+    public event EventHandler<CheckpointWritten>? CheckpointSaved;
+
+    /// <summary>The model being trained.</summary>
+    public nn.Module<Tensor, Tensor> Model => _model;
+    /// <summary>Names of the quantized parameters.</summary>
+    public IReadOnlyList<string> QuantizedNames => _quantizedNames;
+    /// <summary>The fixed codebooks (empty before quantization starts).</summary>
+    public IReadOnlyDictionary<string, LayerCodebook> Codebooks => _codebooks;
+    /// <summary>The full-precision background copies of the quantized tensors.</summary>
+    public IReadOnlyDictionary<string, Tensor> BackgroundWeights => _background;
+    /// <summary>The metrics rows so far.</summary>
+    public IReadOnlyList<EpochMetrics> History => _history;
+    /// <summary>The current phase.</summary>
+    public TrainingPhase Phase => _phase;
+    /// <summary>Path of the checkpoint file, or null without an output directory.</summary>
+    public string? CheckpointPath => _o.OutputDirectory is null ? null : Path.Combine(_o.OutputDirectory, CheckpointFileName);
+
+    /// <summary>
+    /// Runs (or, with <see cref="TrainerOptions.Resume"/> and an existing checkpoint, continues) the whole
+    /// procedure. Cancellation is checked after every batch; a cancelled run throws
+    /// <see cref="OperationCanceledException"/> and can be resumed from its last checkpoint.
+    /// </summary>
+    public TrainingResult Run(CancellationToken cancellationToken = default)
+    {
+        if (_o.Resume && CheckpointPath is string ck && File.Exists(ck)) LoadCheckpoint(ck);
+        else StartFresh();
+
+        while (_phase != TrainingPhase.Done)
+        {
+            int epochs = _phase == TrainingPhase.Pretrain ? _o.PretrainEpochs : _o.Epochs;
+            if (_epoch > epochs) { EndPhase(); continue; }
+            RunEpoch(cancellationToken);
+        }
+        return new TrainingResult(_history.ToList(), _stoppedEarly, _best);
+    }
+
+    /// <summary>Writes the model's state dict with the step/bit metadata of every quantized tensor (§d, <c>ecqx compress</c>).</summary>
+    public void SaveQuantizedStateDict(string path, IReadOnlyDictionary<string, string>? extraMetadata = null) =>
+        QuantizedStateDict.Save(path, _model.state_dict(), _codebooks, extraMetadata);
+
+    // ------------------------------------------------------------------ phases
+
+    private void StartFresh()
+    {
+        torch.manual_seed(_o.Seed);
+        if (_quantizer is null) BeginFpPhase(TrainingPhase.FullPrecision);
+        else if (_o.PretrainEpochs > 0) BeginFpPhase(TrainingPhase.Pretrain);
+        else BeginQuantization();
+    }
+
+    private void BeginFpPhase(TrainingPhase phase)
+    {
+        _phase = phase;
+        ResetPhaseCounters();
+        _fpOptimizer = new AdamOptimizer(_params.Select(p => new AdamParameter(p.Name, p.Param, p.Param.ndim < 2 ? _o.WeightDecay : 0)), _o.LearningRate);
+    }
+
+    private void EndPhase()
+    {
+        if (_phase == TrainingPhase.Pretrain)
+        {
+            _fpOptimizer?.Dispose(); _fpOptimizer = null;
+            BeginQuantization();
+            return;
+        }
+        _phase = TrainingPhase.Done;
+        WriteCheckpointIfConfigured();
+    }
+
+    /// <summary>§c.3 steps 3–4: fixed codebooks from the current weights, background copies, one-shot ECQ.</summary>
+    private void BeginQuantization()
+    {
+        var q = _quantizer!;
+        var sw = Stopwatch.StartNew();
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            foreach (var name in _quantizedNames)
+            {
+                var p = _paramByName[name];
+                if (!p.isfinite().all().item<bool>()) throw new ArgumentException($"parameter '{name}' contains NaN or infinite values");
+                var cb = q.CreateCodebook(name, p.detach());
+                _codebooks[name] = cb with { Centroids = cb.Centroids.to(_o.Device).DetachFromDisposeScope() };
+                _background[name] = p.detach().clone().DetachFromDisposeScope();
+            }
+        }
+        _phase = TrainingPhase.Quantize;
+        ResetPhaseCounters();
+        Requantize(useRelevance: false);
+        _backgroundOptimizer = new AdamOptimizer(_quantizedNames.Select(n => new AdamParameter(n, _background[n], 0)), _o.LearningRate);
+        var quantized = _quantizedNames.ToHashSet(StringComparer.Ordinal);
+        _modelOptimizer = new AdamOptimizer(
+            _params.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, _o.WeightDecay))
+                .Concat(_params.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
+            _o.LearningRate);
+        double acc = _data is null || _data.TestCount == 0 ? double.NaN : Evaluate();
+        AddRow(TrainingPhase.Initial, 0, double.NaN, double.NaN, acc, sw.Elapsed.TotalSeconds);
+        WriteCheckpointIfConfigured();
+    }
+
+    private void ResetPhaseCounters()
+    {
+        _epoch = 1; _nextBatch = 0; _best = double.NaN; _badEpochs = 0;
+        _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
+    }
+
+    // ------------------------------------------------------------------ epochs and batches
+
+    private int BatchesInEpoch()
+    {
+        int full = _data!.BatchesPerEpoch(_o.BatchSize);
+        return _o.MaxBatchesPerEpoch is int m ? Math.Min(m, full) : full;
+    }
+
+    private int ShuffleEpoch => (_phase == TrainingPhase.Quantize ? _o.PretrainEpochs : 0) + _epoch - 1;
+
+    private void RunEpoch(CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        int total = BatchesInEpoch();
+        if (_nextBatch == 0)
+        {
+            _relevanceAcc.Reset();
+            _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
+        }
+        _model.train();
+        using (var batches = _data!.TrainBatches(ShuffleEpoch, _o.BatchSize, _o.Seed, _nextBatch, _o.Device).GetEnumerator())
+        {
+            while (_nextBatch < total)
+            {
+                BatchProgress progress;
+                using (var scope = NewDisposeScope())
+                {
+                    if (!batches.MoveNext()) break;
+                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batches.Current, total) : FullPrecisionStep(batches.Current, total);
+                }
+                _nextBatch++;
+                if (_o.CheckpointEveryBatches > 0 && _nextBatch % _o.CheckpointEveryBatches == 0 && _nextBatch < total)
+                {
+                    _wallBefore += sw.Elapsed.TotalSeconds; sw.Restart();
+                    WriteCheckpointIfConfigured();
+                }
+                BatchCompleted?.Invoke(this, progress);
+                ct.ThrowIfCancellationRequested();
+            }
+        }
+
+        double acc = _data.TestCount == 0 ? double.NaN : Evaluate();
+        double loss = _nextBatch == 0 ? double.NaN : _lossSum / _nextBatch;
+        double trainAcc = _seen == 0 ? double.NaN : 100.0 * _correct / _seen;
+        AddRow(_phase, _epoch, loss, trainAcc, acc, _wallBefore + sw.Elapsed.TotalSeconds);
+        UpdateEarlyStopping(acc);
+        _epoch++;
+        _nextBatch = 0; _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
+        if (_phase == TrainingPhase.Pretrain && _stoppedEarly) { _stoppedEarly = false; _epoch = int.MaxValue; }
+        if (_stoppedEarly) _epoch = int.MaxValue;
+        if (_epoch > (_phase == TrainingPhase.Pretrain ? _o.PretrainEpochs : _o.Epochs)) EndPhase();
+        else WriteCheckpointIfConfigured();
+    }
+
+    /// <summary>File name of the best model (highest test accuracy of the last phase) inside the output directory.</summary>
+    public const string BestModelFileName = "best.safetensors";
+
+    private void UpdateEarlyStopping(double acc)
+    {
+        if (double.IsNaN(acc)) return;
+        bool improved = double.IsNaN(_best) || acc > _best;
+        if (improved && _o.OutputDirectory is string dir && _phase != TrainingPhase.Pretrain)
+            SaveQuantizedStateDict(Path.Combine(dir, BestModelFileName), new Dictionary<string, string>
+            {
+                ["ecqx.test_accuracy"] = acc.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                ["ecqx.epoch"] = _epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+        if (double.IsNaN(_best)) { _best = acc; return; }
+        if (acc < _best + _o.MinDelta) _badEpochs++; else _badEpochs = 0;
+        if (acc > _best) _best = acc;
+        if (_o.Patience > 0 && _badEpochs >= _o.Patience) _stoppedEarly = true;
+    }
+
+    private BatchProgress FullPrecisionStep(TrainingBatch batch, int total)
+    {
+        _model.zero_grad();
+        var logits = _model.call(batch.Inputs);
+        var loss = nn.functional.cross_entropy(logits, batch.Targets);
+        loss.backward();
+        _fpOptimizer!.Step();
+        return Progress(loss, logits, batch, total, 0);
+    }
+
+    private BatchProgress QuantizedStep(TrainingBatch batch, int total)
+    {
+        // 1. forward/backward of the quantized model (train mode).
+        _model.zero_grad();
+        var logits = _model.call(batch.Inputs);
+        var loss = nn.functional.cross_entropy(logits, batch.Targets);
+        loss.backward();
+        // 2.–3. scaled gradients (§a.5) into the distinct background copies; background Adam step.
+        _backgroundOptimizer!.Step(bp =>
+        {
+            var p = _paramByName[bp.Name];
+            var g = p.grad;
+            return g is null ? null : _quantizer!.ScaleGradient(bp.Name, g, p.detach());
+        });
+        // 4. model Adam step (BN/biases with weight decay; quantized tensors perturbed, §b.8).
+        _modelOptimizer!.Step();
+        // 5. relevance on an eval-mode view of the current model (§b.1, §b.8), accumulated (§b.7).
+        if (_relevance is not null) AccumulateRelevance(batch);
+        // 6. re-quantize every tensor from its background copy.
+        double sparsity = Requantize(useRelevance: _relevance is not null);
+        return Progress(loss, logits, batch, total, sparsity);
+    }
+
+    private BatchProgress Progress(Tensor loss, Tensor logits, TrainingBatch batch, int total, double sparsity)
+    {
+        double l = loss.item<float>();
+        long correct = logits.detach().argmax(1).eq(batch.Targets).sum().item<long>();
+        _lossSum += l; _correct += correct; _seen += batch.Targets.shape[0];
+        return new BatchProgress(_phase, _epoch, _nextBatch, total, l, _lossSum / (_nextBatch + 1), 100.0 * _correct / _seen, sparsity);
+    }
+
+    private void AccumulateRelevance(TrainingBatch batch)
+    {
+        bool wasTraining = _model.training;
+        var savedGrads = _params.Select(p => p.Param.grad is Tensor g ? g.detach().clone() : null).ToList();
+        IReadOnlyDictionary<string, Tensor> rel;
+        _model.eval();
+        try
+        {
+            rel = _relevance!.Compute(_model, batch.Inputs, batch.Targets, _quantizedNames);
+        }
+        finally
+        {
+            _model.train(wasTraining);
+            using (no_grad())
+            {
+                for (int i = 0; i < _params.Count; i++)
+                {
+                    var p = _params[i].Param;
+                    var current = p.grad;
+                    if (savedGrads[i] is Tensor s)
+                    {
+                        if (current is null) p.grad = s.DetachFromDisposeScope();
+                        else current.copy_(s);
+                    }
+                    else if (current is not null) p.grad = null;
+                }
+            }
+        }
+        foreach (var name in _quantizedNames)
+        {
+            if (!rel.TryGetValue(name, out var r))
+                throw new InvalidOperationException($"relevance method '{_relevance!.Name}' returned no relevance for '{name}'");
+            if (!r.shape.SequenceEqual(_paramByName[name].shape))
+                throw new InvalidOperationException($"relevance method '{_relevance!.Name}' returned shape [{string.Join(", ", r.shape)}] for '{name}' of shape [{string.Join(", ", _paramByName[name].shape)}]");
+        }
+        _relevanceAcc.Add(rel.Where(kv => _paramByName.ContainsKey(kv.Key) && _background.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    /// <summary>Assigns every quantized tensor from its background copy and writes it into the model; returns the zero fraction.</summary>
+    private double Requantize(bool useRelevance)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor? zeros = null;
+        long total = 0;
+        foreach (var name in _quantizedNames)
+        {
+            var rel = useRelevance ? _relevanceAcc.Get(name) : null;
+            var result = _quantizer!.Quantize(name, _background[name], _codebooks[name], _largestLayer, rel);
+            var p = _paramByName[name];
+            p.copy_(result.Values);
+            _ecqSparsity[name] = result.EcqSparsity;
+            var z = p.eq(0).sum();
+            zeros = zeros is null ? z : zeros + z;
+            total += p.numel();
+        }
+        return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;
+    }
+
+    /// <summary>Test accuracy in %, with the model in eval mode; the previous mode is restored.</summary>
+    private double Evaluate()
+    {
+        bool wasTraining = _model.training;
+        _model.eval();
+        long correct = 0, seen = 0;
+        try
+        {
+            using var noGrad = no_grad();
+            using var batches = _data!.TestBatches(_o.EvalBatchSize, _o.Device).GetEnumerator();
+            while (true)
+            {
+                using var scope = NewDisposeScope();
+                if (!batches.MoveNext()) break;
+                var b = batches.Current;
+                correct += _model.call(b.Inputs).argmax(1).eq(b.Targets).sum().item<long>();
+                seen += b.Targets.shape[0];
+            }
+        }
+        finally { _model.train(wasTraining); }
+        return seen == 0 ? double.NaN : 100.0 * correct / seen;
+    }
+
+    private void AddRow(TrainingPhase phase, int epoch, double loss, double trainAcc, double testAcc, double wall)
+    {
+        var layers = new List<LayerMetrics>();
+        if (phase is TrainingPhase.Initial or TrainingPhase.Quantize)
+            foreach (var name in _quantizedNames)
+                layers.Add(ModelStatistics.Layer(name, _paramByName[name], _codebooks[name], _ecqSparsity.GetValueOrDefault(name)));
+        var state = _model.state_dict();
+        long qZeros = layers.Sum(l => (long)Math.Round(l.Sparsity * l.Count)), qTotal = layers.Sum(l => l.Count);
+        var row = new EpochMetrics(phase, epoch, loss, trainAcc, testAcc, ModelStatistics.NetworkSparsity(state),
+            qTotal == 0 ? 0 : (double)qZeros / qTotal, ModelStatistics.SizeEstimateBytes(state, layers), wall, layers);
+        _history.Add(row);
+        if (_o.OutputDirectory is string dir) MetricsLog.Write(dir, _history);
+        EpochCompleted?.Invoke(this, row);
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    private void WriteCheckpointIfConfigured()
+    {
+        if (CheckpointPath is not string path) return;
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (k, t) in _model.state_dict()) tensors.Add(new("model/" + k, t));
+        foreach (var n in _quantizedNames)
+        {
+            if (_background.TryGetValue(n, out var bg)) tensors.Add(new("background/" + n, bg));
+            if (_codebooks.TryGetValue(n, out var cb)) tensors.Add(new("codebook/" + n, cb.Centroids));
+        }
+        if (_fpOptimizer is not null) tensors.AddRange(_fpOptimizer.StateTensors("adam_fp/"));
+        if (_backgroundOptimizer is not null) tensors.AddRange(_backgroundOptimizer.StateTensors("adam_background/"));
+        if (_modelOptimizer is not null) tensors.AddRange(_modelOptimizer.StateTensors("adam_model/"));
+        foreach (var (n, r) in _relevanceAcc.Values) tensors.Add(new("relevance/" + n, r));
+        using var rng = DefaultCpuGenerator.Value.get_state();
+        tensors.Add(new("rng/cpu", rng));
+        var state = new CheckpointState
+        {
+            Phase = _phase, Epoch = _epoch, NextBatch = _nextBatch, Seed = _o.Seed, BatchSize = _o.BatchSize,
+            Quantized = _quantizer is not null, Best = _best, BadEpochs = _badEpochs, StoppedEarly = _stoppedEarly,
+            EpochLossSum = _lossSum, EpochCorrect = _correct, EpochSeen = _seen, EpochWallSeconds = _wallBefore,
+            FullPrecisionSteps = _fpOptimizer?.Steps.ToArray(), BackgroundSteps = _backgroundOptimizer?.Steps.ToArray(),
+            ModelSteps = _modelOptimizer?.Steps.ToArray(),
+            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CodebookInfo(kv.Value.StepSize, kv.Value.Bits)),
+            EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
+        };
+        var meta = new Dictionary<string, string> { [CheckpointState.MetadataKey] = JsonSerializer.Serialize(state, MetricsLog.Json) };
+        SafeTensors.Save(path, tensors, meta);
+        CheckpointSaved?.Invoke(this, new CheckpointWritten(path, _phase, _epoch, _nextBatch));
+    }
+
+    private void LoadCheckpoint(string path)
+    {
+        using var doc = SafeTensors.Load(path, _o.Device);
+        if (!doc.Metadata.TryGetValue(CheckpointState.MetadataKey, out var json))
+            throw new InvalidDataException($"{path}: not a training checkpoint (metadata key '{CheckpointState.MetadataKey}' missing)");
+        CheckpointState st;
+        try { st = JsonSerializer.Deserialize<CheckpointState>(json, MetricsLog.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint state"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: checkpoint state is not valid JSON: {e.Message}", e); }
+        if (st.Format != CheckpointState.CurrentFormat) throw new InvalidDataException($"{path}: checkpoint format {st.Format}, this build reads {CheckpointState.CurrentFormat}");
+        if (st.Seed != _o.Seed) throw new ArgumentException($"{path}: checkpoint was written with seed {st.Seed}, but this run uses seed {_o.Seed}");
+        if (st.BatchSize != _o.BatchSize) throw new ArgumentException($"{path}: checkpoint was written with batch size {st.BatchSize}, but this run uses {_o.BatchSize}");
+        if (st.Quantized != (_quantizer is not null)) throw new ArgumentException($"{path}: checkpoint is of a {(st.Quantized ? "quantized" : "full-precision")} run");
+        var t = doc.Tensors;
+
+        using (no_grad())
+            foreach (var (k, dst) in _model.state_dict())
+                CopyChecked(t, "model/" + k, dst, path);
+
+        _phase = st.Phase; _epoch = st.Epoch; _nextBatch = st.NextBatch; _best = st.Best; _badEpochs = st.BadEpochs;
+        _stoppedEarly = st.StoppedEarly; _lossSum = st.EpochLossSum; _correct = st.EpochCorrect; _seen = st.EpochSeen;
+        _wallBefore = st.EpochWallSeconds;
+        _history.Clear(); _history.AddRange(st.History);
+        _ecqSparsity.Clear();
+        if (st.EcqSparsity is not null) foreach (var (k, v) in st.EcqSparsity) _ecqSparsity[k] = v;
+
+        if (st.Phase is TrainingPhase.Pretrain or TrainingPhase.FullPrecision)
+        {
+            _fpOptimizer = new AdamOptimizer(_params.Select(p => new AdamParameter(p.Name, p.Param, p.Param.ndim < 2 ? _o.WeightDecay : 0)), _o.LearningRate);
+            _fpOptimizer.LoadState("adam_fp/", t, st.FullPrecisionSteps ?? throw new InvalidDataException($"{path}: FP optimizer steps missing"), path);
+        }
+        else if (st.Codebooks is { Count: > 0 })
+        {
+            using (no_grad())
+                foreach (var n in _quantizedNames)
+                {
+                    if (!st.Codebooks.TryGetValue(n, out var info)) throw new InvalidDataException($"{path}: codebook of '{n}' missing");
+                    if (!t.TryGetValue("codebook/" + n, out var c)) throw new InvalidDataException($"{path}: tensor 'codebook/{n}' missing");
+                    _codebooks[n] = new LayerCodebook(c.clone().DetachFromDisposeScope(), info.StepSize, info.Bits);
+                    var bg = torch.empty_like(_paramByName[n]).DetachFromDisposeScope();
+                    CopyChecked(t, "background/" + n, bg, path);
+                    _background[n] = bg;
+                }
+            _backgroundOptimizer = new AdamOptimizer(_quantizedNames.Select(n => new AdamParameter(n, _background[n], 0)), _o.LearningRate);
+            var quantized = _quantizedNames.ToHashSet(StringComparer.Ordinal);
+            _modelOptimizer = new AdamOptimizer(
+                _params.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, _o.WeightDecay))
+                    .Concat(_params.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
+                _o.LearningRate);
+            _backgroundOptimizer.LoadState("adam_background/", t, st.BackgroundSteps ?? throw new InvalidDataException($"{path}: background optimizer steps missing"), path);
+            _modelOptimizer.LoadState("adam_model/", t, st.ModelSteps ?? throw new InvalidDataException($"{path}: model optimizer steps missing"), path);
+        }
+        _relevanceAcc.Load(t.Where(kv => kv.Key.StartsWith("relevance/", StringComparison.Ordinal))
+            .Select(kv => new KeyValuePair<string, Tensor>(kv.Key["relevance/".Length..], kv.Value)));
+        if (!t.TryGetValue("rng/cpu", out var rng)) throw new InvalidDataException($"{path}: generator state 'rng/cpu' missing");
+        using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
+    }
+
+    private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)
+    {
+        if (!t.TryGetValue(key, out var src)) throw new InvalidDataException($"{path}: tensor '{key}' missing (was the checkpoint written for another model?)");
+        if (!src.shape.SequenceEqual(dst.shape))
+            throw new InvalidDataException($"{path}: tensor '{key}' has shape [{string.Join(", ", src.shape)}], the model expects [{string.Join(", ", dst.shape)}]");
+        dst.copy_(src);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
+        foreach (var t in _background.Values) t.Dispose();
+        _relevanceAcc.Dispose();
+    }
+}

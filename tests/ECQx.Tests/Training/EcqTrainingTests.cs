@@ -1,0 +1,116 @@
+using ECQx.Quantization;
+using ECQx.Training;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ECQx.Tests.Training;
+
+public class EcqTrainingTests
+{
+    private static TrainerOptions Opts(int epochs) => new()
+    {
+        Epochs = epochs, BatchSize = 32, LearningRate = 1e-2, Seed = 5, Threads = 1, Patience = 0,
+    };
+
+    /// <summary>An FP-trained MLP on the blobs (shared by the tests below; trained once per call, ~0.3 s).</summary>
+    private static (nn.Module<Tensor, Tensor> Model, double Accuracy) TrainedMlp(InMemoryClassificationData data)
+    {
+        var model = TrainingFixtures.Mlp(3);
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(4));
+        var r = trainer.Run();
+        return (model, r.History[^1].TestAccuracy);
+    }
+
+    [Fact]
+    public void FourBitEcqKeepsAccuracyWithinFivePoints()
+    {
+        using var data = TrainingFixtures.Blobs();
+        var (model, fpAcc) = TrainedMlp(data);
+        Assert.True(fpAcc > 90, $"FP accuracy {fpAcc}");
+        using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4 });
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(2), q);
+        var r = trainer.Run();
+        Assert.Equal(TrainingPhase.Initial, r.History[0].Phase);
+        Assert.Equal(3, r.History.Count);
+        double qAcc = r.History[^1].TestAccuracy;
+        Assert.True(qAcc >= fpAcc - 5, $"4-bit ECQ accuracy {qAcc} vs FP {fpAcc}");
+        // the model's quantized tensors use at most 16 levels, all multiples of their step
+        foreach (var name in trainer.QuantizedNames)
+        {
+            var w = model.state_dict()[name].to(float64);
+            var step = trainer.Codebooks[name].StepSize;
+            var k = (w / step).round();
+            Assert.True((k * step).to(float32).Same(model.state_dict()[name]), $"{name} off its grid");
+            Assert.True(torch.unique(k).Item1.numel() <= 16);
+        }
+        Assert.True(r.History[^1].Layers.All(l => l.Histogram.Sum() == l.Count));
+    }
+
+    [Fact]
+    public void SparsityRisesWithLambda()
+    {
+        using var data = TrainingFixtures.Blobs();
+        var (model, _) = TrainedMlp(data);
+        var state = model.state_dict().ToList();
+        var sparsities = new List<double>();
+        foreach (double lambda in new[] { 0.0, 0.02, 0.1, 0.5 })
+        {
+            using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = lambda } });
+            var r = OneShotQuantization.Run(state, q);
+            sparsities.Add(r.Layers.Sum(l => l.Sparsity * l.Count) / r.Layers.Sum(l => l.Count));
+        }
+        for (int i = 1; i < sparsities.Count; i++) Assert.True(sparsities[i] >= sparsities[i - 1], string.Join(", ", sparsities));
+        Assert.True(sparsities[^1] > sparsities[0] + 0.1, string.Join(", ", sparsities));
+    }
+
+    [Fact]
+    public void EcqxLayerSparsityLiesInItsWindow()
+    {
+        using var data = TrainingFixtures.Blobs();
+        var (model, _) = TrainedMlp(data);
+        const double p = 0.1;
+        using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = 0.2 }, Ecqx = EcqxOptions.Default with { P = p } });
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(1) with { MaxBatchesPerEpoch = 6 }, q, new RandomRelevance());
+        int checkedLayers = 0;
+        var r = trainer.Run();
+        var last = r.History[^1];
+        foreach (var l in last.Layers)
+        {
+            if (l.EcqSparsity <= p) continue;
+            checkedLayers++;
+            Assert.InRange(l.Sparsity, l.EcqSparsity - p - 1e-12, l.EcqSparsity + 1e-12);
+        }
+        Assert.True(checkedLayers > 0, "no layer had ECQ sparsity above p; raise Λ");
+    }
+}
+
+public class EcqWeightQuantizerTests
+{
+    [Fact]
+    public void ScaledGradientIsTheSignedCentroidOrOneWithAndWithoutTheCachedAssignment()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var g = new Generator(4);
+        var w = torch.randn(new long[] { 8, 5 }, generator: g);
+        var grad = torch.randn(new long[] { 8, 5 }, generator: g);
+        using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 3 });
+        var cb = q.CreateCodebook("w", w);
+        var values = q.Quantize("w", w, cb, 40, null).Values.clone();
+        var expected = grad * torch.where(values.eq(0), torch.ones_like(values), values);
+        Assert.True(q.ScaleGradient("w", grad, values).Same(expected));            // cached assignment path
+        Assert.True(q.ScaleGradient("other", grad, values).Same(expected));        // general path
+        var shifted = values.clone(); shifted[0, 0] = shifted[0, 0] + cb.StepSize;   // differs from the cache
+        var expected2 = grad * torch.where(shifted.eq(0), torch.ones_like(shifted), shifted);
+        Assert.True(q.ScaleGradient("w", grad, shifted).Same(expected2));
+    }
+
+    [Fact]
+    public void InvalidSettingsAreRejectedWithTheValue()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 12 }));
+        Assert.Contains("12", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new EcqWeightQuantizer(new EcqQuantizerSettings { Ecq = EcqOptions.Default with { Lambda = -1 } }));
+        Assert.Contains("-1", e.Message);
+    }
+}

@@ -1,0 +1,135 @@
+using ECQx.Cli.Verbs;
+using ECQx.IO;
+using ECQx.Training;
+using Spectre.Console;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ECQx.Tests.Training;
+
+public class QuantizeCliTests
+{
+    private static (int Exit, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 200;
+        int exit = new QuantizeVerb().Build(console).Parse(args).Invoke();
+        return (exit, writer.ToString());
+    }
+
+    [Fact]
+    public void OneShotFourBitEcqOfThePretrainedResNet20IsOnItsGrids()
+    {
+        string dir = TestPaths.NewTempDir();
+        string output = Path.Combine(dir, "q.safetensors");
+        var (exit, text) = Run("--epochs", "0", "--bits", "4", "--weights", TestPaths.PretrainedResNet20, "--out", output);
+        Assert.True(exit == 0, text);
+        using var original = SafeTensors.Load(TestPaths.PretrainedResNet20);
+        using var doc = SafeTensors.Load(output);
+        Assert.Equal(original.Tensors.Keys, doc.Tensors.Keys);
+        int quantized = 0;
+        foreach (var (name, t) in doc.Tensors)
+        {
+            if (t.ndim < 2) { Assert.True(t.Same(original.Tensors[name]), $"{name} changed"); continue; }
+            quantized++;
+            var info = QuantizedStateDict.Read(doc.Metadata, name);
+            Assert.True(info.HasValue, $"no step metadata for {name}");
+            var (step, bits) = info.Value;
+            Assert.Equal(4, bits);
+            Assert.Equal(step.ToString("R", System.Globalization.CultureInfo.InvariantCulture), doc.Metadata[QuantizedStateDict.StepKey(name)]);
+            var k = (t.to(float64) / step).round();
+            Assert.True((k * step).to(float32).Same(t), $"{name} is not on its grid");
+            Assert.True(k.min().item<double>() >= -8 && k.max().item<double>() <= 15, $"{name} levels out of the 4-bit range");
+            Assert.True(torch.unique(k).Item1.numel() <= 16);
+        }
+        Assert.Equal(20, quantized);
+        Assert.Contains("one-shot ECQ", text);
+    }
+
+    [Fact]
+    public void OneShotWithARelevanceFileRunsEcqxAndRejectsMismatches()
+    {
+        string dir = TestPaths.NewTempDir();
+        using var original = SafeTensors.Load(TestPaths.PretrainedResNet20);
+        var rel = original.Tensors.Where(kv => kv.Value.ndim >= 2).Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.abs() + 0.01f)).ToList();
+        string good = Path.Combine(dir, "r.safetensors");
+        SafeTensors.Save(good, rel);
+        var (exit, text) = Run("--epochs", "0", "--weights", TestPaths.PretrainedResNet20, "--relevance-file", good, "--out", Path.Combine(dir, "q.safetensors"));
+        Assert.True(exit == 0, text);
+        Assert.Contains("one-shot ECQx", text);
+
+        string missing = Path.Combine(dir, "missing.safetensors");
+        SafeTensors.Save(missing, rel.Skip(1));
+        (exit, text) = Run("--epochs", "0", "--weights", TestPaths.PretrainedResNet20, "--relevance-file", missing, "--out", Path.Combine(dir, "q2.safetensors"));
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("missing", text);
+        Assert.Contains(rel[0].Key, text);
+
+        string wrongShape = Path.Combine(dir, "shape.safetensors");
+        SafeTensors.Save(wrongShape, rel.Select((kv, i) => i == 0 ? new KeyValuePair<string, Tensor>(kv.Key, kv.Value.reshape(-1)) : kv));
+        (exit, text) = Run("--epochs", "0", "--weights", TestPaths.PretrainedResNet20, "--relevance-file", wrongShape, "--out", Path.Combine(dir, "q3.safetensors"));
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("shape", text);
+        Assert.False(File.Exists(Path.Combine(dir, "q2.safetensors")) || File.Exists(Path.Combine(dir, "q3.safetensors")));
+    }
+
+    [Theory]
+    [InlineData("--bits", "9", "bits")]
+    [InlineData("--bits", "0", "bits")]
+    [InlineData("--lambda", "-0.5", "--lambda")]
+    [InlineData("--p", "1.5", "--p")]
+    public void BadQuantizationOptionsGiveClearErrors(string option, string value, string mentioned)
+    {
+        string dir = TestPaths.NewTempDir();
+        var (exit, text) = Run("--epochs", "0", "--weights", TestPaths.PretrainedResNet20, option, value, "--out", Path.Combine(dir, "q.safetensors"));
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("error:", text);
+        Assert.Contains(mentioned, text);
+        Assert.Contains(value, text);
+    }
+
+    [Fact]
+    public void QuantizeRunsEcqxWithANamedRelevanceMethod()
+    {
+        string dir = TestPaths.NewTempDir();
+        var (exit, text) = Run("--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "128", "--max-batches", "2",
+            "--threads", "1", "--out-dir", dir, "--relevance", "gradxweight");
+        Assert.True(exit == 0, text);
+        Assert.Contains("ECQx (gradxweight)", text);
+        (exit, text) = Run("--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--out-dir", dir, "--relevance", "nonsense");
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("nonsense", text);
+    }
+
+    [Fact]
+    public void EpochsZeroWithoutWeightsIsAnError()
+    {
+        var (exit, text) = Run("--epochs", "0");
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("--weights", text);
+    }
+
+    [Fact]
+    public void QuantizeTrainsOnSyntheticDataAndResumes()
+    {
+        string dir = TestPaths.NewTempDir();
+        string[] args = { "--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "128", "--max-batches", "4",
+            "--threads", "1", "--out-dir", dir, "--lr", "0.01" };
+        var (exit, text) = Run(args);
+        Assert.True(exit == 0, text);
+        Assert.True(File.Exists(Path.Combine(dir, "quantized.safetensors")));
+        Assert.True(File.Exists(Path.Combine(dir, QuantizationAwareTrainer.CheckpointFileName)));
+        var rows = MetricsLog.FromJsonLines(File.ReadAllText(Path.Combine(dir, "metrics.jsonl")));
+        Assert.Equal(new[] { TrainingPhase.Initial, TrainingPhase.Quantize }, rows.Select(r => r.Phase));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
+        // resuming a finished run changes nothing
+        (exit, text) = Run(args.Append("--resume").ToArray());
+        Assert.True(exit == 0, text);
+        Assert.Equal(2, MetricsLog.FromJsonLines(File.ReadAllText(Path.Combine(dir, "metrics.jsonl"))).Count);
+    }
+}

@@ -1,0 +1,236 @@
+using Xunit;
+using ECQx.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ECQx.Tests.Training;
+
+public class TrainerMechanicsTests
+{
+    private static TrainerOptions Opts(string? dir = null, int epochs = 2) => new()
+    {
+        Epochs = epochs, BatchSize = 32, LearningRate = 1e-2, Seed = 7, Threads = 1, OutputDirectory = dir, Patience = 0,
+    };
+
+    [Fact]
+    public void FullPrecisionTrainingLearnsTheBlobs()
+    {
+        using var data = TrainingFixtures.Blobs();
+        var model = TrainingFixtures.Mlp(3);
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(epochs: 4));
+        var result = trainer.Run();
+        Assert.Equal(4, result.History.Count);
+        Assert.All(result.History, r => Assert.Equal(TrainingPhase.FullPrecision, r.Phase));
+        Assert.True(result.History[^1].TestAccuracy > 90, $"accuracy {result.History[^1].TestAccuracy}");
+        Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss);
+    }
+
+    [Fact]
+    public void GradientReachesBackgroundAndModelStaysOnGrid()
+    {
+        using var data = TrainingFixtures.Blobs();
+        var model = TrainingFixtures.Mlp(3);
+        var q = new UniformGridQuantizer();
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(epochs: 1), q);
+        var pretrained = TrainingFixtures.Snapshot(model);
+        int checkedBatches = 0;
+        trainer.BatchCompleted += (_, p) =>
+        {
+            foreach (var name in trainer.QuantizedNames)
+            {
+                var w = model.state_dict()[name];
+                var cb = trainer.Codebooks[name];
+                // every model weight equals one of its codebook's centroids
+                var onGrid = (w.reshape(-1, 1) - cb.Centroids.reshape(1, -1)).abs().min(1).values.max().item<float>();
+                Assert.Equal(0f, onGrid);
+                var bg = trainer.BackgroundWeights[name];
+                Assert.False(ReferenceEquals(bg, w));
+                Assert.False(bg.Same(w), $"background of {name} equals the quantized weights");
+                Assert.False(bg.Same(pretrained[name]), $"background of {name} never moved");
+            }
+            checkedBatches++;
+        };
+        trainer.Run();
+        Assert.Equal(16, checkedBatches);
+        Assert.Equal(new[] { "fc1.weight", "fc2.weight" }, trainer.QuantizedNames);
+    }
+
+    [Fact]
+    public void TwoRunsWithTheSameSeedAreBitIdentical()
+    {
+        Dictionary<string, Tensor> RunOnce()
+        {
+            using var data = TrainingFixtures.Blobs();
+            var model = TrainingFixtures.Mlp(3);
+            using var trainer = new QuantizationAwareTrainer(model, data, Opts(epochs: 2), new UniformGridQuantizer(), new RandomRelevance());
+            trainer.Run();
+            var snap = TrainingFixtures.Snapshot(model);
+            foreach (var (k, v) in trainer.BackgroundWeights) snap["bg:" + k] = v.clone();
+            return snap;
+        }
+        TrainingFixtures.AssertBitIdentical(RunOnce(), RunOnce());
+    }
+
+    [Fact]
+    public void KillAndResumeEqualsAnUninterruptedRun()
+    {
+        string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
+        var reference = RunTo(full, cancelAfterBatch: null);
+        // checkpoint every 5 batches; "kill" after batch 23 of the whole run (epoch 2, batch 7), resume from batch 20
+        Assert.Throws<OperationCanceledException>(() => RunTo(killed, cancelAfterBatch: 23));
+        var resumed = RunTo(killed, cancelAfterBatch: null, resume: true);
+        TrainingFixtures.AssertBitIdentical(reference.State, resumed.State);
+        Assert.Equal(reference.History.Select(r => (r.Phase, r.Epoch, r.TrainLoss, r.TestAccuracy)),
+            resumed.History.Select(r => (r.Phase, r.Epoch, r.TrainLoss, r.TestAccuracy)));
+        Assert.Equal(File.ReadAllLines(Path.Combine(full, "metrics.jsonl")).Length, File.ReadAllLines(Path.Combine(killed, "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void KillAndResumeWithLrpAndEcqEqualsAnUninterruptedRun()
+    {
+        string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
+        Func<IWeightQuantizer> q = () => new EcqWeightQuantizer();
+        Func<IWeightRelevanceSource> lrp = () => RelevanceMethodSource.Create("lrp");
+        var reference = RunTo(full, cancelAfterBatch: null, quantizer: q, relevance: lrp, epochs: 2);
+        Assert.Throws<OperationCanceledException>(() => RunTo(killed, cancelAfterBatch: 19, quantizer: q, relevance: lrp, epochs: 2));
+        var resumed = RunTo(killed, cancelAfterBatch: null, resume: true, quantizer: q, relevance: lrp, epochs: 2);
+        TrainingFixtures.AssertBitIdentical(reference.State, resumed.State);
+        Assert.Equal(reference.History.Select(r => r.TestAccuracy), resumed.History.Select(r => r.TestAccuracy));
+    }
+
+    private static (Dictionary<string, Tensor> State, IReadOnlyList<EpochMetrics> History) RunTo(string dir, int? cancelAfterBatch, bool resume = false,
+        Func<IWeightQuantizer>? quantizer = null, Func<IWeightRelevanceSource>? relevance = null, int epochs = 3)
+    {
+        using var data = TrainingFixtures.Blobs();
+        var model = TrainingFixtures.Mlp(3);
+        var options = Opts(dir, epochs: epochs) with { CheckpointEveryBatches = 5, Resume = resume };
+        var q = quantizer?.Invoke() ?? new UniformGridQuantizer();
+        var rel = relevance?.Invoke() ?? new RandomRelevance();
+        using var disposeQ = q as IDisposable;
+        using var disposeRel = rel as IDisposable;
+        using var trainer = new QuantizationAwareTrainer(model, data, options, q, rel);
+        using var cts = new CancellationTokenSource();
+        int seen = 0;
+        trainer.BatchCompleted += (_, _) => { if (++seen == cancelAfterBatch) cts.Cancel(); };
+        var result = trainer.Run(cts.Token);
+        var snap = TrainingFixtures.Snapshot(model);
+        foreach (var (k, v) in trainer.BackgroundWeights) snap["bg:" + k] = v.clone();
+        return (snap, result.History);
+    }
+
+    [Fact]
+    public void RelevanceSeesAnEvalViewAndLeavesTrainStateAlone()
+    {
+        using var data = TrainingFixtures.Blobs();
+        var model = TrainingFixtures.Mlp(3);
+        var probe = new ProbingRelevance(model);
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(epochs: 1) with { MaxBatchesPerEpoch = 3 }, new UniformGridQuantizer(), probe);
+        trainer.BatchCompleted += (_, _) => probe.CheckRestored();
+        trainer.Run();
+        Assert.Equal(3 * 6, probe.GradsRestored.Count);
+        Assert.Equal(3, probe.Calls);
+        Assert.All(probe.SawTraining, t => Assert.False(t));
+        Assert.All(probe.RunningStatsUnchanged, Assert.True);
+        Assert.All(probe.GradsRestored, Assert.True);
+    }
+
+    [Fact]
+    public void PretrainingPrecedesQuantizationAndResumesAcrossThePhaseBoundary()
+    {
+        string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
+        (Dictionary<string, Tensor>, IReadOnlyList<EpochMetrics>) Go(string dir, int? cancelAt, bool resume)
+        {
+            using var data = TrainingFixtures.Blobs();
+            var model = TrainingFixtures.Mlp(3);
+            using var trainer = new QuantizationAwareTrainer(model, data, Opts(dir, epochs: 1) with { PretrainEpochs = 1, Resume = resume }, new UniformGridQuantizer());
+            using var cts = new CancellationTokenSource();
+            int seen = 0;
+            trainer.BatchCompleted += (_, _) => { if (++seen == cancelAt) cts.Cancel(); };
+            var r = trainer.Run(cts.Token);
+            return (TrainingFixtures.Snapshot(model), r.History);
+        }
+        var (refState, refHistory) = Go(full, null, false);
+        Assert.Equal(new[] { TrainingPhase.Pretrain, TrainingPhase.Initial, TrainingPhase.Quantize }, refHistory.Select(r => r.Phase));
+        Assert.Empty(refHistory[0].Layers);
+        Assert.Equal(2, refHistory[1].Layers.Count);
+        // killed in the first quantized batch: resumes from the checkpoint written after the initial quantization
+        Assert.Throws<OperationCanceledException>(() => Go(killed, 17, false));
+        var (state, history) = Go(killed, null, true);
+        TrainingFixtures.AssertBitIdentical(refState, state);
+        Assert.Equal(refHistory.Select(r => r.TestAccuracy), history.Select(r => r.TestAccuracy));
+    }
+
+    [Fact]
+    public void AdamMatchesTorchOptimAdam()
+    {
+        TorchRuntime.EnsureLoaded();
+        torch.manual_seed(11);
+        var a = torch.randn(5, 3); var b = torch.randn(7);
+        var pa = new TorchSharp.Modules.Parameter(a.clone()); var pb = new TorchSharp.Modules.Parameter(b.clone());
+        var qa = new TorchSharp.Modules.Parameter(a.clone()); var qb = new TorchSharp.Modules.Parameter(b.clone());
+        using var mine = new AdamOptimizer(new[] { new AdamParameter("a", pa, 0), new AdamParameter("b", pb, 0.01) }, 1e-2);
+        var reference = torch.optim.Adam(new[] { new TorchSharp.Modules.Adam.ParamGroup(new[] { qa }, new TorchSharp.Modules.Adam.Options { weight_decay = 0 }),
+                                                new TorchSharp.Modules.Adam.ParamGroup(new[] { qb }, new TorchSharp.Modules.Adam.Options { weight_decay = 0.01 }) }, 1e-2);
+        for (int step = 0; step < 5; step++)
+        {
+            var x = torch.randn(3);
+            foreach (var (p, q2) in new[] { (pa, qa), (pb, qb) }) { p.grad?.zero_(); q2.grad?.zero_(); }
+            ((pa.matmul(x)).pow(2).sum() + pb.sin().sum()).backward();
+            ((qa.matmul(x)).pow(2).sum() + qb.sin().sum()).backward();
+            mine.Step();
+            reference.step();
+        }
+        Assert.True(pa.allclose(qa, rtol: 1e-5, atol: 1e-7));
+        Assert.True(pb.allclose(qb, rtol: 1e-5, atol: 1e-7));
+        Assert.Equal(new long[] { 5, 5 }, mine.Steps);
+    }
+}
+
+/// <summary>Random relevances from the global torch generator (exercises the checkpointed RNG state).</summary>
+internal sealed class RandomRelevance : IWeightRelevanceSource
+{
+    public string Name => "random";
+    public IReadOnlyDictionary<string, Tensor> Compute(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyCollection<string> parameterNames)
+    {
+        var ps = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        return parameterNames.ToDictionary(n => n, n => torch.rand_like(ps[n]));
+    }
+}
+
+/// <summary>A gradient×weight relevance that records what it saw and checks the trainer restores everything.</summary>
+internal sealed class ProbingRelevance(nn.Module<Tensor, Tensor> model) : IWeightRelevanceSource
+{
+    public int Calls;
+    public readonly List<bool> SawTraining = new(), RunningStatsUnchanged = new(), GradsRestored = new();
+    public string Name => "probe";
+
+    public IReadOnlyDictionary<string, Tensor> Compute(nn.Module<Tensor, Tensor> m, Tensor inputs, Tensor targets, IReadOnlyCollection<string> parameterNames)
+    {
+        Calls++;
+        SawTraining.Add(m.training);
+        var before = m.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
+        var gradsBefore = m.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad?.clone().DetachFromDisposeScope());
+        m.zero_grad();
+        var loss = nn.functional.cross_entropy(m.call(inputs), targets);
+        loss.backward();
+        var result = m.named_parameters().Where(p => parameterNames.Contains(p.name))
+            .ToDictionary(p => p.name, p => (p.parameter.grad! * p.parameter).detach().clone());
+        RunningStatsUnchanged.Add(m.named_buffers().All(b => b.buffer.Same(before[b.name])));
+        _pending = gradsBefore;
+        return result;
+    }
+
+    private Dictionary<string, Tensor?>? _pending;
+
+    /// <summary>Called after the trainer's batch: the gradients must be those from before the relevance call.</summary>
+    public void CheckRestored()
+    {
+        if (_pending is null) return;
+        foreach (var (n, p) in model.named_parameters())
+        {
+            var expected = _pending[n];
+            GradsRestored.Add(expected is null ? p.grad is null : p.grad is not null && p.grad.Same(expected));
+        }
+        _pending = null;
+    }
+}
