@@ -136,7 +136,7 @@ public sealed class ExplainVerb : ICliVerb
             WeightRule = o.WeightRule, Canonizer = o.Canonizer, Output = StartRelevance.Parse(o.Output),
             DeepLiftReference = ParseReference(o.Reference, x, out var perInputReference), Seed = o.Seed,
         };
-        var method = RelevanceMethods.Create(o.Method, options);
+        var method = ECQx.Relevance.RelevanceMethods.Create(o.Method, options);
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var inputRel = new List<Tensor>();
         HashSet<string>? attributed = null;
@@ -148,7 +148,7 @@ public sealed class ExplainVerb : ICliVerb
                 ctx.Status($"{method.Name}: inputs {s + 1}–{s + b} of {n}");
                 using var inner = NewDisposeScope();
                 var chunkMethod = perInputReference is null ? method
-                    : RelevanceMethods.Create(o.Method, options with { DeepLiftReference = DeepLiftReference.Of(perInputReference.narrow(0, s, b)) });
+                    : ECQx.Relevance.RelevanceMethods.Create(o.Method, options with { DeepLiftReference = DeepLiftReference.Of(perInputReference.narrow(0, s, b)) });
                 using var rel = chunkMethod.Attribute(model, x.narrow(0, s, b).to(device), y.narrow(0, s, b), withInputRelevance: o.InputRelevance is not null);
                 double share = (double)b / n; // per-chunk results are divided by the chunk size; rescale to one batch of n
                 foreach (var (name, r) in rel.Parameters)

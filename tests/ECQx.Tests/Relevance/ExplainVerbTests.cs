@@ -58,7 +58,7 @@ public class ExplainVerbTests
 
         Tensor predicted;
         using (no_grad()) predicted = model.forward(x).argmax(1);
-        using var direct = RelevanceMethods.Create("lrp:epsilon_plus_flat").Attribute(model, x, predicted, withInputRelevance: true);
+        using var direct = ECQx.Relevance.RelevanceMethods.Create("lrp:epsilon_plus_flat").Attribute(model, x, predicted, withInputRelevance: true);
         using var doc = SafeTensors.Load(outPath);
         Assert.Equal(direct.Parameters.Keys.OrderBy(k => k), doc.Tensors.Keys.OrderBy(k => k));
         foreach (var (name, r) in direct.Parameters)
