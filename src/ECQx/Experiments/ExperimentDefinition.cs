@@ -29,17 +29,23 @@ public abstract class ExperimentDefinition
     /// <summary>Pretrained FP weights of <paramref name="model"/> (a safetensors state dict), or null to train the baseline here.</summary>
     public virtual string? PretrainedWeights(string model) => null;
 
-    /// <summary>The resolved configuration: settings override the defaults of the mode.</summary>
-    public ResolvedConfig Resolve(ExperimentSettings s, ExperimentData data)
+    /// <summary>Throws an <see cref="ArgumentException"/> when a model is unknown or not part of this experiment.</summary>
+    public void CheckModels(IEnumerable<string> models)
     {
-        var d = Defaults(s.Quick);
-        var models = s.Models ?? d.Models;
         foreach (var m in models)
         {
             string canonical = ModelZoo.Describe(m).Name;
             if (!SupportedModels.Contains(canonical))
                 throw new ArgumentException($"experiment '{Name}' runs the models {string.Join(", ", SupportedModels)}; '{m}' is not one of them");
         }
+    }
+
+    /// <summary>The resolved configuration: settings override the defaults of the mode.</summary>
+    public ResolvedConfig Resolve(ExperimentSettings s, ExperimentData data)
+    {
+        var d = Defaults(s.Quick);
+        var models = s.Models ?? d.Models;
+        CheckModels(models);
         return new ResolvedConfig(Name, s.Quick, models.Select(m => ModelZoo.Describe(m).Name).Distinct().ToList(),
             s.Methods.ToList(), s.Relevance.Trim(), (s.Bits ?? d.Bits).ToList(), (s.Lambdas ?? d.Lambdas).ToList(),
             s.Epochs ?? d.Epochs, s.BaselineEpochs ?? d.BaselineEpochs, s.MaxBatchesPerEpoch ?? d.MaxBatchesPerEpoch, s.MaxBatchesPerEpoch ?? d.BaselineMaxBatchesPerEpoch,

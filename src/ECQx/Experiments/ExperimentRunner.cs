@@ -49,6 +49,7 @@ public sealed class ExperimentRunner
         var device = TorchRuntime.ParseDevice(_s.Device);
         if (_s.Threads is int threads) torch.set_num_threads(threads);
         var defaults = def.Defaults(_s.Quick);
+        def.CheckModels(_s.Models ?? defaults.Models);
 
         using var data = def.LoadData(_s, defaults.BatchSize, device, _log);
         var config = def.Resolve(_s, data);
