@@ -85,7 +85,7 @@ public sealed record ExperimentSettings
         foreach (var m in Methods)
             if (m is not ("ECQ" or "ECQx")) throw new ArgumentException($"unknown method '{m}'; use ECQ and/or ECQx");
         if (string.IsNullOrWhiteSpace(Relevance)) throw new ArgumentException("--relevance is empty");
-        if (Methods.Contains("ECQx")) ECQx.Relevance.RelevanceMethods.Create(Relevance).GetType(); // unknown names throw, listing the known ones
+        if (Methods.Contains("ECQx")) (ECQx.Relevance.RelevanceMethods.Create(Relevance) as IDisposable)?.Dispose(); // unknown names throw, listing the known ones
         if (DataDirectory is not null && !Directory.Exists(DataDirectory))
             throw new DirectoryNotFoundException($"--data-dir '{DataDirectory}' does not exist");
     }
