@@ -27,7 +27,7 @@ public sealed class PrimerExperiment : ExperimentDefinition
     /// <inheritdoc />
     public override ExperimentDefaults Defaults(bool quick) => quick
         ? new(new[] { "mlp_28x28" }, new[] { 2, 4 }, new[] { 0.02, 0.2 }, Epochs: 1, BaselineEpochs: 1, MaxBatchesPerEpoch: 8, BaselineMaxBatchesPerEpoch: 40, BatchSize: 64)
-        : new(new[] { "mlp_28x28" }, new[] { 2, 3, 4, 5 }, new[] { 0.02, 0.05, 0.2 }, Epochs: 2, BaselineEpochs: 3, MaxBatchesPerEpoch: 60, BaselineMaxBatchesPerEpoch: null, BatchSize: 64);
+        : new(new[] { "mlp_28x28" }, new[] { 2, 3, 4, 5 }, new[] { 0.02, 0.05, 0.2 }, Epochs: 2, BaselineEpochs: 3, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 64);
 
     /// <inheritdoc />
     public override ExperimentData LoadData(ExperimentSettings settings, int batchSize, torch.Device device, Action<string>? log)
