@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Globalization;
+using ECQx.Data.Download;
+using ECQx.Experiments;
+using Spectre.Console;
+
+namespace ECQx.Cli.Verbs;
+
+/// <summary>
+/// <c>ecqx reproduce [primer|gsc|cifar10]</c>: the main job. Runs the experiment's baseline and ECQ/ECQx sweep
+/// (bit widths × Λ), codes every result into an .ecqx file and writes <c>results/&lt;experiment&gt;/&lt;run-id&gt;/</c>
+/// with config, per-epoch JSON lines, results CSV, the coded models and <c>report.html</c>. Resumable: rerunning the
+/// same command skips completed runs and continues an interrupted one.
+/// </summary>
+public sealed class ReproduceVerb : ICliVerb
+{
+    /// <inheritdoc />
+    public Command Build() => Build(AnsiConsole.Console);
+
+    /// <summary>Builds the command rendering on <paramref name="console"/> (tests pass a recording console).</summary>
+    internal static Command Build(IAnsiConsole console)
+    {
+        var experiment = new Argument<string>("experiment")
+        {
+            Description = $"{string.Join(" | ", ExperimentCatalog.Names)} (primer: offline, the bundled Fashion-MNIST sample)",
+            DefaultValueFactory = _ => "primer",
+        };
+        var quick = new Option<bool>("--quick") { Description = "about a minute: fewer runs and batches (gsc/cifar10 without --data-dir: synthetic stand-in data, labelled as such)" };
+        var outDir = new Option<string>("--out-dir") { Description = "results root; the run goes to <out-dir>/<experiment>/<run-id>", DefaultValueFactory = _ => "results" };
+        var runId = new Option<string?>("--run-id") { Description = "run folder name (default: quick-/full- + a hash of the configuration, so a rerun continues)" };
+        var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto", DefaultValueFactory = _ => "cpu" };
+        var seed = new Option<long>("--seed") { Description = "seed (model initialisation, shuffles)", DefaultValueFactory = _ => 808 };
+        var bits = new Option<string?>("--bits") { Description = "bit widths, comma-separated (default 2,3,4,5; quick 2,4)" };
+        var lambdas = new Option<string?>("--lambdas") { Description = "Λ values, comma-separated (default per experiment)" };
+        var epochs = new Option<int?>("--epochs") { Description = "quantization-aware epochs per run (default per experiment)" };
+        var baselineEpochs = new Option<int?>("--baseline-epochs") { Description = "FP epochs for baselines trained here (default per experiment)" };
+        var maxBatches = new Option<int?>("--max-batches") { Description = "stop every epoch after N batches" };
+        var relevance = new Option<string>("--relevance") { Description = "ECQx relevance: lrp | lrp:<composite> | deeplift | gradxweight | magnitude | random", DefaultValueFactory = _ => "lrp" };
+        var methods = new Option<string>("--methods") { Description = "ECQ,ECQx (default both)", DefaultValueFactory = _ => "ECQ,ECQx" };
+        var models = new Option<string?>("--models") { Description = "models, comma-separated (cifar10: resnet20,vgg16; gsc: mlp_gsc; primer: mlp_28x28 or lenet5)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "dataset directory (primer: IDX files; gsc: extracted Speech Commands; cifar10: extracted binary archive)" };
+        var dataStore = new Option<string?>("--data-store") { Description = $"dataset store for downloads (default: ${DataDirectory.EnvironmentVariable} or the user data folder)" };
+        var offline = new Option<bool>("--offline") { Description = "never download; a missing dataset is an error saying what to put where" };
+        var threads = new Option<int?>("--threads") { Description = "torch intra-op threads" };
+
+        var cmd = new Command("reproduce", "Reproduce an ECQ/ECQx experiment end to end: baseline, sweep, .ecqx coding, results and report.html.");
+        cmd.Arguments.Add(experiment);
+        foreach (Option o in new Option[] { quick, outDir, runId, device, seed, bits, lambdas, epochs, baselineEpochs, maxBatches, relevance, methods, models, dataDir, dataStore, offline, threads })
+            cmd.Options.Add(o);
+        cmd.SetAction(r => CliRun.Guarded(console, ct =>
+        {
+            var settings = new ExperimentSettings
+            {
+                Experiment = r.GetValue(experiment)!,
+                Quick = r.GetValue(quick),
+                OutputRoot = r.GetValue(outDir)!,
+                RunId = r.GetValue(runId),
+                Device = r.GetValue(device)!,
+                Seed = r.GetValue(seed),
+                Bits = ParseList(r.GetValue(bits), "--bits", s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture)),
+                Lambdas = ParseList(r.GetValue(lambdas), "--lambdas", s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)),
+                Epochs = r.GetValue(epochs),
+                BaselineEpochs = r.GetValue(baselineEpochs),
+                MaxBatchesPerEpoch = r.GetValue(maxBatches),
+                Relevance = r.GetValue(relevance)!,
+                Methods = ParseList(r.GetValue(methods), "--methods", CanonicalMethod) ?? Array.Empty<string>(),
+                Models = ParseList(r.GetValue(models), "--models", s => s),
+                DataDirectory = r.GetValue(dataDir),
+                DataStoreDirectory = r.GetValue(dataStore),
+                Offline = r.GetValue(offline),
+                Threads = r.GetValue(threads),
+            };
+            try
+            {
+                var outcome = new ExperimentRunner(settings, line => console.MarkupLine(Markup.Escape(line))).Run(ct);
+                console.Write(ResultsTable(outcome));
+                if (outcome.Synthetic) console.MarkupLine("[yellow]synthetic stand-in data (quick mode without --data-dir): the numbers only show the pipeline works[/]");
+                console.MarkupLine($"{outcome.Results.Count} run(s), {outcome.Skipped.Count} already complete; report: [bold]{Markup.Escape(outcome.ReportPath)}[/]");
+                return 0;
+            }
+            catch (DatasetNotAvailableException e)
+            {
+                console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return CliRun.BadInput;
+            }
+        }));
+        return cmd;
+    }
+
+    private static string CanonicalMethod(string s) => s.Trim().ToLowerInvariant() switch
+    {
+        "ecq" => "ECQ",
+        "ecqx" => "ECQx",
+        _ => throw new FormatException($"unknown method '{s}' (use ECQ and/or ECQx)"),
+    };
+
+    /// <summary>Parses a comma-separated list; a bad item is an <see cref="ArgumentException"/> naming the option and the item.</summary>
+    internal static IReadOnlyList<T>? ParseList<T>(string? text, string option, Func<string, T> parse)
+    {
+        if (text is null) return null;
+        var items = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (items.Length == 0) throw new ArgumentException($"{option} needs at least one value (got '{text}')");
+        return items.Select(item =>
+        {
+            try { return parse(item); }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                throw new ArgumentException($"{option}: '{item}' is not valid ({e.Message})");
+            }
+        }).ToList();
+    }
+
+    private static Table ResultsTable(ExperimentOutcome o)
+    {
+        var t = new Table().Title($"{o.Config.Experiment} / {o.RunId}");
+        foreach (var c in new[] { "model", "method", "bits", "Λ", "accuracy %", "sparsity %", "coded bytes", "×" }) t.AddColumn(c);
+        foreach (var r in ExperimentReport.TableRows(o.Baselines, o.Results))
+            t.AddRow(Markup.Escape(r.Model), r.Method, r.Bits.ToString(CultureInfo.InvariantCulture), r.Lambda?.ToString(CultureInfo.InvariantCulture) ?? "",
+                r.Accuracy.ToString("F2", CultureInfo.InvariantCulture), r.Sparsity.ToString("F1", CultureInfo.InvariantCulture),
+                r.CodedBytes.ToString(CultureInfo.InvariantCulture), r.Factor.ToString("F1", CultureInfo.InvariantCulture));
+        return t;
+    }
+}

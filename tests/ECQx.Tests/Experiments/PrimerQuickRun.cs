@@ -1,0 +1,33 @@
+using ECQx.Experiments;
+
+namespace ECQx.Tests.Experiments;
+
+/// <summary>
+/// One tiny primer run shared by the primer tests: ECQ and ECQx at 2 bit, Λ = 0.1, three batches per epoch, on the
+/// bundled Fashion-MNIST sample.
+/// </summary>
+public sealed class PrimerQuickRun : IDisposable
+{
+    public string Root { get; } = TestPaths.NewTempDir();
+
+    public ExperimentSettings Settings { get; }
+
+    public ExperimentOutcome Outcome { get; }
+
+    public List<string> Log { get; } = new();
+
+    public PrimerQuickRun()
+    {
+        Settings = new ExperimentSettings
+        {
+            Experiment = "primer", Quick = true, OutputRoot = Root, Bits = new[] { 2 }, Lambdas = new[] { 0.1 },
+            MaxBatchesPerEpoch = 3, Threads = 1,
+        };
+        Outcome = new ExperimentRunner(Settings, Log.Add).Run();
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}

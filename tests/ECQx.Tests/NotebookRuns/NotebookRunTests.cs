@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using ECQx.Notebooks;
+using ECQx.Notebooks.Nbformat;
+using ECQx.Tests.Fixtures;
+using Xunit;
+
+namespace ECQx.Tests.NotebookRuns;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NotebookRunsCollection
+{
+    public const string Name = "notebook runs";
+}
+
+/// <summary>
+/// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
+/// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
+/// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder.
+/// </summary>
+[Collection(NotebookRunsCollection.Name)]
+public sealed class NotebookRunTests
+{
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException($"no ECQx.Research.sln above {AppContext.BaseDirectory}");
+    }
+
+    private static async Task<NotebookRunResult> Run(string name, int minCharts, params string[] parameters)
+    {
+        string root = RepoRoot();
+        string input = Path.Combine(root, "notebooks", name);
+        AssertCommittedClean(NotebookDocument.Load(input), name);
+        string results = TestPaths.NewTempDir();
+        var all = new[] { "quick=true", "resultsDir=" + results }.Concat(parameters).ToArray();
+        var (result, output) = await new NotebookRunner(new NotebookRunnerOptions { WorkingDirectory = Path.GetDirectoryName(input) }).RunFileAsync(input, Path.Combine(root, "results", "notebooks", name), NotebookParameters.Parse(all));
+        Assert.True(result.Succeeded, $"{name}: {result.Failure} (executed copy: {output})");
+        var cells = result.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();
+        var outputs = cells.SelectMany(c => ((JsonArray)c["outputs"]!).Cast<JsonObject>()).ToList();
+        Assert.DoesNotContain(outputs, o => o["output_type"]!.GetValue<string>() == "error");
+        int charts = outputs.Count(o => o["data"] is JsonObject d && d.ContainsKey("application/vnd.plotly.v1+json"));
+        Assert.True(charts >= minCharts, $"{name}: {charts} charts, expected at least {minCharts}");
+        try { Directory.Delete(results, recursive: true); } catch (IOException) { }
+        return result;
+    }
+
+    /// <summary>Committed notebooks carry no outputs, and their first code cell is the tagged parameters cell.</summary>
+    private static void AssertCommittedClean(NotebookDocument nb, string name)
+    {
+        var code = nb.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();
+        Assert.Contains("parameters", NotebookDocument.TagsOf(code[0]));
+        Assert.Contains("bool quick", NotebookDocument.SourceOf(code[0]));
+        Assert.All(code, c => Assert.True(c["outputs"] is JsonArray { Count: 0 } && c["execution_count"] is null, $"{name} was committed with outputs"));
+    }
+
+    [Fact]
+    public Task PrimerNotebookRunsInQuickMode() => Run("00-ecqx-primer.ipynb", minCharts: 8);
+
+    [Fact]
+    public Task SpeechCommandsNotebookRunsOnAFixtureTree()
+    {
+        string data = TestPaths.NewTempDir();
+        SpeechCommandsFixtures.Make(data);
+        return Run("01-google-speech-commands.ipynb", minCharts: 5, "dataDir=" + data);
+    }
+
+    /// <summary>ResNet20 only: VGG16's quick path (15 M weights coded per run) takes minutes on two busy cores.</summary>
+    [Fact]
+    public Task Cifar10NotebookRunsOnAFixtureDataset()
+    {
+        string data = TestPaths.NewTempDir();
+        CifarFixtures.MakeDataset(data, perTrainFile: 4, testCount: 8);
+        return Run("02-cifar10.ipynb", minCharts: 5, "dataDir=" + data, "models=resnet20");
+    }
+
+    [Fact]
+    public Task RelevanceComparisonNotebookRunsInQuickMode() => Run("03-lrp-vs-deeplift.ipynb", minCharts: 6);
+}
