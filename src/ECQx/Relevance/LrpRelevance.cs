@@ -47,7 +47,7 @@ public sealed class LrpRelevance : IWeightRelevanceMethod
     {
         TorchRuntime.EnsureLoaded();
         using var scope = NewDisposeScope();
-        var x = EngineInputs.PrepareInputs(model, inputs, targets, Name);
+        var x = MemoryLayout.ToChannelsLastOnCpu(EngineInputs.PrepareInputs(model, inputs, targets, Name));
         var root = PlanCompiler.Compile(model);
         Canonizer.Apply(root);
         Composite.Assign(root);
@@ -55,8 +55,9 @@ public sealed class LrpRelevance : IWeightRelevanceMethod
         var logits = PlanRunner.Forward(root, x, backward.NeedsWeightGraph);
         EngineInputs.CheckLogits(logits, x.shape[0], Name);
         var start = StartRelevance.Compute(logits, targets, Output, DivideByBatch);
-        var inputRelevance = backward.Run(root, start);
-        if (InputRelevanceTimesInput) inputRelevance = inputRelevance.mul(x);
+        // The input relevance is only computed when asked for (the first layer's rule, e.g. Flat, shapes nothing else).
+        var inputRelevance = backward.Run(root, start, needInput: withInputRelevance);
+        if (InputRelevanceTimesInput && inputRelevance is not null) inputRelevance = inputRelevance.mul(x);
         return WeightRelevance.Build(Name, model, backward.ParameterRelevance, withInputRelevance ? inputRelevance : null);
     }
 }

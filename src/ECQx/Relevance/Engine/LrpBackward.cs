@@ -21,13 +21,23 @@ internal sealed class LrpBackward
     /// <summary>Whether a leaf needs its forward recorded with a weight graph for this walk.</summary>
     public bool NeedsWeightGraph(AffinePlan leaf) => _weightRule is not null && leaf.Rule is AffineRule;
 
-    public Tensor Run(PlanNode node, Tensor r)
+    /// <summary>
+    /// Propagates <paramref name="r"/> (relevance at <paramref name="node"/>'s output) through the node and returns the
+    /// relevance at its input. With <paramref name="needInput"/> false the caller does not use the node's input
+    /// relevance (the node sits at the model input and no input relevance was asked for): parameter relevance is
+    /// still computed, but the layers at the node's input skip their input-relevance rule and null is returned.
+    /// </summary>
+    public Tensor? Run(PlanNode node, Tensor r, bool needInput = true)
     {
         switch (node)
         {
             case ChainPlan chain:
-                for (int i = chain.Steps.Count - 1; i >= 0; i--) r = Run(chain.Steps[i], r);
-                return r;
+            {
+                Tensor? current = r;
+                for (int i = chain.Steps.Count - 1; i >= 0; i--)
+                    current = Run(chain.Steps[i], current!, needInput || i > 0);
+                return current;
+            }
             case ResidualPlan res:
             {
                 Tensor ra = r, rb = r;
@@ -40,21 +50,31 @@ internal sealed class LrpBackward
                 }
                 else if (res.Rule is not (null or GradientRule or PassRule))
                     throw new NotSupportedException($"rule '{res.Rule.Name}' cannot be used for the residual sum '{res.Name}'; use norm, pass or gradient");
-                return Run(res.Branch, ra).add(Run(res.Shortcut, rb));
+                var a = Run(res.Branch, ra, needInput);
+                var b = Run(res.Shortcut, rb, needInput);
+                return a is null || b is null ? null : a.add(b);
             }
             case AffinePlan aff:
-                return Affine(aff, r);
+                return Affine(aff, r, needInput);
             case FunctionPlan fn:
-                return Function(fn, r);
+                return needInput ? Function(fn, r) : null;
             default:
                 throw new NotSupportedException($"unknown plan node {node.GetType().Name}");
         }
     }
 
-    private Tensor Affine(AffinePlan leaf, Tensor r)
+    private Tensor? Affine(AffinePlan leaf, Tensor r, bool needInput)
     {
         var layer = leaf.Layer;
         var x = leaf.Input!;
+        if (!needInput)
+        {
+            if (leaf.Rule is AffineRule && _weightRule is not null && leaf.Record is not null)
+                AddParameterRelevance(layer, _weightRule.Relevance(layer, leaf.Record, r));
+            if (leaf.Rule is not (null or PassRule or NormRule or AffineRule))
+                throw new NotSupportedException($"rule '{leaf.Rule.Name}' is not applicable to layer '{leaf.Name}' ({leaf.Kind})");
+            return null;
+        }
         switch (leaf.Rule)
         {
             case null:
@@ -77,7 +97,8 @@ internal sealed class LrpBackward
         switch (leaf.Rule)
         {
             case null or GradientRule:
-                return leaf.Kind == LayerKind.Activation ? r.mul(x.gt(0)) : InputGradient.Of(leaf.Forward, x, r);
+                // For a ReLU this is r ⊙ 1[x > 0]; its own backward (one fused pass) is much cheaper than a boolean mask product.
+                return InputGradient.Of(leaf.Forward, x, r);
             case PassRule:
                 return Pass(leaf, x, r);
             case NormRule norm:
