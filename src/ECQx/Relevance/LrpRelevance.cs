@@ -56,7 +56,7 @@ public sealed class LrpRelevance : IWeightRelevanceMethod
         EngineInputs.CheckLogits(logits, x.shape[0], Name);
         var start = StartRelevance.Compute(logits, targets, Output, DivideByBatch);
         // The input relevance is only computed when asked for (the first layer's rule, e.g. Flat, shapes nothing else).
-        var inputRelevance = backward.Run(root, start, needInput: withInputRelevance);
+        var inputRelevance = backward.Run(root, start, withInputRelevance, x);
         if (InputRelevanceTimesInput && inputRelevance is not null) inputRelevance = inputRelevance.mul(x);
         return WeightRelevance.Build(Name, model, backward.ParameterRelevance, withInputRelevance ? inputRelevance : null);
     }
