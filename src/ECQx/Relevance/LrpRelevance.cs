@@ -41,13 +41,16 @@ public sealed class LrpRelevance : IWeightRelevanceMethod
     public bool DivideByBatch { get; }
     /// <summary>Multiply the returned input relevance by the input (turns a gradient into gradient × input).</summary>
     internal bool InputRelevanceTimesInput { get; init; }
+    /// <summary>Run 4-d CPU activations channels-last (faster convolutions; see <see cref="MemoryLayout"/>). Tests turn it off to compare.</summary>
+    internal bool ChannelsLast { get; init; } = true;
 
     /// <inheritdoc/>
     public WeightRelevance Attribute(nn.Module model, Tensor inputs, Tensor targets, bool withInputRelevance = false)
     {
         TorchRuntime.EnsureLoaded();
         using var scope = NewDisposeScope();
-        var x = MemoryLayout.ToChannelsLastOnCpu(EngineInputs.PrepareInputs(model, inputs, targets, Name));
+        var x = EngineInputs.PrepareInputs(model, inputs, targets, Name);
+        if (ChannelsLast) x = MemoryLayout.ToChannelsLastOnCpu(x);
         var root = PlanCompiler.Compile(model);
         Canonizer.Apply(root);
         Composite.Assign(root);
