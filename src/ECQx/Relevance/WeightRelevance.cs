@@ -57,7 +57,8 @@ public sealed class WeightRelevance : IDisposable
             {
                 if (!r.shape.SequenceEqual(p.shape))
                     throw new InvalidOperationException($"{method}: relevance for '{name}' has shape [{string.Join(", ", r.shape)}] but the parameter is [{string.Join(", ", p.shape)}]");
-                t = r.detach().to_type(p.dtype).clone();
+                t = r.detach().to_type(p.dtype).clone(); // (a fresh copy: the method's tensors are freed with its scope)
+                if (!t.is_contiguous()) t = t.contiguous(); // channels-last gradients of the relevance passes
                 attributed.Add(name);
             }
             else t = zeros_like(p, requires_grad: false);
@@ -66,6 +67,8 @@ public sealed class WeightRelevance : IDisposable
         var unknown = relevance.Keys.Where(k => !dict.ContainsKey(k)).ToList();
         if (unknown.Count > 0)
             throw new InvalidOperationException($"{method}: relevance produced for unknown parameter(s) {string.Join(", ", unknown)}");
-        return new WeightRelevance(method, dict, attributed, input?.detach().clone().MoveToOuterDisposeScope());
+        var inputCopy = input?.detach().clone();
+        if (inputCopy is not null && !inputCopy.is_contiguous()) inputCopy = inputCopy.contiguous();
+        return new WeightRelevance(method, dict, attributed, inputCopy?.MoveToOuterDisposeScope());
     }
 }

@@ -106,4 +106,13 @@ public sealed class LayerRecord
     internal Tensor? InputLeaf { get; }
     /// <summary>Set once a weight rule has consumed the graph (it is not retained).</summary>
     internal bool GraphUsed { get; set; }
+
+    /// <summary>Frees the recorded output and its graph (the input belongs to the walk that recorded it).</summary>
+    internal void Dispose()
+    {
+        Output.Dispose();
+        WeightLeaf.Dispose();
+        BiasLeaf?.Dispose();
+        InputLeaf?.Dispose();
+    }
 }

@@ -51,7 +51,8 @@ public abstract class BasicRule : AffineRule
         bool hasPositive = true, hasNegative = true;
         if (signed)
         {
-            var (min, max) = input.aminmax();
+            using var dense = MemoryLayout.DenseOrderView(input);
+            var (min, max) = dense.aminmax();
             hasNegative = min.ToDouble() < 0;
             hasPositive = max.ToDouble() > 0;
         }
@@ -72,12 +73,21 @@ public abstract class BasicRule : AffineRule
             bool multiplyByInput = term.Input != InputModifier.Ones;
             var w = term.Parameter(layer.Weight);
             Tensor? b = layer.Bias is null || term.Input == InputModifier.Negative ? null : term.Parameter(layer.Bias);
+            // x ≥ 0 with W, b ≥ 0 gives z ≥ 0 (sums of non-negative products), where stab(z) = z + ε exactly as
+            // zennit's z + (1[z=0] + sign z)·ε: one in-place pass instead of the general three.
+            bool nonNegativeOutput = term.Input == InputModifier.Positive && !hasNegative && IsNonNegative(term.Parameter);
             Tensor grad;
             using (enable_grad())
             {
                 var xr = x.detach().requires_grad_(true);
                 var z = layer.Forward(xr, w, b);
-                var g = relevanceOut.div(Stabilizer.Stabilize(z.detach(), Epsilon));
+                Tensor g;
+                using (no_grad())
+                {
+                    // z itself is not saved by the layer's backward, so its storage can hold the stabilised denominator.
+                    var s = nonNegativeOutput ? z.detach().add_(Epsilon) : Stabilizer.Stabilize(z.detach(), Epsilon);
+                    g = relevanceOut.div(s);
+                }
                 grad = autograd.grad(new[] { z }, new[] { xr }, new[] { g })[0];
             }
             var r = multiplyByInput ? grad.mul_(x) : grad;
@@ -86,6 +96,11 @@ public abstract class BasicRule : AffineRule
         }
         return (total ?? zeros_like(input)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Whether <paramref name="modifier"/> is known to return a non-negative tensor (the W⁺ modifier).</summary>
+    private static bool IsNonNegative(Func<Tensor, Tensor> modifier) => modifier.Method == PositiveMethod && modifier.Target is null;
+
+    private static readonly System.Reflection.MethodInfo PositiveMethod = ((Func<Tensor, Tensor>)Positive).Method;
 
     internal static Tensor Same(Tensor p) => p;
     internal static Tensor Positive(Tensor p) => p.clamp_min(0);
