@@ -35,7 +35,7 @@ public static class EntropyConstrainedQuantizer
     /// <returns>Levels (int64), values (input dtype), statistics, and the ECQx report when relevance was given.</returns>
     /// <exception cref="ArgumentException">Empty or non-float tensor, bad options, nMax smaller than the tensor, relevance shape mismatch.</exception>
     /// <exception cref="InvalidDataException">NaN/infinite weights or relevance; no weight nearest to zero (Λ &gt; 0); all-zero relevance (default policy).</exception>
-    public static QuantizedTensor Assign(
+    public static EcqAssignment Assign(
         Tensor weights, Codebook codebook, EcqOptions? options, long nMax, string name = "tensor",
         Tensor? relevance = null, EcqxOptions? ecqx = null)
     {
@@ -98,7 +98,7 @@ public static class EntropyConstrainedQuantizer
             h[k0] = n;
             if (relevance is not null) report = Skip(EcqxSkipReason.AllZeroWeights, 1.0);
             var stats0 = new TensorQuantStats { Name = name, Count = n, MinLevel = codebook.MinLevel, Histogram = h, AllZeroInput = true };
-            return new QuantizedTensor(levels0.MoveToOuterDisposeScope(), values0.MoveToOuterDisposeScope(), stats0, report);
+            return new EcqAssignment(levels0.MoveToOuterDisposeScope(), values0.MoveToOuterDisposeScope(), stats0, report);
         }
 
         if (codebook.IsDegenerate)
@@ -178,13 +178,13 @@ public static class EntropyConstrainedQuantizer
         {
             Name = name, Count = n, MinLevel = codebook.MinLevel, Histogram = hist, Ecq = diagnostics, Warnings = warnings,
         };
-        return new QuantizedTensor(levels.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), stats, report);
+        return new EcqAssignment(levels.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), stats, report);
     }
 
     /// <summary>
     /// Plain nearest-centroid assignment (the Λ = 0 case of <see cref="Assign"/>), ties to the lower level.
     /// </summary>
-    public static QuantizedTensor AssignNearest(Tensor weights, Codebook codebook, string name = "tensor") =>
+    public static EcqAssignment AssignNearest(Tensor weights, Codebook codebook, string name = "tensor") =>
         Assign(weights, codebook, EcqOptions.Default with { Lambda = 0 }, weights?.numel() ?? 0, name);
 
     /// <summary>Per-centroid counts of an assignment given as indices into <paramref name="clusterOf"/> (one host sync).</summary>

@@ -27,7 +27,7 @@ public sealed record StateDictQuantizationOptions
 /// <summary>One quantized tensor of a state dict: its codebook and result (both owned).</summary>
 public sealed class QuantizedLayer : IDisposable
 {
-    internal QuantizedLayer(string name, Codebook codebook, QuantizedTensor result)
+    internal QuantizedLayer(string name, Codebook codebook, EcqAssignment result)
     {
         Name = name;
         Codebook = codebook;
@@ -41,7 +41,7 @@ public sealed class QuantizedLayer : IDisposable
     public Codebook Codebook { get; }
 
     /// <summary>Levels, values, statistics (and the ECQx report when relevance was given).</summary>
-    public QuantizedTensor Result { get; }
+    public EcqAssignment Result { get; }
 
     /// <summary>Frees the codebook and result tensors.</summary>
     public void Dispose()
@@ -116,7 +116,7 @@ public sealed class StateDictQuantization : IDisposable
 
     /// <summary>
     /// The original tensors with quantized values in place of the quantized ones (same order). The yielded
-    /// tensors are the originals and this result's <see cref="QuantizedTensor.Values"/>; nothing is copied.
+    /// tensors are the originals and this result's <see cref="EcqAssignment.Values"/>; nothing is copied.
     /// </summary>
     public IEnumerable<KeyValuePair<string, Tensor>> MergeInto(IEnumerable<KeyValuePair<string, Tensor>> original)
     {

@@ -26,7 +26,7 @@ public static class StraightThroughEstimator
     /// <c>∂L/∂w = c·g</c> where the quantized value c is non-zero (<c>|c|·g</c> for <see cref="GradientScaling.Magnitude"/>),
     /// <c>g</c> where it is zero. If <paramref name="quantizedWeights"/> has more than 256 distinct values, <c>g</c> is
     /// passed through unchanged (as the reference does). Always returns a new tensor (gradient dtype and device).
-    /// Counting distinct values sorts the tensor; use the <see cref="QuantizedTensor"/> overload in hot loops.
+    /// Counting distinct values sorts the tensor; use the <see cref="EcqAssignment"/> overload in hot loops.
     /// </summary>
     public static Tensor ScaleGradient(Tensor gradient, Tensor quantizedWeights, GradientScaling scaling = GradientScaling.SignedCentroid)
     {
@@ -41,7 +41,7 @@ public static class StraightThroughEstimator
     /// As <see cref="ScaleGradient(Tensor, Tensor, GradientScaling)"/> for a tensor this library quantized: its values
     /// come from a codebook of at most 256 levels, so no distinct-value count is needed.
     /// </summary>
-    public static Tensor ScaleGradient(Tensor gradient, QuantizedTensor quantized, GradientScaling scaling = GradientScaling.SignedCentroid)
+    public static Tensor ScaleGradient(Tensor gradient, EcqAssignment quantized, GradientScaling scaling = GradientScaling.SignedCentroid)
     {
         ArgumentNullException.ThrowIfNull(quantized);
         Check(gradient, quantized.Values);

@@ -41,7 +41,7 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     private readonly QuantizationSelector _selector;
     private readonly ConditionalWeakTable<LayerCodebook, Codebook> _codebooks = new();
     private readonly List<Codebook> _owned = new();
-    private readonly Dictionary<string, QuantizedTensor> _last = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EcqAssignment> _last = new(StringComparer.Ordinal);
 
     /// <summary>Creates the adapter; invalid settings throw an <see cref="ArgumentException"/>.</summary>
     public EcqWeightQuantizer(EcqQuantizerSettings? settings = null)
@@ -88,7 +88,7 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     /// <inheritdoc />
     public torch.Tensor ScaleGradient(string name, torch.Tensor gradient, torch.Tensor quantized)
     {
-        QuantizedTensor? last;
+        EcqAssignment? last;
         lock (_last) _last.TryGetValue(name, out last);
         // The cached assignment is normally what the trainer wrote into the model; use it only if the values match
         // (one comparison pass, much cheaper than the distinct-value count of the general overload).

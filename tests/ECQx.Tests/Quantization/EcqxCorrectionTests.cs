@@ -16,7 +16,7 @@ public class EcqxCorrectionTests
 
     public EcqxCorrectionTests() => TorchRuntime.EnsureLoaded();
 
-    private static QuantizedTensor Run(float[] relevance, EcqxOptions? o = null, EcqOptions? ecq = null, float[]? weights = null)
+    private static EcqAssignment Run(float[] relevance, EcqxOptions? o = null, EcqOptions? ecq = null, float[]? weights = null)
     {
         using var cb = new Codebook(2, 1.0, -2);
         var v = weights ?? EcqAssignmentTests.Hand;

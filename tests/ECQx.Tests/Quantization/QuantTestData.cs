@@ -46,7 +46,7 @@ internal static class QuantTestData
         return all.item<bool>();
     }
 
-    public static long[] Levels(QuantizedTensor q) => q.Levels.reshape(-1).data<long>().ToArray();
+    public static long[] Levels(EcqAssignment q) => q.Levels.reshape(-1).data<long>().ToArray();
 
     public static torch.Tensor Tensor(float[] w, params long[] shape) =>
         torch.tensor(w).reshape(shape.Length == 0 ? new long[] { w.Length } : shape);

@@ -3,16 +3,16 @@ using static TorchSharp.torch;
 namespace ECQx.Quantization;
 
 /// <summary>
-/// The result of quantizing one tensor: integer levels, quantized values, statistics, and (for ECQx) the β search.
+/// The ECQ (or ECQx) assignment of one tensor: integer levels, quantized values, statistics, and (for ECQx) the β search.
 /// The two tensors belong to the caller's dispose scope (if any); <see cref="Dispose"/> frees them explicitly.
-/// (Not to be confused with the file-format type <c>ECQx.Coding.QuantizedTensor</c>, which takes
+/// (The file-format type <c>ECQx.Coding.QuantizedTensor</c> takes
 /// <see cref="Levels"/> with the codebook's <see cref="Codebook.Step"/>, <see cref="Codebook.Bits"/> and
 /// <see cref="Codebook.MinLevel"/>; its value formula <c>(float)(level·Step)</c> is exactly the centroid value
 /// here, so no patches are needed.)
 /// </summary>
-public sealed class QuantizedTensor : IDisposable
+public sealed class EcqAssignment : IDisposable
 {
-    internal QuantizedTensor(Tensor levels, Tensor values, TensorQuantStats stats, EcqxSearchReport? ecqx)
+    internal EcqAssignment(Tensor levels, Tensor values, TensorQuantStats stats, EcqxSearchReport? ecqx)
     {
         Levels = levels;
         Values = values;
