@@ -9,8 +9,8 @@ namespace ECQx.Training;
 /// <see cref="IWeightRelevanceSource"/> seam.
 /// </summary>
 /// <remarks>
-/// The <c>random</c> control draws from its own private generator, which is not part of a training checkpoint, so
-/// a run with it resumed mid-way is not bit-identical to an uninterrupted one (every other method is deterministic).
+/// Every method is a deterministic function of the model and the batch (the <c>random</c> control too: it is seeded
+/// per batch), so a run resumed from a checkpoint gets the same relevances as an uninterrupted one.
 /// </remarks>
 public sealed class RelevanceMethodSource : IWeightRelevanceSource, IDisposable
 {

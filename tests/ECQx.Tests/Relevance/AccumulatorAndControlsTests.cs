@@ -69,19 +69,26 @@ public class AccumulatorAndControlsTests
     }
 
     [Fact]
-    public void RandomIsSeededReproducibleAndFreshPerBatch()
+    public void RandomIsAFunctionOfSeedAndBatchAndFreshPerBatch()
     {
         TorchRuntime.EnsureLoaded();
         var net = TinyNets.BiasFreeMlp(72);
         var x = TinyNets.Randn(1, 2, 6);
+        var x2 = TinyNets.Randn(2, 2, 6);
         var t = tensor(new long[] { 0, 1 });
+        var tSwapped = tensor(new long[] { 1, 0 });
         using var a = new RandomRelevance(5);
         using var b = new RandomRelevance(5);
         using var c = new RandomRelevance(6);
         using var a1 = a.Attribute(net, x, t); using var a2 = a.Attribute(net, x, t);
+        using var aOther = a.Attribute(net, x2, t); using var aLabels = a.Attribute(net, x, tSwapped);
         using var b1 = b.Attribute(net, x, t); using var c1 = c.Attribute(net, x, t);
+        // Same seed and batch: the same relevance, whatever came before (this is what makes a resumed run identical).
         Assert.True(TensorAssert.Same(a1["fc1.weight"], b1["fc1.weight"]));
-        Assert.False(TensorAssert.Same(a1["fc1.weight"], a2["fc1.weight"]));
+        Assert.True(TensorAssert.Same(a1["fc1.weight"], a2["fc1.weight"]));
+        // Another batch (inputs or labels) or another seed: different relevance.
+        Assert.False(TensorAssert.Same(a1["fc1.weight"], aOther["fc1.weight"]));
+        Assert.False(TensorAssert.Same(a1["fc1.weight"], aLabels["fc1.weight"]));
         Assert.False(TensorAssert.Same(a1["fc1.weight"], c1["fc1.weight"]));
         Assert.True(a1["fc2.weight"].ge(0).all().item<bool>() && a1["fc2.weight"].lt(1).all().item<bool>());
     }

@@ -98,6 +98,19 @@ public class TrainerMechanicsTests
         Assert.Equal(reference.History.Select(r => r.TestAccuracy), resumed.History.Select(r => r.TestAccuracy));
     }
 
+    [Fact]
+    public void KillAndResumeWithTheRandomControlEqualsAnUninterruptedRun()
+    {
+        // The random control draws per batch from (seed, batch), not from a stream that a resume would restart.
+        string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
+        Func<IWeightQuantizer> q = () => new EcqWeightQuantizer();
+        Func<IWeightRelevanceSource> random = () => RelevanceMethodSource.Create("random:7");
+        var reference = RunTo(full, cancelAfterBatch: null, quantizer: q, relevance: random, epochs: 2);
+        Assert.Throws<OperationCanceledException>(() => RunTo(killed, cancelAfterBatch: 13, quantizer: q, relevance: random, epochs: 2));
+        var resumed = RunTo(killed, cancelAfterBatch: null, resume: true, quantizer: q, relevance: random, epochs: 2);
+        TrainingFixtures.AssertBitIdentical(reference.State, resumed.State);
+    }
+
     private static (Dictionary<string, Tensor> State, IReadOnlyList<EpochMetrics> History) RunTo(string dir, int? cancelAfterBatch, bool resume = false,
         Func<IWeightQuantizer>? quantizer = null, Func<IWeightRelevanceSource>? relevance = null, int epochs = 3)
     {
