@@ -42,7 +42,8 @@ public class DataVerbTests
         Assert.Contains(dir, output);
         Assert.Contains("cifar10", output);
         Assert.Contains("speech_commands_v0.02", output);
-        Assert.Contains("md5 (published)", output);
+        Assert.Contains("sha256 (manifest)", output);
+        Assert.Contains("trust on first download", output);
         Assert.Contains("fashion-mnist-sample", output);
     }
 
@@ -68,21 +69,21 @@ public class DataVerbTests
     public void ArchivePlacedByHandIsVerifiedExtractedAndPinned()
     {
         string dir = TestPaths.NewTempDir();
-        string archive = Path.Combine(dir, "downloads", "speech_commands_v0.02.tar.gz");
+        string archive = Path.Combine(dir, "downloads", "speech_commands_v0.01.tar.gz");
         Directory.CreateDirectory(Path.GetDirectoryName(archive)!);
         File.WriteAllBytes(archive, SpeechCommandsFixtures.MakeArchive(new SpeechCommandsFixtures.Spec { SpeakersPerWord = 2 }));
 
-        var (code, output) = Run("data", "download", "speech_commands_v0.02", "--offline", "--data-dir", dir);
+        var (code, output) = Run("data", "download", "speech_commands_v0.01", "--offline", "--data-dir", dir);
         Assert.True(code == 0, output);
-        Assert.True(File.Exists(Path.Combine(dir, "speech_commands_v0.02", "validation_list.txt")));
+        Assert.True(File.Exists(Path.Combine(dir, "speech_commands_v0.01", "validation_list.txt")));
 
-        var (vcode, voutput) = Run("data", "verify", "speech_commands_v0.02", "--data-dir", dir);
+        var (vcode, voutput) = Run("data", "verify", "speech_commands_v0.01", "--data-dir", dir);
         Assert.True(vcode == 0, voutput);
         Assert.Contains("checksums match", voutput);
 
         // Tamper with the archive: verify now fails against the pin.
         File.AppendAllText(archive, "tampered");
-        var (bad, badOutput) = Run("data", "verify", "speech_commands_v0.02", "--data-dir", dir);
+        var (bad, badOutput) = Run("data", "verify", "speech_commands_v0.01", "--data-dir", dir);
         Assert.Equal(DataVerb.ExitCorrupt, bad);
         Assert.Contains("pinned", badOutput);
     }

@@ -12,7 +12,10 @@ public class DatasetManifestTests
         var cifar = m.Get("cifar10");
         Assert.Equal("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz", cifar.Archive.Url);
         Assert.Equal("c32a1d4ab5d03f1284b67883e8d87530", cifar.Archive.Md5);
-        Assert.Null(cifar.Archive.Sha256);
+        // SHA-256s as recorded by TensorFlow Datasets' URL checksums; v0.01 has none and is trusted on first download.
+        Assert.Equal("c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", cifar.Archive.Sha256);
+        Assert.Equal("af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58", m.Get("speech_commands_v0.02").Archive.Sha256);
+        Assert.Null(m.Get("speech_commands_v0.01").Archive.Sha256);
         Assert.Equal("cifar-10-batches-bin", cifar.DataSubdirectory);
         Assert.Equal(6, cifar.RequiredPaths.Count);
         Assert.Equal("http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz", m.Get("speech_commands_v0.02").Archive.Url);
