@@ -10,6 +10,7 @@ namespace ECQx.Tests.Compression;
 /// The three tools on a small synthetic task (Gaussian blobs, 4 classes): after fine-tuning, accuracy stays within
 /// 6 points of the full-precision model (stated tolerance).
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class EndToEndTests
 {
     private const double Tolerance = 6.0;

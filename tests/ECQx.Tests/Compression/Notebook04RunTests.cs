@@ -4,6 +4,7 @@ using Xunit;
 namespace ECQx.Tests.Compression;
 
 /// <summary>Runs notebooks/04-xai-pruning-and-mixed-precision.ipynb headless in quick mode; every cell must succeed.</summary>
+[Collection(GlobalStateCollection.Name)]
 public class Notebook04RunTests
 {
     private static string RepoRoot()

@@ -5,6 +5,7 @@ using Xunit;
 namespace ECQx.Tests.Experiments;
 
 /// <summary>The gsc and cifar10 quick paths on generated fixture datasets (via --data-dir) and on synthetic stand-ins.</summary>
+[Collection(GlobalStateCollection.Name)]
 public sealed class ReproduceDatasetTests
 {
     private static ExperimentOutcome Run(string experiment, string? dataDir, params string[] models)

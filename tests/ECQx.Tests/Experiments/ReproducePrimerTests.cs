@@ -9,6 +9,7 @@ using Xunit;
 
 namespace ECQx.Tests.Experiments;
 
+[Collection(GlobalStateCollection.Name)]
 public sealed class ReproducePrimerTests : IClassFixture<PrimerQuickRun>
 {
     private readonly PrimerQuickRun _run;

@@ -3,6 +3,7 @@ using Xunit;
 
 namespace ECQx.Tests.Experiments;
 
+[Collection(GlobalStateCollection.Name)]
 public sealed class ReproduceResumeTests
 {
     [Fact]

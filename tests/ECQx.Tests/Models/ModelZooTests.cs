@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace ECQx.Tests.Models;
 
+[Collection(GlobalStateCollection.Name)]
 public class ModelZooTests
 {
     [Theory]

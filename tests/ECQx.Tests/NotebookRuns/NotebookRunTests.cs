@@ -6,18 +6,12 @@ using Xunit;
 
 namespace ECQx.Tests.NotebookRuns;
 
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class NotebookRunsCollection
-{
-    public const string Name = "notebook runs";
-}
-
 /// <summary>
 /// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
 /// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
 /// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder.
 /// </summary>
-[Collection(NotebookRunsCollection.Name)]
+[Collection(GlobalStateCollection.Name)]
 public sealed class NotebookRunTests
 {
     private static string RepoRoot()

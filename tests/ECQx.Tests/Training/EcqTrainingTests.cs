@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace ECQx.Tests.Training;
 
+[Collection(GlobalStateCollection.Name)]
 public class EcqTrainingTests
 {
     private static TrainerOptions Opts(int epochs) => new()
@@ -85,6 +86,7 @@ public class EcqTrainingTests
     }
 }
 
+[Collection(GlobalStateCollection.Name)]
 public class EcqWeightQuantizerTests
 {
     [Fact]

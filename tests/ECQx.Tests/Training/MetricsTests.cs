@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace ECQx.Tests.Training;
 
+[Collection(GlobalStateCollection.Name)]
 public class MetricsTests
 {
     [Fact]

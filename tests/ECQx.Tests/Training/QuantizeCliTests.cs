@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace ECQx.Tests.Training;
 
+[Collection(GlobalStateCollection.Name)]
 public class QuantizeCliTests
 {
     private static (int Exit, string Output) Run(params string[] args)

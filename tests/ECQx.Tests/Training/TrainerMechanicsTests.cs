@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace ECQx.Tests.Training;
 
+[Collection(GlobalStateCollection.Name)]
 public class TrainerMechanicsTests
 {
     private static TrainerOptions Opts(string? dir = null, int epochs = 2) => new()
