@@ -21,7 +21,12 @@ public sealed record TrainerOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>L2 weight decay of the non-quantized (model) parameters (§c.2 group 0).</summary>
     public double WeightDecay { get; init; } = 5e-6;
-    /// <summary>Run seed: global torch generator and per-epoch shuffles.</summary>
+    /// <summary>
+    /// Run seed: libtorch's default (process-global) generator and the per-epoch shuffles. Because dropout and
+    /// initialisation draw from that process-global generator, bit-identical runs and resumes also require that
+    /// nothing else in the process draws random numbers from it while the trainer runs (the test suite runs such
+    /// tests serially for this reason).
+    /// </summary>
     public long Seed { get; init; } = 808;
     /// <summary>Device of the model and all training tensors.</summary>
     public torch.Device Device { get; init; } = torch.CPU;
