@@ -6,6 +6,14 @@ public static class TestPaths
     /// <summary>The test assembly's directory (assets are copied next to it).</summary>
     public static string AssemblyDir => AppContext.BaseDirectory;
 
+    /// <summary>The repository root: the nearest directory above the test assembly holding <c>ECQx.Research.sln</c>.</summary>
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AssemblyDir);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException($"no ECQx.Research.sln above {AssemblyDir}");
+    }
+
     /// <summary>The bundled pretrained CIFAR-10 ResNet20 (PyTorch names), BSD-2-Clause.</summary>
     public static string PretrainedResNet20 => Path.Combine(AssemblyDir, "assets", "pretrained", "resnet20-cifar10.safetensors");
 

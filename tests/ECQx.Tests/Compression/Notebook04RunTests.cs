@@ -7,17 +7,10 @@ namespace ECQx.Tests.Compression;
 [Collection(GlobalStateCollection.Name)]
 public class Notebook04RunTests
 {
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException($"no ECQx.Research.sln above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public async Task Quick_mode_runs_every_cell()
     {
-        string input = Path.Combine(RepoRoot(), "notebooks", "04-xai-pruning-and-mixed-precision.ipynb");
+        string input = Path.Combine(TestPaths.RepoRoot(), "notebooks", "04-xai-pruning-and-mixed-precision.ipynb");
         string output = Path.Combine(TestPaths.NewTempDir(), "04-run.ipynb");
         var runner = new NotebookRunner();
         var (result, written) = await runner.RunFileAsync(input, output, NotebookParameters.Parse(new[] { "quick=true" }));

@@ -22,7 +22,7 @@ public class DatasetManifestTests
         Assert.Equal("http://download.tensorflow.org/data/speech_commands_v0.01.tar.gz", m.Get("SPEECH_COMMANDS_V0.01").Archive.Url);
 
         // The embedded copy equals data/datasets.json of the checkout.
-        string repoFile = Path.Combine(RepoRoot(), "data", "datasets.json");
+        string repoFile = Path.Combine(TestPaths.RepoRoot(), "data", "datasets.json");
         Assert.Equal(DatasetManifest.Load(repoFile).Datasets.Select(d => d.Archive.Url), m.Datasets.Select(d => d.Archive.Url));
     }
 
@@ -47,10 +47,4 @@ public class DatasetManifestTests
         Assert.Contains(expected, e.Message);
     }
 
-    internal static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("ECQx.Research.sln not found above the test assembly");
-    }
 }

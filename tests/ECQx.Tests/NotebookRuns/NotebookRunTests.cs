@@ -14,16 +14,10 @@ namespace ECQx.Tests.NotebookRuns;
 [Collection(GlobalStateCollection.Name)]
 public sealed class NotebookRunTests
 {
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException($"no ECQx.Research.sln above {AppContext.BaseDirectory}");
-    }
 
     private static async Task<NotebookRunResult> Run(string name, int minCharts, params string[] parameters)
     {
-        string root = RepoRoot();
+        string root = TestPaths.RepoRoot();
         string input = Path.Combine(root, "notebooks", name);
         AssertCommittedClean(NotebookDocument.Load(input), name);
         string results = TestPaths.NewTempDir();

@@ -10,24 +10,10 @@ public class PretrainedResNet20Tests
 {
     public PretrainedResNet20Tests() => TorchRuntime.EnsureLoaded();
 
-    /// <summary>The bundled asset if present, else <c>../shared/data/pretrained/</c> next to the repository root.</summary>
-    private static string Locate()
-    {
-        if (File.Exists(TestPaths.PretrainedResNet20)) return TestPaths.PretrainedResNet20;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln")))
-            {
-                string p = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "pretrained", "resnet20-cifar10.safetensors"));
-                if (File.Exists(p)) return p;
-                break;
-            }
-        throw new FileNotFoundException("resnet20-cifar10.safetensors not found as a test asset nor under ../shared/data/pretrained/.");
-    }
-
     [Fact]
     public void SelectsTheTwentyTensorsOfTheSpecAndQuantizesThem()
     {
-        using var doc = SafeTensors.Load(Locate());
+        using var doc = SafeTensors.Load(TestPaths.PretrainedResNet20);
         var sd = doc.Tensors.ToList();
         using var result = StateDictQuantizer.Quantize(sd);
 
@@ -55,7 +41,7 @@ public class PretrainedResNet20Tests
     [Fact]
     public void LargestLayerMatchesTheScalarReference()
     {
-        using var doc = SafeTensors.Load(Locate());
+        using var doc = SafeTensors.Load(TestPaths.PretrainedResNet20);
         var t = doc.Tensors["layer3.2.conv2.weight"];
         var w = t.reshape(-1).data<float>().ToArray();
         using var cb = Codebook.FromWeights(t, 4, name: "layer3.2.conv2.weight");
