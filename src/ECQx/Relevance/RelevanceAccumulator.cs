@@ -26,7 +26,7 @@ public sealed class RelevanceAccumulator : IDisposable
     /// <summary>Weight of the previous running value.</summary>
     public double Alpha { get; }
 
-    /// <summary>Batches accumulated since the last reset.</summary>
+    /// <summary>Batches accumulated since the last reset or <see cref="Load"/>.</summary>
     public int Batches { get; private set; }
 
     /// <summary>The running (signed) relevance per tensor name.</summary>
@@ -75,6 +75,18 @@ public sealed class RelevanceAccumulator : IDisposable
         foreach (var t in _values.Values) t.Dispose();
         _values.Clear();
         Batches = 0;
+    }
+
+    /// <summary>
+    /// Replaces the accumulated values with copies of <paramref name="values"/> (e.g. from a checkpoint) and sets
+    /// <see cref="Batches"/> to 0; the next <see cref="Update(IReadOnlyDictionary{string, Tensor}, IEnumerable{string})"/>
+    /// continues the running average from them.
+    /// </summary>
+    public void Load(IEnumerable<KeyValuePair<string, Tensor>> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Reset();
+        foreach (var (name, t) in values) _values[name] = t.detach().clone().DetachFromDisposeScope();
     }
 
     /// <summary>The running relevance of <paramref name="name"/>, or null when none has been accumulated.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ECQx.IO;
+using ECQx.Relevance;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,7 +55,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly Dictionary<string, Tensor> _background = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LayerCodebook> _codebooks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
-    private readonly RelevanceRunningAverage _relevanceAcc;
+    private readonly RelevanceAccumulator _relevanceAcc;
     private readonly List<EpochMetrics> _history = new();
     private AdamOptimizer? _fpOptimizer, _backgroundOptimizer, _modelOptimizer;
     private long _largestLayer;
@@ -98,7 +99,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         }
         if (quantizer is not null && _quantizedNames.Count == 0) throw new ArgumentException("the quantizer selects no parameter of this model");
         _largestLayer = _quantizedNames.Count == 0 ? 0 : _quantizedNames.Max(n => _paramByName[n].numel());
-        _relevanceAcc = new RelevanceRunningAverage(options.RelevanceAlpha);
+        _relevanceAcc = new RelevanceAccumulator(options.RelevanceAlpha);
     }
 
     /// <summary>Raised after every training batch.</summary>
@@ -356,7 +357,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             if (!r.shape.SequenceEqual(_paramByName[name].shape))
                 throw new InvalidOperationException($"relevance method '{_relevance!.Name}' returned shape [{string.Join(", ", r.shape)}] for '{name}' of shape [{string.Join(", ", _paramByName[name].shape)}]");
         }
-        _relevanceAcc.Add(rel.Where(kv => _paramByName.ContainsKey(kv.Key) && _background.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value));
+        _relevanceAcc.Update(rel, _quantizedNames);
     }
 
     /// <summary>Assigns every quantized tensor from its background copy and writes it into the model; returns the zero fraction.</summary>

@@ -36,6 +36,22 @@ public class AccumulatorAndControlsTests
     }
 
     [Fact]
+    public void LoadedValuesContinueTheRunningAverage()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var acc = new RelevanceAccumulator(alpha: 0.1);
+        var saved = tensor(new[] { 2.0, -1.0 }, dtype: ScalarType.Float64);
+        acc.Update(new Dictionary<string, Tensor> { ["old"] = zeros(1, dtype: ScalarType.Float64) });
+        acc.Load(new[] { KeyValuePair.Create("w", saved) });
+        Assert.Null(acc.Get("old")); // Load replaces, it does not merge
+        Assert.Equal(0, acc.Batches);
+        saved.fill_(100); // a copy was taken
+        acc.Update(new Dictionary<string, Tensor> { ["w"] = tensor(new[] { 1.0, 1.0 }, dtype: ScalarType.Float64) });
+        Assert.Equal(0.9 * 1 + 0.1 * 2, acc.Get("w")![0].item<double>(), 12);
+        Assert.Equal(0.9 * 1 + 0.1 * -1, acc.Get("w")![1].item<double>(), 12);
+    }
+
+    [Fact]
     public void ShapeChangeAndUnknownNamesAreErrors()
     {
         TorchRuntime.EnsureLoaded();
