@@ -35,17 +35,34 @@ public static class RankCorrelation
     /// </summary>
     public static double Spearman(Tensor a, Tensor b)
     {
+        CheckPair(a, b);
+        using var scope = NewDisposeScope();
+        return Pearson(AverageRanks(a), AverageRanks(b));
+    }
+
+    /// <summary>
+    /// Pearson's correlation of <paramref name="a"/> and <paramref name="b"/> (flattened, in float64). Applied to
+    /// <see cref="AverageRanks"/> computed once per tensor, it gives <see cref="Spearman"/> for many pairs without ranking
+    /// the same tensor again. NaN when either side is constant.
+    /// </summary>
+    public static double Pearson(Tensor a, Tensor b)
+    {
+        CheckPair(a, b);
+        using var scope = NewDisposeScope();
+        var x = a.detach().flatten().to(float64);
+        var y = b.detach().flatten().to(float64).to(x.device);
+        x = x - x.mean();
+        y = y - y.mean();
+        double denominator = Math.Sqrt(x.square().sum().item<double>() * y.square().sum().item<double>());
+        return denominator == 0 ? double.NaN : (x * y).sum().item<double>() / denominator;
+    }
+
+    private static void CheckPair(Tensor a, Tensor b)
+    {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (a.numel() != b.numel())
             throw new ArgumentException($"rank correlation needs equally many elements (got {a.numel()} and {b.numel()})");
         if (a.numel() < 2) throw new ArgumentException($"rank correlation needs at least two elements (got {a.numel()})");
-        using var scope = NewDisposeScope();
-        var ra = AverageRanks(a);
-        var rb = AverageRanks(b).to(ra.device);
-        ra = ra - ra.mean();
-        rb = rb - rb.mean();
-        double denominator = Math.Sqrt(ra.square().sum().item<double>() * rb.square().sum().item<double>());
-        return denominator == 0 ? double.NaN : (ra * rb).sum().item<double>() / denominator;
     }
 }

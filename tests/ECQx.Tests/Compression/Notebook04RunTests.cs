@@ -19,5 +19,6 @@ public class Notebook04RunTests
         string text = File.ReadAllText(written);
         Assert.Contains("Weight sharing", text);
         Assert.Contains("ECQx 4 bit", text);
+        ECQx.Tests.NotebookRuns.ExpectedFigures.Check("04-xai-pruning-and-mixed-precision.ipynb", result.Notebook);
     }
 }
