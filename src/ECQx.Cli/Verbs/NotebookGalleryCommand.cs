@@ -1,10 +1,11 @@
 using System.CommandLine;
 using ECQx.Notebooks;
+using ECQx.Notebooks.Nbformat;
 
 namespace ECQx.Cli.Verbs;
 
 /// <summary>
-/// <c>ecqx notebook gallery [--notebooks notebooks] [--out docs/gallery] [--full]</c>: runs every notebook that has a list in
+/// <c>ecqx notebook gallery [--notebooks notebooks] [--out docs/gallery] [--full | --executed results/notebooks]</c>: runs every notebook that has a list in
 /// <c>notebooks/expected-figures/</c> (quick mode unless <c>--full</c>; sweeps write to their usual <c>results/</c>) and writes the
 /// PNGs of its key figures plus an index page to the gallery folder. Exit code 0 when every notebook ran and every key figure
 /// was found with a PNG, 1 otherwise (the figures found are still written), 2 on bad input.
@@ -24,10 +25,15 @@ internal static class NotebookGalleryCommand
             DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("docs", "gallery")),
         };
         var full = new Option<bool>("--full") { Description = "Run the notebooks in full mode instead of quick=true (hours on a CPU)." };
+        var executed = new Option<DirectoryInfo?>("--executed")
+        {
+            Description = "Take the executed notebooks from this folder (e.g. results/notebooks after 'ecqx notebook run') instead of running them.",
+        };
         var command = new Command("gallery", "Run the notebooks (quick mode) and write the PNGs of their key figures to docs/gallery/.");
         command.Options.Add(notebooks);
         command.Options.Add(output);
         command.Options.Add(full);
+        command.Options.Add(executed);
         command.SetAction(async (parseResult, ct) =>
         {
             var folder = parseResult.GetValue(notebooks)!;
@@ -57,16 +63,32 @@ internal static class NotebookGalleryCommand
                 IReadOnlyList<string> titles;
                 try { titles = FigureGallery.Titles(list); }
                 catch (InvalidDataException e) { Console.Error.WriteLine($"ecqx notebook gallery: {e.Message}"); return 2; }
-                var parameters = parseResult.GetValue(full) ? new List<KeyValuePair<string, string>>() : new List<KeyValuePair<string, string>> { new("quick", "true") };
-                var runner = new NotebookRunner(new NotebookRunnerOptions { WorkingDirectory = folder.FullName, Log = Console.Error });
-                Console.Error.WriteLine($"{name}: running ({(parseResult.GetValue(full) ? "full" : "quick")} mode) ...");
-                var (result, written) = await runner.RunFileAsync(input, null, parameters, ct);
-                if (result.Failure is { } failure)
+                NotebookDocument notebookRun;
+                if (parseResult.GetValue(executed) is { } done)
                 {
-                    Console.Error.WriteLine($"{name} failed at {failure}; partially executed copy: {written}");
-                    complete = false;
+                    string copy = Path.Combine(done.FullName, name);
+                    if (!File.Exists(copy))
+                    {
+                        Console.Error.WriteLine($"ecqx notebook gallery: no executed copy {copy}");
+                        return 2;
+                    }
+                    try { notebookRun = NotebookDocument.Load(copy); }
+                    catch (Exception e) when (e is InvalidDataException or IOException) { Console.Error.WriteLine($"ecqx notebook gallery: {e.Message}"); return 2; }
                 }
-                var found = FigureGallery.Extract(result.Notebook, name, titles, gallery.FullName, out var missing);
+                else
+                {
+                    var parameters = parseResult.GetValue(full) ? new List<KeyValuePair<string, string>>() : new List<KeyValuePair<string, string>> { new("quick", "true") };
+                    var runner = new NotebookRunner(new NotebookRunnerOptions { WorkingDirectory = folder.FullName, Log = Console.Error });
+                    Console.Error.WriteLine($"{name}: running ({(parseResult.GetValue(full) ? "full" : "quick")} mode) ...");
+                    var (result, written) = await runner.RunFileAsync(input, null, parameters, ct);
+                    if (result.Failure is { } failure)
+                    {
+                        Console.Error.WriteLine($"{name} failed at {failure}; partially executed copy: {written}");
+                        complete = false;
+                    }
+                    notebookRun = result.Notebook;
+                }
+                var found = FigureGallery.Extract(notebookRun, name, titles, gallery.FullName, out var missing);
                 figures.AddRange(found);
                 foreach (string m in missing) Console.Error.WriteLine($"{name}: no figure titled '{m}' with a PNG");
                 complete &= missing.Count == 0;
