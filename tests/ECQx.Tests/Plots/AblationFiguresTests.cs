@@ -38,3 +38,16 @@ public sealed class AblationFiguresTests
         Assert.Throws<ArgumentException>(() => AblationFigures.AgreementMatrix(labels, new[] { new[] { 1.0 } }));
     }
 }
+
+public sealed class ChartTitleTests
+{
+    [Fact]
+    public void WithTitleSetsTheTitleAndKeepsTheRestOfTheLayout()
+    {
+        var chart = Figures.PerLayerBars(new[] { new LayerValue("fc1", "ECQ", 1) }, "sparsity (%)").WithTitle("fc1: sparsity");
+        var layout = ChartHtml.FigureJson(chart)["layout"]!;
+        Assert.Equal("fc1: sparsity", layout["title"]!["text"]!.GetValue<string>());
+        Assert.Equal("group", layout["barmode"]!.GetValue<string>());
+        Assert.Equal("sparsity (%)", layout["yaxis"]!["title"]!["text"]!.GetValue<string>());
+    }
+}
