@@ -52,7 +52,7 @@ public sealed class ExperimentRunner
     /// </summary>
     public ExperimentOutcome Run(CancellationToken ct = default)
     {
-        using var sweep = Open();
+        using var sweep = Open(training: true);
         var skipped = new List<string>();
         foreach (string model in sweep.Config.Models)
         {
@@ -71,7 +71,7 @@ public sealed class ExperimentRunner
     /// <summary>Computes (or finds complete) the full-precision baseline of every model, and nothing else.</summary>
     public SweepProgress RunBaselines(CancellationToken ct = default)
     {
-        using var sweep = Open();
+        using var sweep = Open(training: true);
         var skipped = new List<string>();
         var done = new List<string>();
         foreach (string model in sweep.Config.Models)
@@ -89,7 +89,7 @@ public sealed class ExperimentRunner
     /// </summary>
     public SweepProgress RunShard(SweepShard shard, CancellationToken ct = default)
     {
-        using var sweep = Open();
+        using var sweep = Open(training: true);
         var runs = sweep.Plan.Shard(shard);
         _log($"shard {shard}: {runs.Count} of {sweep.Plan.Runs.Count} run(s){(runs.Count > 0 ? ": " + string.Join(", ", runs.Select(r => r.Name)) : "")}");
         var baselines = new Dictionary<string, BaselineResult>(StringComparer.Ordinal);
@@ -118,7 +118,7 @@ public sealed class ExperimentRunner
     /// </summary>
     public ExperimentOutcome Report()
     {
-        using var sweep = Open();
+        using var sweep = Open(training: false);
         var outcome = WriteSummaries(sweep, Array.Empty<string>());
         int missing = sweep.Plan.Runs.Count - outcome.Results.Count;
         _log($"{outcome.Results.Count} of {sweep.Plan.Runs.Count} run(s) complete{(missing > 0 ? $" ({missing} missing: the report shows the complete ones)" : "")}; report: {outcome.ReportPath}");
@@ -128,7 +128,7 @@ public sealed class ExperimentRunner
     /// <summary>The plan of the sweep and the state of every baseline and run in the results folder; runs nothing.</summary>
     public SweepStatus Plan()
     {
-        using var sweep = Open();
+        using var sweep = Open(training: false);
         var lease = _s.ClaimLease ?? RunClaim.DefaultLease;
         var baselines = sweep.Plan.Baselines.Select(b => new StepStatus(BaselineName(b.Model),
             State(BaselineDirectory(sweep.Directory, b.Model), lease))).ToList();
@@ -155,12 +155,17 @@ public sealed class ExperimentRunner
     /// <summary>The name of a model's baseline step in plans and logs, e.g. <c>baseline-mlp_28x28</c>.</summary>
     public static string BaselineName(string model) => "baseline-" + model;
 
-    private Sweep Open()
+    /// <summary>
+    /// Opens the sweep: loads the data, resolves the configuration and prepares its folder. Without
+    /// <paramref name="training"/> (plan, report) the data stays on the CPU, so a login node without the runs' GPU can
+    /// plan, write Slurm scripts and build reports.
+    /// </summary>
+    private Sweep Open(bool training)
     {
         _s.Validate();
         TorchRuntime.EnsureLoaded();
         var def = ExperimentCatalog.Get(_s.Experiment);
-        var device = TorchRuntime.ParseDevice(_s.Device);
+        var device = training ? TorchRuntime.ParseDevice(_s.Device) : torch.CPU;
         if (_s.Threads is int threads) torch.set_num_threads(threads);
         var defaults = def.Defaults(_s.Quick);
         def.CheckModels(_s.Models ?? defaults.Models);

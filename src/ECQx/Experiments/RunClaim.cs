@@ -154,7 +154,12 @@ public sealed class RunClaim : IDisposable
         }
         catch (ArgumentException) { return false; }          // no such process
         catch (InvalidOperationException) { return false; }  // exited meanwhile
-        catch (System.ComponentModel.Win32Exception) { return DateTime.UtcNow - owner.HeartbeatUtc <= lease; }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Its start time is unreadable: it exited meanwhile (no /proc entry) or is not ours to inspect; then trust the heartbeat.
+            if (OperatingSystem.IsLinux() && !Directory.Exists("/proc/" + owner.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))) return false;
+            return DateTime.UtcNow - owner.HeartbeatUtc <= lease;
+        }
     }
 
     /// <summary>Stops the heartbeat and deletes the claim file if it is still this claim's.</summary>
