@@ -19,7 +19,7 @@ internal static class ReproduceCommandLine
     {
         string? processPath = Environment.ProcessPath;
         string cliDll = typeof(Program).Assembly.Location;
-        if (processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "ECQx.Cli" && Assembly.GetEntryAssembly() == typeof(Program).Assembly)
+        if (processPath is not null && Path.GetFileName(processPath) is "ECQx.Cli" or "ECQx.Cli.exe" && Assembly.GetEntryAssembly() == typeof(Program).Assembly)
             return new[] { Path.GetFullPath(processPath) };
         return new[] { DotnetHost(processPath), Path.GetFullPath(cliDll) };
     }
