@@ -55,6 +55,47 @@ public sealed class ShardedSweepTests
     }
 
     [Fact]
+    public void AShardKilledMidRunLeavesAClaimThatTheResubmittedShardTakesOverAndResumesFromTheCheckpoint()
+    {
+        var settings = Settings(TestPaths.NewTempDir());
+        var runner = new ExperimentRunner(settings);
+        runner.RunBaselines();
+        var shard = new SweepShard(0, 2);
+        using var cts = new CancellationTokenSource();
+        string? interrupted = null;
+        // stop the shard's first run right after its initial quantization (its checkpoint is written)
+        Assert.ThrowsAny<OperationCanceledException>(() => new ExperimentRunner(settings, line =>
+        {
+            if (interrupted is null && line.Contains(": initial quantization")) { interrupted = line.Split(':')[0]; cts.Cancel(); }
+        }).RunShard(shard, cts.Token));
+        string runDir = ExperimentRunner.RunDirectory(runner.Plan().Directory, interrupted!);
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoint.safetensors")));
+        Assert.False(File.Exists(Path.Combine(runDir, RunClaim.FileName))); // a cancelled shard releases its claim
+
+        // Killed instead (SIGKILL): its claim stays behind, naming a process that is gone.
+        using (var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/sleep", "0.3") { UseShellExecute = false })!)
+        {
+            var dead = new RunClaimOwner(RunClaim.HostName, p.Id, p.StartTime.ToUniversalTime(), "12_0", DateTime.UtcNow, DateTime.UtcNow, "killed");
+            p.WaitForExit();
+            File.WriteAllText(Path.Combine(runDir, RunClaim.FileName), System.Text.Json.JsonSerializer.Serialize(dead, ResolvedConfig.Json));
+        }
+        Assert.Equal(StepState.Interrupted, runner.Plan().Runs.Single(r => r.Name == interrupted).State);
+
+        var log = new List<string>();
+        var resumed = new ExperimentRunner(settings, log.Add).RunShard(shard);
+        Assert.Contains(interrupted, resumed.Completed);
+        Assert.DoesNotContain(log, l => l.StartsWith(interrupted + ": initial quantization", StringComparison.Ordinal)); // resumed, not restarted
+        Assert.Contains(log, l => l.StartsWith(interrupted + ": epoch 1", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(runDir, RunClaim.FileName)));
+
+        // Same numbers as that run in an uninterrupted single process.
+        var single = new ExperimentRunner(Settings(TestPaths.NewTempDir())).Run();
+        var expected = single.Results.Single(r => r.Run == interrupted);
+        var actual = runner.Report().Results.Single(r => r.Run == interrupted);
+        Assert.Equal((expected.AccuracyPercent, expected.SparsityPercent, expected.CodedBytes), (actual.AccuracyPercent, actual.SparsityPercent, actual.CodedBytes));
+    }
+
+    [Fact]
     public void TheReportOfAPartlyDoneSweepShowsTheCompleteRunsAndSaysWhatIsMissing()
     {
         var settings = Settings(TestPaths.NewTempDir());
