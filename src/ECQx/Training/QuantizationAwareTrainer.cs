@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ECQx.Data;
 using ECQx.IO;
 using ECQx.Relevance;
 using TorchSharp;
@@ -45,7 +46,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
 
     private readonly nn.Module<Tensor, Tensor> _model;
-    private readonly ITrainingData? _data;
+    private readonly DatasetSplits? _data;
     private readonly TrainerOptions _o;
     private readonly IWeightQuantizer? _quantizer;
     private readonly IWeightRelevanceMethod? _relevance;
@@ -70,11 +71,12 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     /// <summary>Creates a trainer for <paramref name="model"/> (moved to the options' device).</summary>
     /// <param name="model">The model (pretrained weights already loaded). Its quantized tensors are selected by the quantizer.</param>
-    /// <param name="data">Training and test data; may be null only for a one-shot quantization (0 epochs, no pre-training).</param>
+    /// <param name="data">Training and test splits, loaded with the options' batch size and seed (checked); may be null
+    /// only for a one-shot quantization (0 epochs, no pre-training).</param>
     /// <param name="options">Run options.</param>
     /// <param name="quantizer">The ECQ/ECQx quantizer; null trains in full precision.</param>
     /// <param name="relevance">Weight-relevance method for ECQx; null is plain ECQ.</param>
-    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, ITrainingData? data, TrainerOptions options,
+    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, DatasetSplits? data, TrainerOptions options,
         IWeightQuantizer? quantizer = null, IWeightRelevanceMethod? relevance = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -83,6 +85,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (relevance is not null && quantizer is null) throw new ArgumentException("a relevance method needs a quantizer (ECQx)");
         bool needsData = quantizer is null ? options.Epochs > 0 : options.Epochs > 0 || options.PretrainEpochs > 0;
         if (needsData && data is null) throw new ArgumentException("training epochs need a dataset (only a one-shot quantization with 0 epochs runs without one)");
+        data?.RequireTrainingOptions(options.BatchSize, options.Seed);
         TorchRuntime.EnsureLoaded();
         if (options.Threads is int threads) torch.set_num_threads(threads);
         _model = model;
@@ -197,7 +200,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         ResetPhaseCounters();
         Requantize(useRelevance: false);
         CreateQuantizationOptimizers();
-        double acc = _data is null || _data.TestCount == 0 ? double.NaN : Evaluate();
+        double acc = _data is null ? double.NaN : Evaluate();
         AddRow(TrainingPhase.Initial, 0, double.NaN, double.NaN, acc, sw.Elapsed.TotalSeconds);
         WriteCheckpointIfConfigured();
     }
@@ -212,7 +215,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private int BatchesInEpoch()
     {
-        int full = _data!.BatchesPerEpoch(_o.BatchSize);
+        int full = _data!.Train.BatchesPerEpoch;
         return _o.MaxBatchesPerEpoch is int m ? Math.Min(m, full) : full;
     }
 
@@ -228,7 +231,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
         }
         _model.train();
-        using (var batches = _data!.TrainBatches(ShuffleEpoch, _o.BatchSize, _o.Seed, _nextBatch, _o.Device).GetEnumerator())
+        using (var batches = _data!.TrainBatches(ShuffleEpoch, _nextBatch, _o.Device).GetEnumerator())
         {
             while (_nextBatch < total)
             {
@@ -236,7 +239,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext()) break;
-                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batches.Current, total) : FullPrecisionStep(batches.Current, total);
+                    var batch = new TrainingBatch(batches.Current.inputs, batches.Current.labels);
+                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batch, total) : FullPrecisionStep(batch, total);
                 }
                 _nextBatch++;
                 if (_o.CheckpointEveryBatches > 0 && _nextBatch % _o.CheckpointEveryBatches == 0 && _nextBatch < total)
@@ -249,7 +253,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             }
         }
 
-        double acc = _data.TestCount == 0 ? double.NaN : Evaluate();
+        double acc = Evaluate();
         double loss = _nextBatch == 0 ? double.NaN : _lossSum / _nextBatch;
         double trainAcc = _seen == 0 ? double.NaN : 100.0 * _correct / _seen;
         AddRow(_phase, _epoch, loss, trainAcc, acc, _wallBefore + sw.Elapsed.TotalSeconds);
@@ -383,28 +387,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
         return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;
     }
 
-    /// <summary>Test accuracy in %, with the model in eval mode; the previous mode is restored.</summary>
-    private double Evaluate()
-    {
-        bool wasTraining = _model.training;
-        _model.eval();
-        long correct = 0, seen = 0;
-        try
-        {
-            using var noGrad = no_grad();
-            using var batches = _data!.TestBatches(_o.EvalBatchSize, _o.Device).GetEnumerator();
-            while (true)
-            {
-                using var scope = NewDisposeScope();
-                if (!batches.MoveNext()) break;
-                var b = batches.Current;
-                correct += _model.call(b.Inputs).argmax(1).eq(b.Targets).sum().item<long>();
-                seen += b.Targets.shape[0];
-            }
-        }
-        finally { _model.train(wasTraining); }
-        return seen == 0 ? double.NaN : 100.0 * correct / seen;
-    }
+    /// <summary>Test accuracy in % (NaN without test data), with the model in eval mode; the previous mode is restored.</summary>
+    private double Evaluate() => ModelEvaluation.Accuracy(_model, _data!.Test, _o.Device);
 
     private void AddRow(TrainingPhase phase, int epoch, double loss, double trainAcc, double testAcc, double wall)
     {

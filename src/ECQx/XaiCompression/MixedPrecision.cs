@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -68,7 +69,7 @@ public sealed record MixedPrecisionResult(string Method, IReadOnlyList<LayerBits
 public static class MixedPrecision
 {
     /// <summary>The allocation only (no quantization): bits per conv/linear weight of <paramref name="model"/>.</summary>
-    public static (IReadOnlyList<LayerBitInput> Inputs, BitAllocationResult Allocation) Allocate(nn.Module<Tensor, Tensor> model, ITrainingData? data, MixedPrecisionOptions options)
+    public static (IReadOnlyList<LayerBitInput> Inputs, BitAllocationResult Allocation) Allocate(nn.Module<Tensor, Tensor> model, DatasetSplits? data, MixedPrecisionOptions options)
     {
         options.Validate();
         var layers = CompressibleLayers.Of(model);
@@ -87,21 +88,21 @@ public static class MixedPrecision
     }
 
     /// <summary>Allocates, quantizes (model changed in place), fine-tunes and evaluates.</summary>
-    public static MixedPrecisionResult Run(nn.Module<Tensor, Tensor> model, ITrainingData data, MixedPrecisionOptions options, CancellationToken ct = default)
+    public static MixedPrecisionResult Run(nn.Module<Tensor, Tensor> model, DatasetSplits data, MixedPrecisionOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CompressibleLayers.CheckFinite(CompressibleLayers.Of(model));
-        double before = ModelEvaluation.Accuracy(model, data);
+        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         var (inputs, alloc) = Allocate(model, data, options);
         var bits = inputs.Select((l, i) => (l.Name, alloc.Bits[i])).ToDictionary(t => t.Name, t => t.Item2, StringComparer.Ordinal);
         var quantizer = new FixedPointWeightQuantizer(bits);
         using var trainer = new QuantizationAwareTrainer(model, data, options.FineTune with { PretrainEpochs = 0, Patience = 0 }, quantizer);
         var result = trainer.Run(ct);
         double quantized = result.History.FirstOrDefault(h => h.Phase == TrainingPhase.Initial)?.TestAccuracy ?? double.NaN;
-        double tuned = ModelEvaluation.Accuracy(model, data);
+        double tuned = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => kv.Value with { Centroids = kv.Value.Centroids.clone().DetachFromDisposeScope() }, StringComparer.Ordinal);
         var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].StepSize)).ToList();
         return new MixedPrecisionResult(options.IsUniform ? "uniform" : options.Method, layers, alloc.AverageBits(inputs), alloc, before, quantized, tuned, result.History, codebooks);

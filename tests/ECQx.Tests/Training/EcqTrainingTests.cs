@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Quantization;
 using ECQx.Training;
 using TorchSharp;
@@ -15,7 +16,7 @@ public class EcqTrainingTests
     };
 
     /// <summary>An FP-trained MLP on the blobs (shared by the tests below; trained once per call, ~0.3 s).</summary>
-    private static (nn.Module<Tensor, Tensor> Model, double Accuracy) TrainedMlp(InMemoryClassificationData data)
+    private static (nn.Module<Tensor, Tensor> Model, double Accuracy) TrainedMlp(DatasetSplits data)
     {
         var model = TrainingFixtures.Mlp(3);
         using var trainer = new QuantizationAwareTrainer(model, data, Opts(4));
@@ -26,7 +27,7 @@ public class EcqTrainingTests
     [Fact]
     public void FourBitEcqKeepsAccuracyWithinFivePoints()
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
         var (model, fpAcc) = TrainedMlp(data);
         Assert.True(fpAcc > 90, $"FP accuracy {fpAcc}");
         using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4 });
@@ -51,7 +52,7 @@ public class EcqTrainingTests
     [Fact]
     public void SparsityRisesWithLambda()
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
         var (model, _) = TrainedMlp(data);
         var state = model.state_dict().ToList();
         var sparsities = new List<double>();
@@ -68,7 +69,7 @@ public class EcqTrainingTests
     [Fact]
     public void EcqxLayerSparsityLiesInItsWindow()
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
         var (model, _) = TrainedMlp(data);
         const double p = 0.1;
         using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = 0.2 }, Ecqx = EcqxOptions.Default with { P = p } });

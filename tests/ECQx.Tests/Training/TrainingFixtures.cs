@@ -1,3 +1,4 @@
+using ECQx.Data;
 using Xunit;
 using ECQx.Training;
 using TorchSharp;
@@ -20,8 +21,10 @@ internal static class TrainingFixtures
             ("fc2", nn.Linear(hidden, classes)));
     }
 
-    public static InMemoryClassificationData Blobs(long seed = 1, int train = 512, int test = 256) =>
-        SyntheticBlobs.Create(seed, train, test, features: 16, classes: 4, separation: 1.5);
+    /// <summary>Blobs drawn with <paramref name="seed"/>, in batches of <paramref name="batchSize"/> shuffled with <paramref name="shuffleSeed"/> (the trainer's seed).</summary>
+    public static DatasetSplits Blobs(long seed = 1, int train = 512, int test = 256, int batchSize = 32, long shuffleSeed = 7) =>
+        SyntheticBlobs.Create(seed, train, test, features: 16, classes: 4, separation: 1.5,
+            batch: new BatchOptions { BatchSize = batchSize, Seed = unchecked((ulong)shuffleSeed) });
 
     /// <summary>Every tensor of the model's state dict, cloned to CPU.</summary>
     public static Dictionary<string, Tensor> Snapshot(nn.Module<Tensor, Tensor> model) =>
