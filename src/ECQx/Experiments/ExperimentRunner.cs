@@ -179,7 +179,7 @@ public sealed class ExperimentRunner
             PrepareFolder(dir, config, runId);
             _log($"{def.Name}: results in {dir}");
             var plan = SweepPlan.Create(config, m => def.PretrainedWeights(m) is not null, m => ParameterCount(m, data.Classes),
-                data.Data.TrainCount, data.Data.TestCount);
+                data.Splits.Train.Count, data.Splits.Test.Count);
             return new Sweep(def, device, data, config, runId, dir, plan);
         }
         catch
