@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using ECQx.Data;
 using ECQx.IO;
+using ECQx.Quantization;
 using ECQx.Relevance;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -54,7 +55,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly List<string> _quantizedNames = new();
     private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> _background = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LayerCodebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Codebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LayerMetrics> _layerStats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
     private readonly RelevanceAccumulator _relevanceAcc;
     private readonly List<EpochMetrics> _history = new();
@@ -116,8 +118,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     public nn.Module<Tensor, Tensor> Model => _model;
     /// <summary>Names of the quantized parameters.</summary>
     public IReadOnlyList<string> QuantizedNames => _quantizedNames;
-    /// <summary>The fixed codebooks (empty before quantization starts).</summary>
-    public IReadOnlyDictionary<string, LayerCodebook> Codebooks => _codebooks;
+    /// <summary>The fixed codebooks (empty before quantization starts); owned by the trainer (disposed with it).</summary>
+    public IReadOnlyDictionary<string, Codebook> Codebooks => _codebooks;
     /// <summary>The full-precision background copies of the quantized tensors.</summary>
     public IReadOnlyDictionary<string, Tensor> BackgroundWeights => _background;
     /// <summary>The metrics rows so far.</summary>
@@ -191,8 +193,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             {
                 var p = _paramByName[name];
                 if (!p.isfinite().all().item<bool>()) throw new ArgumentException($"parameter '{name}' contains NaN or infinite values");
-                var cb = q.CreateCodebook(name, p.detach());
-                _codebooks[name] = cb with { Centroids = cb.Centroids.to(_o.Device).DetachFromDisposeScope() };
+                _codebooks[name] = q.CreateCodebook(name, p.detach());
                 _background[name] = p.detach().clone().DetachFromDisposeScope();
             }
         }
@@ -380,6 +381,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             var p = _paramByName[name];
             p.copy_(result.Values);
             _ecqSparsity[name] = result.EcqSparsity;
+            _layerStats[name] = ModelStatistics.Layer(name, p.numel(), result, _codebooks[name]);
             var z = p.eq(0).sum();
             zeros = zeros is null ? z : zeros + z;
             total += p.numel();
@@ -395,7 +397,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         var layers = new List<LayerMetrics>();
         if (phase is TrainingPhase.Initial or TrainingPhase.Quantize)
             foreach (var name in _quantizedNames)
-                layers.Add(ModelStatistics.Layer(name, _paramByName[name], _codebooks[name], _ecqSparsity.GetValueOrDefault(name)));
+                layers.Add(_layerStats.TryGetValue(name, out var stats) ? stats : StatisticsOfCurrentWeights(name));
         var state = _model.state_dict();
         long qZeros = layers.Sum(l => (long)Math.Round(l.Sparsity * l.Count)), qTotal = layers.Sum(l => l.Count);
         var row = new EpochMetrics(phase, epoch, loss, trainAcc, testAcc, ModelStatistics.NetworkSparsity(state),
@@ -430,7 +432,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             EpochLossSum = _lossSum, EpochCorrect = _correct, EpochSeen = _seen, EpochWallSeconds = _wallBefore,
             FullPrecisionSteps = _fpOptimizer?.Steps.ToArray(), BackgroundSteps = _backgroundOptimizer?.Steps.ToArray(),
             ModelSteps = _modelOptimizer?.Steps.ToArray(),
-            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CodebookInfo(kv.Value.StepSize, kv.Value.Bits)),
+            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CheckpointState.StoredCodebook(kv.Value.Step, kv.Value.Bits)),
             EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
         };
         var meta = new Dictionary<string, string> { [CheckpointState.MetadataKey] = JsonSerializer.Serialize(state, MetricsLog.Json) };
@@ -475,7 +477,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 {
                     if (!st.Codebooks.TryGetValue(n, out var info)) throw new InvalidDataException($"{path}: codebook of '{n}' missing");
                     if (!t.TryGetValue("codebook/" + n, out var c)) throw new InvalidDataException($"{path}: tensor 'codebook/{n}' missing");
-                    _codebooks[n] = new LayerCodebook(c.clone().DetachFromDisposeScope(), info.StepSize, info.Bits);
+                    _codebooks[n] = RestoreCodebook(n, info, c, path);
                     var bg = torch.empty_like(_paramByName[n]).DetachFromDisposeScope();
                     CopyChecked(t, "background/" + n, bg, path);
                     _background[n] = bg;
@@ -488,6 +490,35 @@ public sealed class QuantizationAwareTrainer : IDisposable
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key["relevance/".Length..], kv.Value)));
         if (!t.TryGetValue("rng/cpu", out var rng)) throw new InvalidDataException($"{path}: generator state 'rng/cpu' missing");
         using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
+    }
+
+    /// <summary>The codebook stored as step, bits and centroids (its lowest level is the first centroid over the step).</summary>
+    private Codebook RestoreCodebook(string name, CheckpointState.StoredCodebook info, Tensor centroids, string path)
+    {
+        using var scope = NewDisposeScope();
+        var stored = centroids.to(float32).cpu();
+        int minLevel = info.StepSize == 0 || stored.numel() == 0 ? 0 : (int)Math.Round(stored[0].item<float>() / info.StepSize);
+        Codebook cb;
+        try { cb = new Codebook(info.Bits, info.StepSize, minLevel, _o.Device, name); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: codebook of '{name}' is invalid: {e.Message}", e); }
+        using var rebuilt = cb.Centroids.cpu();
+        if (!rebuilt.shape.SequenceEqual(stored.shape) || !rebuilt.eq(stored).all().item<bool>())
+        {
+            cb.Dispose();
+            throw new InvalidDataException($"{path}: tensor 'codebook/{name}' does not match its step {info.StepSize:R} and bit width {info.Bits}");
+        }
+        return cb;
+    }
+
+    /// <summary>Metrics of a quantized tensor from its current values (only after a resume that has not re-quantized yet).</summary>
+    private LayerMetrics StatisticsOfCurrentWeights(string name)
+    {
+        using var scope = NewDisposeScope();
+        var p = _paramByName[name].detach();
+        var cb = _codebooks[name];
+        long n = p.numel();
+        double zeros = n == 0 ? 0 : (double)p.eq(0).sum().item<long>() / n;
+        return ModelStatistics.Layer(name, n, new LayerQuantization(p, _ecqSparsity.GetValueOrDefault(name), zeros, cb.LevelHistogram(p)), cb);
     }
 
     private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)
@@ -503,6 +534,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     {
         _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
         foreach (var t in _background.Values) t.Dispose();
+        foreach (var cb in _codebooks.Values) cb.Dispose();
         _relevanceAcc.Dispose();
     }
 

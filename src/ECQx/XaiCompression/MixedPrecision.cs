@@ -1,3 +1,4 @@
+using ECQx.Quantization;
 using ECQx.Data;
 using ECQx.Training;
 using TorchSharp;
@@ -54,10 +55,10 @@ public sealed record LayerBits(string Name, long Count, double Relevance, int Bi
 /// <param name="AccuracyQuantized">After the one-shot quantization.</param>
 /// <param name="AccuracyFineTuned">After STE fine-tuning.</param>
 /// <param name="History">The trainer's metrics rows.</param>
-/// <param name="Codebooks">Per layer codebook (for <c>QuantizedStateDict.Save</c>).</param>
+/// <param name="Codebooks">Per layer codebook (for <c>QuantizedStateDict.Save</c>); the caller disposes them.</param>
 public sealed record MixedPrecisionResult(string Method, IReadOnlyList<LayerBits> Layers, double AverageBits, BitAllocationResult Allocation,
     double AccuracyBefore, double AccuracyQuantized, double AccuracyFineTuned, IReadOnlyList<EpochMetrics> History,
-    IReadOnlyDictionary<string, LayerCodebook> Codebooks);
+    IReadOnlyDictionary<string, Codebook> Codebooks);
 
 /// <summary>
 /// Integer mixed precision (spec §f item 3; this package's interpretation): the layers' aggregate relevance
@@ -103,8 +104,8 @@ public static class MixedPrecision
         var result = trainer.Run(ct);
         double quantized = result.History.FirstOrDefault(h => h.Phase == TrainingPhase.Initial)?.TestAccuracy ?? double.NaN;
         double tuned = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
-        var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => kv.Value with { Centroids = kv.Value.Centroids.clone().DetachFromDisposeScope() }, StringComparer.Ordinal);
-        var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].StepSize)).ToList();
+        var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => new Codebook(kv.Value.Bits, kv.Value.Step, kv.Value.MinLevel, kv.Value.Centroids.device, kv.Key), StringComparer.Ordinal);
+        var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].Step)).ToList();
         return new MixedPrecisionResult(options.IsUniform ? "uniform" : options.Method, layers, alloc.AverageBits(inputs), alloc, before, quantized, tuned, result.History, codebooks);
     }
 }

@@ -41,7 +41,7 @@ public class EcqTrainingTests
         foreach (var name in trainer.QuantizedNames)
         {
             var w = model.state_dict()[name].to(float64);
-            var step = trainer.Codebooks[name].StepSize;
+            var step = trainer.Codebooks[name].Step;
             var k = (w / step).round();
             Assert.True((k * step).to(float32).Same(model.state_dict()[name]), $"{name} off its grid");
             Assert.True(torch.unique(k).Item1.numel() <= 16);
@@ -59,8 +59,8 @@ public class EcqTrainingTests
         foreach (double lambda in new[] { 0.0, 0.02, 0.1, 0.5 })
         {
             using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = lambda } });
-            var r = OneShotQuantization.Run(state, q);
-            sparsities.Add(r.Layers.Sum(l => l.Sparsity * l.Count) / r.Layers.Sum(l => l.Count));
+            using var r = StateDictQuantizer.Quantize(state, q.Settings);
+            sparsities.Add(r.Sparsity);
         }
         for (int i = 1; i < sparsities.Count; i++) Assert.True(sparsities[i] >= sparsities[i - 1], string.Join(", ", sparsities));
         Assert.True(sparsities[^1] > sparsities[0] + 0.1, string.Join(", ", sparsities));
@@ -103,7 +103,7 @@ public class EcqWeightQuantizerTests
         var expected = grad * torch.where(values.eq(0), torch.ones_like(values), values);
         Assert.True(q.ScaleGradient("w", grad, values).Same(expected));            // cached assignment path
         Assert.True(q.ScaleGradient("other", grad, values).Same(expected));        // general path
-        var shifted = values.clone(); shifted[0, 0] = shifted[0, 0] + cb.StepSize;   // differs from the cache
+        var shifted = values.clone(); shifted[0, 0] = shifted[0, 0] + cb.Step;   // differs from the cache
         var expected2 = grad * torch.where(shifted.eq(0), torch.ones_like(shifted), shifted);
         Assert.True(q.ScaleGradient("w", grad, shifted).Same(expected2));
     }
