@@ -69,8 +69,9 @@ internal static class NotebookGalleryCommand
                     string copy = Path.Combine(done.FullName, name);
                     if (!File.Exists(copy))
                     {
-                        Console.Error.WriteLine($"ecqx notebook gallery: no executed copy {copy}");
-                        return 2;
+                        Console.Error.WriteLine($"{name}: no executed copy {copy}; its figures are left out");
+                        complete = false;
+                        continue;
                     }
                     try { notebookRun = NotebookDocument.Load(copy); }
                     catch (Exception e) when (e is InvalidDataException or IOException) { Console.Error.WriteLine($"ecqx notebook gallery: {e.Message}"); return 2; }
