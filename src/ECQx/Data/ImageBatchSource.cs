@@ -8,13 +8,12 @@ namespace ECQx.Data;
 /// served as normalised float32 batches with optional seeded augmentation. Used for CIFAR-10 and
 /// Fashion-MNIST/MNIST. Gathering, augmentation and normalisation run as batched tensor ops on the target device.
 /// </summary>
-public sealed class ImageBatchSource : IBatchSource
+public sealed class ImageBatchSource : BatchSource
 {
     private readonly Tensor _images;
     private readonly Tensor _labels;
     private readonly ImageNormalization _normalization;
     private readonly ImageAugmentation? _augmentation;
-    private readonly BatchOptions _batch;
     private bool _disposed;
 
     /// <summary>
@@ -28,10 +27,10 @@ public sealed class ImageBatchSource : IBatchSource
     /// <param name="batch">Batching, shuffling, seed and device.</param>
     public ImageBatchSource(Tensor images, Tensor labels, IReadOnlyList<string> classNames,
         ImageNormalization normalization, ImageAugmentation? augmentation, BatchOptions batch)
+        : base(batch, classNames)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
-        batch.Validate();
         augmentation?.Validate();
         if (images.dtype != ScalarType.Byte || images.dim() != 4)
             throw new ArgumentException($"images must be uint8 [N, C, H, W], got {images.dtype} [{string.Join(", ", images.shape)}].");
@@ -50,43 +49,23 @@ public sealed class ImageBatchSource : IBatchSource
         _labels = labels.DetachFromDisposeScope();
         _normalization = normalization;
         _augmentation = augmentation;
-        _batch = batch;
-        ClassNames = classNames;
     }
 
     /// <inheritdoc />
-    public int Count => (int)_images.shape[0];
+    public override int Count => (int)_images.shape[0];
 
     /// <inheritdoc />
-    public int NumClasses => ClassNames.Count;
-
-    /// <inheritdoc />
-    public long[] InputShape => _images.shape[1..];
-
-    /// <inheritdoc />
-    public int BatchSize => _batch.BatchSize;
-
-    /// <inheritdoc />
-    public int BatchesPerEpoch => _batch.BatchesFor(Count);
-
-    /// <inheritdoc />
-    public ulong Seed => _batch.Seed;
-
-    /// <inheritdoc />
-    public Device Device => _batch.Device ?? CPU;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> ClassNames { get; }
+    public override long[] InputShape => _images.shape[1..];
 
     /// <summary>The labels of all examples in storage order (a view; do not dispose).</summary>
     public Tensor Labels => _labels;
 
     /// <inheritdoc />
-    public IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
+    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var plan = BatchPlan.For(Count, _batch, epoch);
-        Generator? gen = _augmentation is null ? null : EpochSeeds.Generator(_batch.Seed, epoch, EpochSeeds.AugmentStream);
+        var plan = BatchPlan.For(Count, Batching, epoch);
+        Generator? gen = _augmentation is null ? null : EpochSeeds.Generator(Batching.Seed, epoch, EpochSeeds.AugmentStream);
         try
         {
             foreach (var indices in plan)
@@ -114,7 +93,7 @@ public sealed class ImageBatchSource : IBatchSource
     }
 
     /// <summary>Disposes the stored images and labels.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
