@@ -49,6 +49,41 @@ public abstract class BatchSource : IBatchSource
     /// <inheritdoc />
     public abstract IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch);
 
-    /// <inheritdoc />
-    public abstract void Dispose();
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    protected bool IsDisposed { get; private set; }
+
+    /// <summary>
+    /// The batches of one epoch in <see cref="BatchPlan"/> order (shuffled per epoch when the options say so), each
+    /// made by <paramref name="makeBatch"/> from its example indices and the epoch's augmentation generator (null when
+    /// <paramref name="augmented"/> is false; disposed after the epoch).
+    /// </summary>
+    protected IEnumerable<(Tensor inputs, Tensor labels)> PlannedBatches(int epoch, bool augmented, Func<long[], Generator?, (Tensor, Tensor)> makeBatch)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        var plan = BatchPlan.For(Count, Batching, epoch);
+        Generator? gen = augmented ? EpochSeeds.Generator(Batching.Seed, epoch, EpochSeeds.AugmentStream) : null;
+        try
+        {
+            foreach (var indices in plan)
+            {
+                ObjectDisposedException.ThrowIf(IsDisposed, this);
+                yield return makeBatch(indices, gen);
+            }
+        }
+        finally
+        {
+            gen?.Dispose();
+        }
+    }
+
+    /// <summary>Frees the split's data once (later calls do nothing).</summary>
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        DisposeData();
+    }
+
+    /// <summary>Frees the subclass's tensors (called once by <see cref="Dispose"/>).</summary>
+    protected abstract void DisposeData();
 }

@@ -14,7 +14,6 @@ public sealed class ImageBatchSource : BatchSource
     private readonly Tensor _labels;
     private readonly ImageNormalization _normalization;
     private readonly ImageAugmentation? _augmentation;
-    private bool _disposed;
 
     /// <summary>
     /// Wraps images and labels. The source takes ownership of both tensors (they are disposed with it).
@@ -61,24 +60,7 @@ public sealed class ImageBatchSource : BatchSource
     public Tensor Labels => _labels;
 
     /// <inheritdoc />
-    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var plan = BatchPlan.For(Count, Batching, epoch);
-        Generator? gen = _augmentation is null ? null : EpochSeeds.Generator(Batching.Seed, epoch, EpochSeeds.AugmentStream);
-        try
-        {
-            foreach (var indices in plan)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                yield return MakeBatch(indices, gen);
-            }
-        }
-        finally
-        {
-            gen?.Dispose();
-        }
-    }
+    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch) => PlannedBatches(epoch, _augmentation is not null, MakeBatch);
 
     private (Tensor, Tensor) MakeBatch(long[] indices, Generator? gen)
     {
@@ -93,10 +75,8 @@ public sealed class ImageBatchSource : BatchSource
     }
 
     /// <summary>Disposes the stored images and labels.</summary>
-    public override void Dispose()
+    protected override void DisposeData()
     {
-        if (_disposed) return;
-        _disposed = true;
         _images.Dispose();
         _labels.Dispose();
     }

@@ -11,7 +11,6 @@ namespace ECQx.Data;
 public sealed class InMemoryBatchSource : BatchSource
 {
     private readonly Tensor _inputs, _labels;
-    private bool _disposed;
 
     /// <summary>Copies <paramref name="inputs"/> and <paramref name="labels"/> (labels as int64) to CPU memory.</summary>
     /// <param name="inputs">Inputs, first dimension the samples.</param>
@@ -41,7 +40,7 @@ public sealed class InMemoryBatchSource : BatchSource
     /// <inheritdoc />
     public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         long n = Count;
         Tensor? order = null;
         if (Batching.Shuffle)
@@ -73,10 +72,8 @@ public sealed class InMemoryBatchSource : BatchSource
     public static ulong EpochSeed(ulong seed, int epoch) => unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + 1UL);
 
     /// <inheritdoc />
-    public override void Dispose()
+    protected override void DisposeData()
     {
-        if (_disposed) return;
-        _disposed = true;
         _inputs.Dispose(); _labels.Dispose();
     }
 }

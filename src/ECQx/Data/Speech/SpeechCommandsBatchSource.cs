@@ -19,7 +19,6 @@ public sealed class SpeechCommandsBatchSource : BatchSource
     private readonly Tensor _labels;
     private readonly Tensor? _features;           // fixed mode
     private readonly BackgroundNoise? _noise;     // augmented mode (owned)
-    private bool _disposed;
 
     internal SpeechCommandsBatchSource(string split, SpeechCommandsLayout layout, IReadOnlyList<SpeechExample> examples,
         IReadOnlyList<string> classNames, SpeechCommandsOptions options, BatchOptions batch, BackgroundNoise noise, bool augment)
@@ -70,24 +69,8 @@ public sealed class SpeechCommandsBatchSource : BatchSource
     public override long[] InputShape => new long[] { _options.Mfcc.FramesFor(_options.ClipSamples), _options.Mfcc.Coefficients };
 
     /// <inheritdoc />
-    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var plan = BatchPlan.For(Count, Batching, epoch);
-        Generator? gen = _noise is null ? null : EpochSeeds.Generator(Batching.Seed, epoch, EpochSeeds.AugmentStream);
-        try
-        {
-            foreach (var indices in plan)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                yield return _features is not null ? FixedBatch(indices) : AugmentedBatch(indices, gen!);
-            }
-        }
-        finally
-        {
-            gen?.Dispose();
-        }
-    }
+    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch) =>
+        PlannedBatches(epoch, _noise is not null, (indices, gen) => _features is not null ? FixedBatch(indices) : AugmentedBatch(indices, gen!));
 
     /// <summary>
     /// Reads the clips of <paramref name="indices"/> as float waveforms <c>[B, ClipSamples]</c> in [−1, 1) on CPU
@@ -216,10 +199,8 @@ public sealed class SpeechCommandsBatchSource : BatchSource
     }
 
     /// <summary>Disposes the features, labels, MFCC tensors and (in augmented mode) the noise.</summary>
-    public override void Dispose()
+    protected override void DisposeData()
     {
-        if (_disposed) return;
-        _disposed = true;
         _features?.Dispose();
         _labels.Dispose();
         _mfcc.Dispose();
