@@ -67,20 +67,7 @@ internal static class KernelLogo
         png.Write(word);
         png.Write(typeBytes);
         png.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(typeBytes, data));
+        BinaryPrimitives.WriteUInt32BigEndian(word, ECQx.IO.Crc32.Append(ECQx.IO.Crc32.Compute(typeBytes), data));
         png.Write(word);
-    }
-
-    /// <summary>The PNG chunk CRC (CRC-32, polynomial 0xEDB88320) of the type and data.</summary>
-    private static uint Crc32(byte[] type, byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte[] part in new[] { type, data })
-            foreach (byte b in part)
-            {
-                crc ^= b;
-                for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-            }
-        return ~crc;
     }
 }
