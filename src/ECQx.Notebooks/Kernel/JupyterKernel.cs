@@ -79,6 +79,7 @@ public sealed class JupyterKernel : IDisposable
         var worker = new Thread(ShellLoop) { IsBackground = true, Name = "ecqx-kernel-shell", };
         worker.Start();
         Publish(null, "status", new JsonObject { ["execution_state"] = "starting" });
+        WatchParentProcess();
         _log.WriteLine($"ecqx kernel: listening on {_connection.Ip} (shell {_connection.ShellPort}, iopub {_connection.IopubPort}, " +
                        $"stdin {_connection.StdinPort}, control {_connection.ControlPort}, hb {_connection.HeartbeatPort}); " +
                        $"signing {(_signer.Enabled ? "on" : "off (empty key)")}");
@@ -93,6 +94,33 @@ public sealed class JupyterKernel : IDisposable
         _shellQueue.CompleteAdding();
         _sockets?.Dispose();
         _assistant.Dispose();
+    }
+
+    /// <summary>
+    /// Jupyter clients name the process that started the kernel in <c>JPY_PARENT_PID</c>; when it is gone (the
+    /// client crashed without a shutdown request) the kernel stops too, instead of living on as an orphan.
+    /// </summary>
+    private void WatchParentProcess()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("JPY_PARENT_PID"), out int parentId) || parentId <= 1) return;
+        System.Diagnostics.Process parent;
+        try
+        {
+            parent = System.Diagnostics.Process.GetProcessById(parentId);
+        }
+        catch (ArgumentException)
+        {
+            return;
+        }
+        var watcher = new Thread(() =>
+        {
+            parent.WaitForExit();
+            _log.WriteLine($"ecqx kernel: the client process {parentId} is gone; shutting down.");
+            Interrupt();
+            _shellQueue.CompleteAdding();
+            _stopped.Set();
+        }) { IsBackground = true, Name = "ecqx-kernel-parent-watch" };
+        watcher.Start();
     }
 
     private void OnReceived(KernelChannel channel, List<byte[]> frames)

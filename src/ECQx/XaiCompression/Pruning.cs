@@ -84,7 +84,7 @@ public static class Pruning
         options.Validate();
         double before = ModelEvaluation.Accuracy(model, data);
         long paramsBefore = ModelEvaluation.ParameterCount(model);
-        var scores = RelevanceCalibration.Scores(model, data, options.Calibration);
+        var scores = RelevanceCalibration.Scores(model, data, options.Calibration, cancellationToken);
         try
         {
             if (options.Structure == PruningStructure.Filter)

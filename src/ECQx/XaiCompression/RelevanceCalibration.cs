@@ -43,8 +43,10 @@ public static class RelevanceCalibration
     /// Scores every weight of every convolution/linear layer of <paramref name="model"/>; the result maps the
     /// weight's state-dict name to a non-negative tensor of its shape (caller owns the tensors). The model's
     /// weights and mode are not changed. <paramref name="data"/> may be null only for <c>magnitude</c>.
+    /// <paramref name="cancellationToken"/> is checked before every calibration batch.
     /// </summary>
-    public static Dictionary<string, Tensor> Scores(nn.Module<Tensor, Tensor> model, ITrainingData? data, CalibrationOptions options)
+    public static Dictionary<string, Tensor> Scores(nn.Module<Tensor, Tensor> model, ITrainingData? data, CalibrationOptions options,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -65,6 +67,7 @@ public static class RelevanceCalibration
             int seen = 0;
             foreach (var batch in data.TrainBatches(0, options.BatchSize, options.Seed, 0, device))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using (var scope = NewDisposeScope())
                 {
                     using var r = method.Attribute(model, batch.Inputs, batch.Targets);

@@ -173,7 +173,7 @@ public static class WeightSharing
         options.Validate();
         double before = ModelEvaluation.Accuracy(model, data);
         Dictionary<string, Tensor>? rel = options.IsWeighted
-            ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting })
+            ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting }, ct)
             : null;
         List<SharedLayer> layers;
         try { layers = Cluster(model, rel, options); }

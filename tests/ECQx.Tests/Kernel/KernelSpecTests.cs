@@ -14,6 +14,9 @@ public sealed class KernelSpecTests
     private static (int Exit, string Output) Ecqx(params string[] args) =>
         JupyterClients.RunProcess(JupyterClients.Launcher()[0], [.. JupyterClients.Launcher().Skip(1), .. args], new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
 
+    /// <summary>The JSON document in a command's output (Jupyter may log a line before it).</summary>
+    private static JsonNode Json(string output) => JsonNode.Parse(output[output.IndexOf('{')..(output.LastIndexOf('}') + 1)])!;
+
     [JupyterFact]
     public void InstalledKernelSpecIsListedByJupyterAndUninstalled()
     {
@@ -25,7 +28,7 @@ public sealed class KernelSpecTests
 
         var (listExit, list) = JupyterClients.RunProcess("/usr/bin/jupyter", ["kernelspec", "list", "--json"], env, TimeSpan.FromMinutes(1));
         Assert.True(listExit == 0, list);
-        var spec = JsonNode.Parse(list)!["kernelspecs"]!["ecqx-csharp"]!;
+        var spec = Json(list)["kernelspecs"]!["ecqx-csharp"]!;
         Assert.Equal(Path.Combine(jupyterPath, "kernels", "ecqx-csharp"), spec["resource_dir"]!.GetValue<string>());
         Assert.Equal("C# (ECQx)", spec["spec"]!["display_name"]!.GetValue<string>());
         Assert.Equal("csharp", spec["spec"]!["language"]!.GetValue<string>());
@@ -58,7 +61,7 @@ public sealed class KernelSpecTests
         Assert.True(exit == 0, output);
         (listExit, list) = JupyterClients.RunProcess("/usr/bin/jupyter", ["kernelspec", "list", "--json"], env, TimeSpan.FromMinutes(1));
         Assert.True(listExit == 0, list);
-        Assert.Null(JsonNode.Parse(list)!["kernelspecs"]!["ecqx-csharp"]);
+        Assert.Null(Json(list)["kernelspecs"]!["ecqx-csharp"]);
         (exit, output) = Ecqx("kernel", "uninstall", "--prefix", prefix);
         Assert.Equal(1, exit);
         Assert.Contains("no kernelspec 'ecqx-csharp'", output);
