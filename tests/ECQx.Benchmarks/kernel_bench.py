@@ -68,6 +68,8 @@ def main():
             latencies.append(time.perf_counter() - t)
             assert m["content"]["status"] == "error" and m["content"]["ename"] == "Cancelled", m["content"]
             executed += 1
+        rss_after_training = rss_mib(pid)
+        trained_at = executed
         for i in range(executed, 100):
             run(kc, f"var v{i} = new List<int> {{ {i} }}.Sum();")
         rss100 = rss_mib(pid)
@@ -77,8 +79,9 @@ def main():
         print(f"warm trivial cell (median of 8) :    {warm * 1000:7.0f} ms")
         print(f"interrupt during training (median):  {statistics.median(latencies) * 1000:7.0f} ms (max {max(latencies) * 1000:.0f} ms, n={len(latencies)})")
         print(f"kernel RSS after 10 cells:           {rss10:7.0f} MiB")
-        print(f"kernel RSS after 100 cells:          {rss100:7.0f} MiB ({(rss100 - rss10) / 90 * 1024:.0f} KiB per cell on average, "
-              "including the training cells 11-16)")
+        print(f"kernel RSS after {trained_at} cells (5 training): {rss_after_training:7.0f} MiB")
+        print(f"kernel RSS after 100 cells:          {rss100:7.0f} MiB "
+              f"({(rss100 - rss_after_training) / (100 - trained_at) * 1024:.0f} KiB per small cell from cell {trained_at} to 100)")
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
