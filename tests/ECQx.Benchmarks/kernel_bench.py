@@ -45,14 +45,14 @@ def main():
         warm = statistics.median(run(kc, "2 + 2") for _ in range(8))
         executed = 10
         rss10 = rss_mib(pid)
-        setup = ('using ECQx.Training;\nusing ECQx.Models;\n'
-                 'var blobs = SyntheticBlobs.Create(seed: 1, trainCount: 4096, testCount: 64, features: 784, classes: 10);')
+        setup = ('using ECQx.Training;\nusing ECQx.Models;\nusing ECQx.Data;\n'
+                 'var blobs = SyntheticBlobs.Create(seed: 1, trainCount: 4096, testCount: 64, features: 784, classes: 10, batch: new BatchOptions { BatchSize = 8, Seed = 1 });')
         run(kc, setup)
         executed += 1
         latencies = []
         for _ in range(5):
             msg_id = kc.execute('var model = ModelZoo.Create("mlp_28x28", seed: 1);\nConsole.WriteLine("training");\n'
-                                'var trainer = new QuantizationAwareTrainer(model, blobs, new TrainerOptions { Epochs = 100000, BatchSize = 8, Patience = 0 });\n'
+                                'var trainer = new QuantizationAwareTrainer(model, blobs, new TrainerOptions { Epochs = 100000, BatchSize = 8, Seed = 1, Patience = 0 });\n'
                                 'trainer.Run(Cancellation);')
             while True:
                 m = kc.get_iopub_msg(timeout=120)

@@ -135,11 +135,11 @@ def interrupt():
         check(reply["status"] == "ok", f"setup {reply}")
         cells = {
             # A training loop of the library (cancellation after every batch, via the cell's token).
-            "training": 'using ECQx.Training;\nusing ECQx.Models;\n'
-                        'var blobs = SyntheticBlobs.Create(seed: 1, trainCount: 4096, testCount: 64, features: 784, classes: 10);\n'
+            "training": 'using ECQx.Training;\nusing ECQx.Models;\nusing ECQx.Data;\n'
+                        'var blobs = SyntheticBlobs.Create(seed: 1, trainCount: 4096, testCount: 64, features: 784, classes: 10, batch: new BatchOptions { BatchSize = 8, Seed = 1 });\n'
                         'var model = ModelZoo.Create("mlp_28x28", seed: 1);\n'
                         'Console.WriteLine("training");\n'
-                        'var trainer = new QuantizationAwareTrainer(model, blobs, new TrainerOptions { Epochs = 100000, BatchSize = 8, Patience = 0 });\n'
+                        'var trainer = new QuantizationAwareTrainer(model, blobs, new TrainerOptions { Epochs = 100000, BatchSize = 8, Seed = 1, Patience = 0 });\n'
                         'trainer.Run(Cancellation);',
             # Plain C#: a loop with sleeps, and a busy loop with no call at all.
             "sleep loop": 'Console.WriteLine("training");\nfor (int i = 0; i < 100000; i++) { Thread.Sleep(100); }',
