@@ -58,7 +58,6 @@ public static class CarriedPackages
             ["FSharp.Core"] = VersionOf(typeof(Microsoft.FSharp.Core.FSharpOption<int>).Assembly),
             ["DynamicObj"] = VersionOf(typeof(DynamicObj.DynamicObj).Assembly),
             ["XPlot.Plotly"] = VersionOf(typeof(XPlot.Plotly.PlotlyChart).Assembly),
-            ["Newtonsoft.Json"] = VersionOf(typeof(Newtonsoft.Json.JsonConvert).Assembly),
         };
     }
 
