@@ -57,7 +57,9 @@ public static class CarriedPackages
             ["Plotly.NET.Interactive"] = null,
             ["FSharp.Core"] = VersionOf(typeof(Microsoft.FSharp.Core.FSharpOption<int>).Assembly),
             ["DynamicObj"] = VersionOf(typeof(DynamicObj.DynamicObj).Assembly),
-            ["XPlot.Plotly"] = VersionOf(typeof(XPlot.Plotly.PlotlyChart).Assembly),
+            // XPlot's informational version says 1.0.0; the highest of its (two) file versions is the package version.
+            ["XPlot.Plotly"] = typeof(XPlot.Plotly.PlotlyChart).Assembly.GetCustomAttributes<AssemblyFileVersionAttribute>()
+                .Select(a => Version.TryParse(a.Version, out Version? v) ? v : null).Where(v => v is not null).Max()?.ToString(),
         };
     }
 
