@@ -35,10 +35,7 @@ public sealed class PrimerExperiment : ExperimentDefinition
         var opts = new IdxImageOptions { BatchSize = batchSize, Seed = unchecked((ulong)settings.Seed), Device = device };
         if (settings.DataDirectory is string dir)
             return new ExperimentData(new BatchSourceTrainingData(FashionMnist.Load(dir, opts)), 10, $"Fashion-MNIST IDX files in {Path.GetFullPath(dir)}", false);
-        string sample = Path.GetDirectoryName(BundledFiles.Require(
-            BundledFiles.FashionMnistSample + "/train-images-idx3-ubyte.gz",
-            "The bundled Fashion-MNIST sample (or give --data-dir with the four IDX files)"))!;
-        var splits = FashionMnist.Load(sample, opts);
+        var splits = FashionMnist.LoadBundledSample(opts);
         return new ExperimentData(new BatchSourceTrainingData(splits), 10,
             $"Fashion-MNIST bundled sample ({splits.Train.Count} train / {splits.Test.Count} test images, {BundledFiles.FashionMnistSample})", false);
     }

@@ -37,6 +37,9 @@ public sealed record IdxImageOptions
 /// </summary>
 public static class FashionMnist
 {
+    /// <summary>A file that only a complete copy of the bundled sample has (an empty folder of that name does not count).</summary>
+    private const string BundledTrainImages = BundledFiles.FashionMnistSample + "/train-images-idx3-ubyte.gz";
+
     /// <summary>Fashion-MNIST class names in label order.</summary>
     public static IReadOnlyList<string> ClassNames { get; } = new[]
     {
@@ -52,14 +55,14 @@ public static class FashionMnist
     /// Returns its directory, or null when no copy with the training images is found.
     /// </summary>
     public static string? FindBundledSample() =>
-        BundledFiles.Find(BundledFiles.FashionMnistSample + "/train-images-idx3-ubyte.gz") is { } trainImages
+        BundledFiles.Find(BundledTrainImages) is { } trainImages
             ? Path.GetDirectoryName(trainImages)
             : null;
 
     /// <summary>Loads the bundled sample; a missing sample is a <see cref="FileNotFoundException"/> saying where it was looked for.</summary>
     public static DatasetSplits LoadBundledSample(IdxImageOptions? options = null)
     {
-        string trainImages = BundledFiles.Require(BundledFiles.FashionMnistSample + "/train-images-idx3-ubyte.gz", "The bundled Fashion-MNIST sample");
+        string trainImages = BundledFiles.Require(BundledTrainImages, "The bundled Fashion-MNIST sample");
         return Load(Path.GetDirectoryName(trainImages)!, options);
     }
 
