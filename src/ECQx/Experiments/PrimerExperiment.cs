@@ -34,9 +34,9 @@ public sealed class PrimerExperiment : ExperimentDefinition
     {
         var opts = new IdxImageOptions { BatchSize = batchSize, Seed = unchecked((ulong)settings.Seed), Device = device };
         if (settings.DataDirectory is string dir)
-            return new ExperimentData(new BatchSourceTrainingData(FashionMnist.Load(dir, opts)), 10, $"Fashion-MNIST IDX files in {Path.GetFullPath(dir)}", false);
+            return new ExperimentData(FashionMnist.Load(dir, opts), 10, $"Fashion-MNIST IDX files in {Path.GetFullPath(dir)}", false);
         var splits = FashionMnist.LoadBundledSample(opts);
-        return new ExperimentData(new BatchSourceTrainingData(splits), 10,
+        return new ExperimentData(splits, 10,
             $"Fashion-MNIST bundled sample ({splits.Train.Count} train / {splits.Test.Count} test images, {BundledFiles.FashionMnistSample})", false);
     }
 }
