@@ -15,7 +15,7 @@ internal static class CodingResNet20Proxy
 {
     internal static void Run()
     {
-        string? path = FindPretrained();
+        string? path = BundledFiles.Find(BundledFiles.PretrainedResNet20);
         if (path is null)
         {
             Console.WriteLine("(pretrained ResNet20 not found; skipping the real-weight proxy)");
@@ -54,18 +54,5 @@ internal static class CodingResNet20Proxy
                 $"{report.LevelBytes / report.LevelEntropyBoundBytes,9:F3}{report.ZstdBytes,9:N0}{report.FileBytes,9:N0}{report.CompressionFactor,8:F1}" +
                 $"{half.FileBytes,10:N0}{half.CompressionFactor,8:F1}"));
         }
-    }
-
-    private static string? FindPretrained()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ECQx.Research.sln")))
-            {
-                string candidate = Path.Combine(dir.FullName, "data", "pretrained", "resnet20-cifar10.safetensors");
-                return File.Exists(candidate) ? candidate : null;
-            }
-        }
-        return null;
     }
 }

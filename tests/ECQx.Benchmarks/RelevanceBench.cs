@@ -33,7 +33,7 @@ internal static class RelevanceBench
             methods = only.Split(',').Select(m => (m.Trim(), m.Trim() switch { "lrp" => 2.5, "deeplift" => 3.0, _ => double.NaN })).ToArray();
 
         using var model = new ResNet20(generator: new Generator(1, CPU));
-        string? weights = FindPretrained();
+        string? weights = BundledFiles.Find(BundledFiles.PretrainedResNet20);
         if (weights is not null) StateDictLoader.LoadSafeTensors(model, weights);
         using var gen = new Generator(2, CPU);
         using var x = randn(new long[] { batch, 3, 32, 32 }, generator: gen);
@@ -90,15 +90,5 @@ internal static class RelevanceBench
     {
         var s = v.OrderBy(d => d).ToList();
         return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
-    }
-
-    private static string? FindPretrained()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string p = Path.Combine(dir.FullName, "data", "pretrained", "resnet20-cifar10.safetensors");
-            if (File.Exists(p)) return p;
-        }
-        return null;
     }
 }

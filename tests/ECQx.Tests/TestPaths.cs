@@ -14,8 +14,8 @@ public static class TestPaths
         return dir?.FullName ?? throw new DirectoryNotFoundException($"no ECQx.Research.sln above {AssemblyDir}");
     }
 
-    /// <summary>The bundled pretrained CIFAR-10 ResNet20 (PyTorch names), BSD-2-Clause.</summary>
-    public static string PretrainedResNet20 => Path.Combine(AssemblyDir, "assets", "pretrained", "resnet20-cifar10.safetensors");
+    /// <summary>The bundled pretrained CIFAR-10 ResNet20 (PyTorch names), BSD-2-Clause, as the library finds it (next to the test assembly).</summary>
+    public static string PretrainedResNet20 => BundledFiles.Require(BundledFiles.PretrainedResNet20, "The bundled pretrained ResNet20");
 
     /// <summary>A fresh empty temporary directory for one test.</summary>
     public static string NewTempDir()

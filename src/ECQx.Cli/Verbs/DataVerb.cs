@@ -77,7 +77,7 @@ public sealed class DataVerb : ICliVerb
         Console.Write(table);
         string? sample = FashionMnist.FindBundledSample();
         Console.MarkupLine(sample is null
-            ? "Bundled Fashion-MNIST sample: [yellow]not found[/] (run from a checkout of the repository)."
+            ? $"Bundled Fashion-MNIST sample: [yellow]not found[/] (searched {Markup.Escape(string.Join(", ", BundledFiles.SearchRoots()))} and their parents)."
             : $"Bundled Fashion-MNIST sample (offline default): [bold]{Markup.Escape(sample)}[/]");
         return 0;
     }

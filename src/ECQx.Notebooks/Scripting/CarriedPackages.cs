@@ -42,6 +42,8 @@ public static class CarriedPackages
         string? plotlyCs = VersionOf(typeof(Plotly.NET.CSharp.Chart).Assembly);
         return new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
+            // This repository's own library as a package (#r "nuget: ECQx.Research, VERSION"): the runner has it loaded.
+            ["ECQx.Research"] = VersionOf(typeof(ECQx.TorchRuntime).Assembly),
             ["TorchSharp"] = torchSharp,
             // Native libtorch bundles: the runner uses the one it was built with (CPU unless -p:EcqxCuda=true).
             ["TorchSharp-cpu"] = torchSharp,

@@ -32,8 +32,7 @@ public sealed class Cifar10Experiment : ExperimentDefinition
     /// <inheritdoc />
     public override string? PretrainedWeights(string model) =>
         model == "resnet20"
-            ? RepositoryFiles.Find(RepositoryFiles.PretrainedResNet20)
-              ?? throw new FileNotFoundException($"The bundled pretrained ResNet20 ({RepositoryFiles.PretrainedResNet20}) was not found above {Environment.CurrentDirectory} or {AppContext.BaseDirectory}; run from a checkout of the repository.")
+            ? BundledFiles.Require(BundledFiles.PretrainedResNet20, "The bundled pretrained ResNet20")
             : null;
 
     /// <inheritdoc />

@@ -56,4 +56,16 @@ public sealed class CellDirectivesTests
         Assert.Null(CarriedPackages.Check("XPlot.Plotly", "4.1.0"));
         Assert.Throws<NotSupportedException>(() => CarriedPackages.Check("Newtonsoft.Json", "13.0.3"));
     }
+
+    [Fact]
+    public void TheLibraryPackageIsCarriedAtTheRunnersOwnVersion()
+    {
+        string carried = CarriedPackages.All["ECQx.Research"]!;
+        Assert.Equal(typeof(ECQx.TorchRuntime).Assembly.GetName().Version!.ToString(3), carried.Split('-')[0]);
+        var result = CellDirectives.Process($"#r \"nuget: ECQx.Research, {carried}\"\n1", "/tmp", Preloaded);
+        Assert.Equal("\n1", result.Code);
+        Assert.Empty(result.Notes);
+        string note = Assert.Single(CellDirectives.Process("#r \"nuget: ecqx.research, 0.0.1\"", "/tmp", Preloaded).Notes);
+        Assert.Contains($"carries {carried}", note);
+    }
 }

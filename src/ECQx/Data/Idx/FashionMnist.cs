@@ -33,12 +33,12 @@ public sealed record IdxImageOptions
 /// <c>train-images-idx3-ubyte[.gz]</c>, <c>train-labels-idx1-ubyte[.gz]</c>, <c>t10k-images-idx3-ubyte[.gz]</c>,
 /// <c>t10k-labels-idx1-ubyte[.gz]</c>. Batches are float32 <c>[B, 1, 28, 28]</c>, normalised, with int64 labels.
 /// The repository bundles a class-balanced real subset (10,000 train / 2,000 test, MIT licence) in
-/// <c>data/fashion-mnist-sample/</c>: the offline default dataset.
+/// <c>data/fashion-mnist-sample/</c>, shipped with the tool and the package: the offline default dataset.
 /// </summary>
 public static class FashionMnist
 {
-    /// <summary>Folder of the bundled sample, relative to the repository root.</summary>
-    public const string BundledSampleRelativePath = "data/fashion-mnist-sample";
+    /// <summary>A file that only a complete copy of the bundled sample has (an empty folder of that name does not count).</summary>
+    private const string BundledTrainImages = BundledFiles.FashionMnistSample + "/train-images-idx3-ubyte.gz";
 
     /// <summary>Fashion-MNIST class names in label order.</summary>
     public static IReadOnlyList<string> ClassNames { get; } = new[]
@@ -50,29 +50,20 @@ public static class FashionMnist
     public static IReadOnlyList<string> MnistClassNames { get; } = Enumerable.Range(0, 10).Select(i => i.ToString()).ToArray();
 
     /// <summary>
-    /// Finds the bundled sample: next to the running program (<c>data/fashion-mnist-sample</c> under the
-    /// application directory) or in a parent directory's <c>data/fashion-mnist-sample</c> (a source checkout).
-    /// Returns null when neither exists.
+    /// Finds the bundled sample (<see cref="BundledFiles.FashionMnistSample"/>) through <see cref="BundledFiles"/>:
+    /// next to the program or the ECQx library (tool, package build output, NuGet cache) or in a checkout.
+    /// Returns its directory, or null when no copy with the training images is found.
     /// </summary>
-    public static string? FindBundledSample(string? startDirectory = null)
-    {
-        var dir = new DirectoryInfo(startDirectory ?? AppContext.BaseDirectory);
-        for (int depth = 0; dir is not null && depth < 12; depth++, dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, BundledSampleRelativePath);
-            if (File.Exists(Path.Combine(candidate, "train-images-idx3-ubyte.gz"))) return candidate;
-        }
-        return null;
-    }
+    public static string? FindBundledSample() =>
+        BundledFiles.Find(BundledTrainImages) is { } trainImages
+            ? Path.GetDirectoryName(trainImages)
+            : null;
 
-    /// <summary>Loads the bundled sample; throws a <see cref="DirectoryNotFoundException"/> saying where it was looked for.</summary>
+    /// <summary>Loads the bundled sample; a missing sample is a <see cref="FileNotFoundException"/> saying where it was looked for.</summary>
     public static DatasetSplits LoadBundledSample(IdxImageOptions? options = null)
     {
-        string dir = FindBundledSample()
-            ?? throw new DirectoryNotFoundException(
-                $"The bundled Fashion-MNIST sample ({BundledSampleRelativePath}) was not found above {AppContext.BaseDirectory}. " +
-                "Run from a checkout of the repository, or point Load at a directory with the IDX files.");
-        return Load(dir, options);
+        string trainImages = BundledFiles.Require(BundledTrainImages, "The bundled Fashion-MNIST sample");
+        return Load(Path.GetDirectoryName(trainImages)!, options);
     }
 
     /// <summary>Finds <c>{prefix}-{kind}-idx{n}-ubyte</c> with or without <c>.gz</c> in <paramref name="directory"/>.</summary>
