@@ -40,8 +40,40 @@ public sealed class ExperimentRunner
         _log = log ?? (_ => { });
     }
 
+    /// <summary>
+    /// Raised when a baseline or a sweep run starts, after every training epoch, and when a run completes or is
+    /// skipped as already complete: what a notebook cell or a progress bar shows.
+    /// </summary>
+    public event EventHandler<ExperimentProgress>? Progress;
+
     /// <summary>Runs (or continues) the experiment and returns its outcome. Cancellation stops after the current batch.</summary>
-    public ExperimentOutcome Run(CancellationToken ct = default)
+    public ExperimentOutcome Run(CancellationToken ct = default) => Execute(baselinesOnly: false, ct);
+
+    /// <summary>
+    /// Runs (or finds complete) only the full-precision baselines of the experiment, in the same run folder that
+    /// <see cref="Run"/> uses, so a later <see cref="Run"/> with the same settings skips them. The outcome has no
+    /// quantization results; its histories hold the baselines' training curves (<c>baseline-&lt;model&gt;</c>).
+    /// </summary>
+    public ExperimentOutcome RunBaselines(CancellationToken ct = default) => Execute(baselinesOnly: true, ct);
+
+    /// <summary>
+    /// The sweep points of <paramref name="config"/> in run order: model × method × bit width × Λ, without ECQx at
+    /// Λ = 0 (there the information term λ·I vanishes, so ECQx's relevance-scaled zero cost equals ECQ's and the run
+    /// would repeat ECQ's).
+    /// </summary>
+    public static IReadOnlyList<(string Model, string Method, int Bits, double Lambda)> SweepPoints(ResolvedConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var points = new List<(string, string, int, double)>();
+        foreach (string model in config.Models)
+            foreach (string method in config.Methods)
+                foreach (int bits in config.Bits)
+                    foreach (double lambda in config.Lambdas)
+                        if (!(method == "ECQx" && lambda == 0)) points.Add((model, method, bits, lambda));
+        return points;
+    }
+
+    private ExperimentOutcome Execute(bool baselinesOnly, CancellationToken ct)
     {
         _s.Validate();
         TorchRuntime.EnsureLoaded();
@@ -62,38 +94,41 @@ public sealed class ExperimentRunner
         var results = new List<QuantizationRunResult>();
         var skipped = new List<string>();
         var histories = new Dictionary<string, IReadOnlyList<EpochMetrics>>(StringComparer.Ordinal);
+        var points = baselinesOnly ? new List<(string Model, string Method, int Bits, double Lambda)>() : SweepPoints(config).ToList();
+        int total = config.Models.Count + points.Count, index = 0;
         foreach (string model in config.Models)
         {
-            var baseline = Baseline(def, model, config, data, device, dir, histories, ct);
+            var baseline = Baseline(def, model, config, data, device, dir, histories, index++, total, ct);
             baselines.Add(baseline);
-            foreach (string method in config.Methods)
-                foreach (int bits in config.Bits)
-                    foreach (double lambda in config.Lambdas)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        string name = RunName(model, method, bits, lambda);
-                        string resultPath = Path.Combine(dir, "runs", name, ResultFileName);
-                        if (File.Exists(resultPath))
-                        {
-                            results.Add(ReadJson<QuantizationRunResult>(resultPath));
-                            histories[name] = ReadHistory(Path.Combine(dir, "runs", name));
-                            skipped.Add(name);
-                            _log($"{name}: complete, skipped");
-                        }
-                        else
-                        {
-                            var (r, h) = Quantize(model, method, bits, lambda, baseline, config, data, device, dir, ct);
-                            results.Add(r);
-                            histories[name] = h;
-                        }
-                        WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
-                    }
-            if (config.Methods.Count == 0 || config.Bits.Count == 0) WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
+            foreach (var (_, method, bits, lambda) in points.Where(p => p.Model == model))
+            {
+                ct.ThrowIfCancellationRequested();
+                string name = RunName(model, method, bits, lambda);
+                string resultPath = Path.Combine(dir, "runs", name, ResultFileName);
+                if (File.Exists(resultPath))
+                {
+                    var done = ReadJson<QuantizationRunResult>(resultPath);
+                    results.Add(done);
+                    histories[name] = ReadHistory(Path.Combine(dir, "runs", name));
+                    skipped.Add(name);
+                    _log($"{name}: complete, skipped");
+                    Report(new ExperimentProgress(index++, total, name, ExperimentStage.Skipped, null, done));
+                }
+                else
+                {
+                    var (r, h) = Quantize(model, method, bits, lambda, baseline, config, data, device, dir, index++, total, ct);
+                    results.Add(r);
+                    histories[name] = h;
+                }
+                WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
+            }
         }
         string report = WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
         _log($"report: {report}");
         return new ExperimentOutcome(dir, runId, config, data.Synthetic, baselines, results, skipped, report, histories);
     }
+
+    private void Report(ExperimentProgress progress) => Progress?.Invoke(this, progress);
 
     /// <summary>The run name of one sweep point, e.g. <c>mlp_28x28-ecqx-4bit-lambda0.05</c>.</summary>
     public static string RunName(string model, string method, int bits, double lambda) =>
@@ -114,7 +149,8 @@ public sealed class ExperimentRunner
     }
 
     private BaselineResult Baseline(ExperimentDefinition def, string modelName, ResolvedConfig config, ExperimentData data,
-        torch.Device device, string dir, Dictionary<string, IReadOnlyList<EpochMetrics>> histories, CancellationToken ct)
+        torch.Device device, string dir, Dictionary<string, IReadOnlyList<EpochMetrics>> histories, int index, int total,
+        CancellationToken ct)
     {
         string bdir = Path.Combine(dir, "baseline", modelName);
         string resultPath = Path.Combine(bdir, ResultFileName);
@@ -123,8 +159,10 @@ public sealed class ExperimentRunner
         {
             _log($"{modelName} baseline: complete, skipped");
             histories[historyKey] = ReadHistory(bdir);
+            Report(new ExperimentProgress(index, total, historyKey, ExperimentStage.Skipped, null, null));
             return ReadJson<BaselineResult>(resultPath);
         }
+        Report(new ExperimentProgress(index, total, historyKey, ExperimentStage.Started, null, null));
         Directory.CreateDirectory(bdir);
         var sw = Stopwatch.StartNew();
         using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
@@ -143,7 +181,11 @@ public sealed class ExperimentRunner
             _log($"{modelName} baseline: training in full precision, {config.BaselineEpochs} epoch(s)");
             var options = TrainerOptions(config, device, bdir, config.BaselineEpochs, config.BaselineMaxBatchesPerEpoch);
             using var trainer = new QuantizationAwareTrainer(model, data.Data, options);
-            trainer.EpochCompleted += (_, m) => _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
+            trainer.EpochCompleted += (_, m) =>
+            {
+                _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
+                Report(new ExperimentProgress(index, total, historyKey, ExperimentStage.Epoch, m, null));
+            };
             var result = trainer.Run(ct);
             histories[historyKey] = result.History;
             weightsFile = Path.Combine(bdir, "model.safetensors");
@@ -157,13 +199,16 @@ public sealed class ExperimentRunner
         WriteJson(resultPath, baseline);
         File.Delete(Path.Combine(bdir, QuantizationAwareTrainer.CheckpointFileName));
         _log($"{modelName} baseline: test accuracy {acc:F2}%");
+        Report(new ExperimentProgress(index, total, historyKey, ExperimentStage.Completed, null, null));
         return baseline;
     }
 
     private (QuantizationRunResult, IReadOnlyList<EpochMetrics>) Quantize(string modelName, string method, int bits, double lambda,
-        BaselineResult baseline, ResolvedConfig config, ExperimentData data, torch.Device device, string dir, CancellationToken ct)
+        BaselineResult baseline, ResolvedConfig config, ExperimentData data, torch.Device device, string dir, int index, int total,
+        CancellationToken ct)
     {
         string name = RunName(modelName, method, bits, lambda);
+        Report(new ExperimentProgress(index, total, name, ExperimentStage.Started, null, null));
         string rdir = Path.Combine(dir, "runs", name);
         Directory.CreateDirectory(rdir);
         var sw = Stopwatch.StartNew();
@@ -181,8 +226,12 @@ public sealed class ExperimentRunner
         string quantizedPath = Path.Combine(rdir, "quantized.safetensors");
         using (var trainer = new QuantizationAwareTrainer(model, data.Data, options, quantizer, relevance))
         {
-            trainer.EpochCompleted += (_, m) => _log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
-                $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
+            trainer.EpochCompleted += (_, m) =>
+            {
+                _log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
+                     $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
+                Report(new ExperimentProgress(index, total, name, ExperimentStage.Epoch, m, null));
+            };
             training = trainer.Run(ct);
             trainer.SaveQuantizedStateDict(quantizedPath);
         }
@@ -214,6 +263,7 @@ public sealed class ExperimentRunner
         File.Delete(Path.Combine(rdir, QuantizationAwareTrainer.CheckpointFileName)); // complete: result.json supersedes the resume point
         _log($"{name}: accuracy {decodedAccuracy:F2}% (decoded), sparsity {result.SparsityPercent:F1}%, {result.CodedBytes} bytes, " +
              $"{result.CompressionFactor:F1}× ({sw.Elapsed.TotalSeconds:F0} s)");
+        Report(new ExperimentProgress(index, total, name, ExperimentStage.Completed, null, result));
         return (result, training.History);
     }
 

@@ -1,0 +1,45 @@
+using ECQx.Experiments;
+using Plotly.NET;
+
+namespace ECQx.Plots;
+
+public static partial class Figures
+{
+    /// <summary>
+    /// The accuracy difference of two methods at matched sparsity (from <see cref="MatchedSparsity.Compare"/>): one line
+    /// per bit width, x = sparsity, y = accuracy(B) − accuracy(A) in points, with a zero line. Above zero, method B
+    /// (e.g. ECQx) is more accurate than method A (ECQ) at the same sparsity.
+    /// </summary>
+    public static GenericChart MatchedSparsityGap(IEnumerable<MatchedSparsityPoint> points, string methodA = "ECQ", string methodB = "ECQx",
+        string? title = null)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var list = points.ToList();
+        if (list.Count == 0) throw new ArgumentException($"No matched-sparsity points: {methodA} and {methodB} share no sparsity range at any bit width.", nameof(points));
+        var bits = list.Select(p => p.BitWidth).Distinct().Order().ToList();
+        var traces = new List<Trace>();
+        for (int i = 0; i < bits.Count; i++)
+        {
+            var ps = list.Where(p => p.BitWidth == bits[i]).OrderBy(p => p.SparsityPercent).ToList();
+            var t = FigureParts.Scatter($"{bits[i]}-bit", ps.Select(p => p.SparsityPercent).ToArray(), ps.Select(p => p.Difference).ToArray(), "lines+markers");
+            t.SetProperty("line", new Dictionary<string, object> { ["color"] = FigureParts.Color(i) });
+            t.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(i), ["size"] = 8 });
+            t.SetProperty("text", ps.Select(p => FormattableString.Invariant(
+                $"{p.BitWidth}-bit at {p.SparsityPercent:0.#} % sparsity<br>{methodA} {p.AccuracyA:0.##} %<br>{methodB} {p.AccuracyB:0.##} %")).ToArray());
+            t.SetProperty("hoverinfo", "text");
+            traces.Add(t);
+        }
+        Layout layout = FigureParts.NewLayout(title ?? $"{methodB} − {methodA} at matched sparsity", 420);
+        layout.SetProperty("xaxis", FigureParts.Axis("sparsity (%)"));
+        layout.SetProperty("yaxis", FigureParts.Axis($"accuracy {methodB} − {methodA} (points)"));
+        layout.SetProperty("shapes", new object[]
+        {
+            new Dictionary<string, object>
+            {
+                ["type"] = "line", ["xref"] = "paper", ["yref"] = "y", ["x0"] = 0, ["x1"] = 1, ["y0"] = 0, ["y1"] = 0,
+                ["line"] = new Dictionary<string, object> { ["color"] = "#444", ["width"] = 1 },
+            },
+        });
+        return FigureParts.Assemble(traces, layout);
+    }
+}
