@@ -218,7 +218,7 @@ public sealed class ExperimentRunner
         using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
         StateDictLoader.LoadSafeTensors(model, Absolute(dir, baseline.WeightsFile));
         model.to(device);
-        var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda } };
+        var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda }, Ecqx = config.EcqxOptions };
         using var quantizer = new EcqWeightQuantizer(settings);
         using var relevance = ecqx ? RelevanceMethodSource.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
         var options = TrainerOptions(config, device, rdir, config.Epochs, config.MaxBatchesPerEpoch);

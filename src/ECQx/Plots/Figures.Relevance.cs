@@ -29,7 +29,7 @@ public static partial class Figures
             var idx = Enumerable.Range(0, labels.Count).Where(i => labels[i] == names[g]).ToList();
             int stride = (idx.Count + maxPointsPerGroup - 1) / maxPointsPerGroup;
             var shown = idx.Where((_, j) => j % stride == 0).ToList();
-            string name = $"{names[g]} (n = {idx.Count}" + (stride > 1 ? $", every {stride}th shown)" : ")");
+            string name = $"{names[g]} (n = {idx.Count}" + (stride > 1 ? $", 1 in {stride} shown)" : ")");
             var trace = FigureParts.Scatter(name, shown.Select(i => absWeights[i]).ToArray(), shown.Select(i => relevance[i]).ToArray(), "markers");
             trace.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(g), ["size"] = 4, ["opacity"] = 0.6 });
             traces.Add(trace);
@@ -102,23 +102,34 @@ public static partial class Figures
     public static GenericChart ImageRelevanceMaps(IReadOnlyList<float[]> images, IReadOnlyList<float[]> relevance, int height, int width,
         IReadOnlyList<string> captions, string? title = "Input relevance")
     {
-        ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(relevance);
+        return ImagePanels(images, relevance, height, width, captions, title);
+    }
+
+    /// <summary>A row of images with captions (channels × height × width, flattened, values in [0, 1], 1 or 3 channels).</summary>
+    public static GenericChart ImageGrid(IReadOnlyList<float[]> images, int height, int width, IReadOnlyList<string> captions, string? title = "Images") =>
+        ImagePanels(images, null, height, width, captions, title);
+
+    private static GenericChart ImagePanels(IReadOnlyList<float[]> images, IReadOnlyList<float[]>? relevance, int height, int width,
+        IReadOnlyList<string> captions, string? title)
+    {
+        ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(captions);
         int n = images.Count;
         if (n == 0) throw new ArgumentException("No images to plot.", nameof(images));
-        if (relevance.Count != n || captions.Count != n) throw new ArgumentException($"{n} images, {relevance.Count} relevance maps and {captions.Count} captions; expected the same count.");
+        if ((relevance is not null && relevance.Count != n) || captions.Count != n)
+            throw new ArgumentException($"{n} images, {relevance?.Count ?? n} relevance maps and {captions.Count} captions; expected the same count.");
         if (height <= 0 || width <= 0) throw new ArgumentException($"image size {height}×{width} is not positive.");
         int pixels = height * width;
         var traces = new List<Trace>();
-        var layout = FigureParts.NewLayout(title, 200 + 170 * 2);
+        var layout = FigureParts.NewLayout(title, relevance is null ? 300 : 200 + 170 * 2);
         double gap = 0.02, cell = (1.0 - gap * (n - 1)) / n;
         var annotations = new List<object>();
         for (int i = 0; i < n; i++)
         {
             if (images[i].Length is var len && len != pixels && len != 3 * pixels)
                 throw new ArgumentException($"Image #{i} has {len} values; expected {pixels} (grey) or {3 * pixels} (RGB) for {height}×{width}.", nameof(images));
-            if (relevance[i].Length != pixels) throw new ArgumentException($"Relevance map #{i} has {relevance[i].Length} values; expected {pixels}.", nameof(relevance));
+            if (relevance is not null && relevance[i].Length != pixels) throw new ArgumentException($"Relevance map #{i} has {relevance[i].Length} values; expected {pixels}.", nameof(relevance));
             int channels = images[i].Length / pixels;
             var rgb = new int[height][][];
             for (int y = 0; y < height; y++)
@@ -144,33 +155,37 @@ public static partial class Figures
             image.SetProperty("yaxis", "y" + ax);
             traces.Add(image);
 
-            var map = new double[height][];
-            double absMax = 0;
-            for (int y = 0; y < height; y++)
+            if (relevance is not null)
             {
-                map[y] = new double[width];
-                for (int x = 0; x < width; x++)
+                var map = new double[height][];
+                double absMax = 0;
+                for (int y = 0; y < height; y++)
                 {
-                    double r = relevance[i][y * width + x];
-                    if (!double.IsFinite(r)) throw new ArgumentException($"Relevance map #{i} at ({y}, {x}) is {r}.", nameof(relevance));
-                    map[y][x] = r;
-                    absMax = Math.Max(absMax, Math.Abs(r));
+                    map[y] = new double[width];
+                    for (int x = 0; x < width; x++)
+                    {
+                        double r = relevance[i][y * width + x];
+                        if (!double.IsFinite(r)) throw new ArgumentException($"Relevance map #{i} at ({y}, {x}) is {r}.", nameof(relevance));
+                        map[y][x] = r;
+                        absMax = Math.Max(absMax, Math.Abs(r));
+                    }
                 }
+                var heat = new Trace2D("heatmap");
+                heat.SetProperty("z", map);
+                heat.SetProperty("name", "relevance: " + captions[i]);
+                heat.SetProperty("colorscale", "RdBu");
+                heat.SetProperty("reversescale", true);
+                heat.SetProperty("zmin", -Math.Max(absMax, 1e-30));
+                heat.SetProperty("zmax", Math.Max(absMax, 1e-30));
+                heat.SetProperty("showscale", false);
+                heat.SetProperty("xaxis", "x" + ax2);
+                heat.SetProperty("yaxis", "y" + ax2);
+                traces.Add(heat);
             }
-            var heat = new Trace2D("heatmap");
-            heat.SetProperty("z", map);
-            heat.SetProperty("name", "relevance: " + captions[i]);
-            heat.SetProperty("colorscale", "RdBu");
-            heat.SetProperty("reversescale", true);
-            heat.SetProperty("zmin", -Math.Max(absMax, 1e-30));
-            heat.SetProperty("zmax", Math.Max(absMax, 1e-30));
-            heat.SetProperty("showscale", false);
-            heat.SetProperty("xaxis", "x" + ax2);
-            heat.SetProperty("yaxis", "y" + ax2);
-            traces.Add(heat);
 
             double x0 = i * (cell + gap), x1 = x0 + cell;
-            foreach (var (name, lo, hi) in new[] { ("" + ax, 0.52, 1.0), (ax2, 0.0, 0.46) })
+            var rows = relevance is null ? new[] { ("" + ax, 0.0, 1.0) } : new[] { ("" + ax, 0.52, 1.0), (ax2, 0.0, 0.46) };
+            foreach (var (name, lo, hi) in rows)
             {
                 layout.SetProperty("xaxis" + name, new Dictionary<string, object> { ["domain"] = new[] { x0, x1 }, ["visible"] = false, ["anchor"] = "y" + name });
                 layout.SetProperty("yaxis" + name, new Dictionary<string, object>

@@ -28,6 +28,7 @@ public static class Cifar10StandIn
         if (File.Exists(marker) && File.ReadAllText(marker).Contains(description, StringComparison.Ordinal)) return dir;
         TorchRuntime.EnsureLoaded();
         Directory.CreateDirectory(dir);
+        File.Delete(marker); // an interrupted rewrite must not look complete
         using var gen = new Generator(unchecked((ulong)seed));
         int perFile = (trainCount + Cifar10Binary.TrainFiles.Count - 1) / Cifar10Binary.TrainFiles.Count;
         for (int f = 0; f < Cifar10Binary.TrainFiles.Count; f++)

@@ -39,6 +39,7 @@ public static class SpeechCommandsStandIn
         if (File.Exists(marker) && File.ReadAllText(marker).Contains(description, StringComparison.Ordinal)) return root;
         TorchRuntime.EnsureLoaded();
         Directory.CreateDirectory(root);
+        File.Delete(marker); // an interrupted rewrite must not look complete
         var words = SpeechCommandsClasses.Keywords.Concat(UnknownWords).ToList();
         var validation = new List<string>();
         var testing = new List<string>();
@@ -50,7 +51,7 @@ public static class SpeechCommandsStandIn
             for (int i = 0; i < clipsPerWord; i++)
             {
                 string rel = $"{words[w]}/{(uint)(seed * 7919 + w * 104729 + i * 1299709):x8}_nohash_0.wav";
-                WavWriter.Write(Path.Combine(root, rel), ToPcm(clips[i]), SampleRate);
+                WriteClip(Path.Combine(root, rel), ToPcm(clips[i]));
                 if (i % 6 == 0) testing.Add(rel);
                 else if (i % 6 == 1) validation.Add(rel);
             }
@@ -58,8 +59,8 @@ public static class SpeechCommandsStandIn
         using (var scope = NewDisposeScope())
         {
             for (int n = 0; n < 2; n++)
-                WavWriter.Write(Path.Combine(root, SpeechCommandsLayout.BackgroundNoiseFolder, $"stand_in_noise_{n}.wav"),
-                    ToPcm(randn(new long[] { 3 * SampleRate }, generator: gen).mul(0.2).clamp(-1, 1)), SampleRate);
+                WriteClip(Path.Combine(root, SpeechCommandsLayout.BackgroundNoiseFolder, $"stand_in_noise_{n}.wav"),
+                    ToPcm(randn(new long[] { 3 * SampleRate }, generator: gen).mul(0.2).clamp(-1, 1)));
         }
         IO.AtomicFile.WriteAllText(Path.Combine(root, SpeechCommandsLayout.ValidationList), string.Join("\n", validation) + "\n");
         IO.AtomicFile.WriteAllText(Path.Combine(root, SpeechCommandsLayout.TestingList), string.Join("\n", testing) + "\n");
@@ -84,6 +85,13 @@ public static class SpeechCommandsStandIn
         var tones = t.mul(2 * Math.PI * formants.Low).mul(jitter).sin().add(t.mul(2 * Math.PI * formants.High).mul(jitter).sin().mul(0.6));
         var hiss = randn(new long[] { count, SampleRate }, dtype: float64, generator: generator).mul(0.02);
         return envelope.mul(tones).add(hiss).clamp(-1, 1).to_type(float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Plain (not atomic) writes: the marker, written last, is what marks the tree complete.</summary>
+    private static void WriteClip(string path, short[] samples)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, WavWriter.Encode(samples, SampleRate));
     }
 
     private static short[] ToPcm(Tensor samples)
