@@ -1,14 +1,13 @@
 using System.Text.Json.Nodes;
 using ECQx.Notebooks;
 using ECQx.Notebooks.Nbformat;
-using ECQx.Tests.Fixtures;
 using Xunit;
 
 namespace ECQx.Tests.NotebookRuns;
 
 /// <summary>
 /// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
-/// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
+/// (the Speech Commands and CIFAR-10 notebooks on their synthetic stand-ins, so everything is offline), and every cell must succeed. Executed
 /// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder.
 /// </summary>
 [Collection(GlobalStateCollection.Name)]
@@ -45,21 +44,45 @@ public sealed class NotebookRunTests
     [Fact]
     public Task PrimerNotebookRunsInQuickMode() => Run("00-ecqx-primer.ipynb", minCharts: 8);
 
+    /// <summary>
+    /// Quick mode without a dataset: the notebook writes the synthetic Speech Commands stand-in and walks through all
+    /// six steps on it; every figure listed in <c>notebooks/expected-figures/</c> is there, titled as a stand-in.
+    /// </summary>
     [Fact]
-    public Task SpeechCommandsNotebookRunsOnAFixtureTree()
+    public async Task SpeechCommandsNotebookWalksThroughEveryStepOnTheStandIn()
     {
-        string data = TestPaths.NewTempDir();
-        SpeechCommandsFixtures.Make(data);
-        return Run("01-google-speech-commands.ipynb", minCharts: 5, "dataDir=" + data);
+        var result = await Run("01-google-speech-commands.ipynb", minCharts: 19);
+        AssertExpectedFigures("01-google-speech-commands", result, synthetic: true);
     }
 
-    /// <summary>Both of the notebook's models (ResNet20 and VGG16), as in its default parameters.</summary>
+    /// <summary>Both of the notebook's models (ResNet20 and VGG16), as in its default parameters, on the CIFAR-10 stand-in.</summary>
     [Fact]
-    public Task Cifar10NotebookRunsOnAFixtureDataset()
+    public async Task Cifar10NotebookWalksThroughEveryStepOnTheStandIn()
     {
-        string data = TestPaths.NewTempDir();
-        CifarFixtures.MakeDataset(data, perTrainFile: 4, testCount: 8);
-        return Run("02-cifar10.ipynb", minCharts: 5, "dataDir=" + data);
+        var result = await Run("02-cifar10.ipynb", minCharts: 20);
+        AssertExpectedFigures("02-cifar10", result, synthetic: true);
+    }
+
+    /// <summary>The chart titles of an executed notebook, in output order.</summary>
+    private static List<string> ChartTitles(NotebookRunResult result) =>
+        result.Notebook.Cells.Cast<JsonObject>()
+            .Where(c => NotebookDocument.TypeOf(c) == "code")
+            .SelectMany(c => ((JsonArray)c["outputs"]!).Cast<JsonObject>())
+            .Select(o => o["data"]?["application/vnd.plotly.v1+json"]?["layout"]?["title"]?["text"]?.GetValue<string>())
+            .OfType<string>().ToList();
+
+    /// <summary>
+    /// Every title of <c>notebooks/expected-figures/&lt;name&gt;.json</c> (the figures of a quick run) is among the executed
+    /// notebook's charts, and on stand-in data every chart's title says so.
+    /// </summary>
+    private static void AssertExpectedFigures(string name, NotebookRunResult result, bool synthetic)
+    {
+        string path = Path.Combine(TestPaths.RepoRoot(), "notebooks", "expected-figures", name + ".json");
+        var expected = JsonNode.Parse(File.ReadAllText(path))!.AsArray().Select(t => t!.GetValue<string>()).ToList();
+        Assert.NotEmpty(expected);
+        var titles = ChartTitles(result);
+        Assert.All(expected, t => Assert.Contains(t, titles));
+        if (synthetic) Assert.All(titles, t => Assert.EndsWith("synthetic stand-in", t));
     }
 
     [Fact]
