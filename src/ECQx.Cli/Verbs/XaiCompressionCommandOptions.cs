@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using ECQx.XaiCompression;
+using ECQx.IO;
+using ECQx.Models;
+using ECQx.Training;
+using Spectre.Console;
+using TorchSharp;
+
+namespace ECQx.Cli.Verbs;
+
+/// <summary>Options shared by <c>ecqx prune</c>, <c>share</c> and <c>mixed-precision</c>: model, weights, data, calibration, fine-tuning, output.</summary>
+internal sealed class XaiCompressionCommandOptions
+{
+    private readonly TrainingCommandOptions _t = new();
+    public readonly Option<int> FineTuneEpochs = new("--finetune-epochs") { Description = "fine-tuning epochs after compression (0 = none)", DefaultValueFactory = _ => 0 };
+    public readonly Option<int> CalibrationBatches = new("--calibration-batches") { Description = "batches N of the relevance calibration (mean |relevance| over N batches)", DefaultValueFactory = _ => 8 };
+    public readonly Option<string> Out = new("--out") { Description = "output safetensors state dict", Required = true };
+
+    public void AddTo(Command c)
+    {
+        foreach (Option o in new Option[] { _t.Model, _t.Weights, _t.Dataset, _t.DataDir, _t.BatchSize, _t.LearningRate, _t.Seed, _t.Device, _t.Threads, _t.MaxBatches, FineTuneEpochs, CalibrationBatches, Out })
+            c.Options.Add(o);
+    }
+
+    public torch.Device Device(ParseResult r) => TorchRuntime.ParseDevice(r.GetValue(_t.Device)!);
+
+    public TrainerOptions FineTune(ParseResult r, torch.Device device)
+    {
+        int epochs = r.GetValue(FineTuneEpochs);
+        if (epochs < 0) throw new ArgumentException($"--finetune-epochs must be ≥ 0 (got {epochs})");
+        var o = new TrainerOptions
+        {
+            Epochs = epochs, BatchSize = r.GetValue(_t.BatchSize), LearningRate = r.GetValue(_t.LearningRate), Seed = r.GetValue(_t.Seed),
+            Device = device, Threads = r.GetValue(_t.Threads), MaxBatchesPerEpoch = r.GetValue(_t.MaxBatches), Patience = 0,
+        };
+        o.Validate();
+        return o;
+    }
+
+    public CalibrationOptions Calibration(ParseResult r, string method) => new()
+    {
+        Method = method, Batches = r.GetValue(CalibrationBatches), BatchSize = r.GetValue(_t.BatchSize), Seed = r.GetValue(_t.Seed),
+    };
+
+    /// <summary>The model named by <c>--model</c> with <c>--weights</c> loaded (a structurally pruned state dict is accepted).</summary>
+    public torch.nn.Module<torch.Tensor, torch.Tensor> LoadModel(ParseResult r, torch.Device device)
+    {
+        var model = ModelZoo.Create(r.GetValue(_t.Model)!, seed: r.GetValue(_t.Seed));
+        if (r.GetValue(_t.Weights) is string w)
+        {
+            var state = TrainingCommandOptions.LoadStateDict(w, out _);
+            try
+            {
+                model = StructuredPruning.ShapeLike(model, state);
+                StateDictLoader.Load(model, state, w);
+            }
+            finally { foreach (var t in state.Values) t.Dispose(); }
+        }
+        model.to(device);
+        return model;
+    }
+
+    public ITrainingData LoadData(ParseResult r, torch.Device device) => _t.LoadData(r, device);
+
+    public string OutPath(ParseResult r)
+    {
+        string p = r.GetValue(Out)!;
+        if (string.IsNullOrWhiteSpace(p)) throw new ArgumentException("--out is empty");
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(p));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        return p;
+    }
+
+    public static string Pct(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>Maps the user-facing method names (<c>deeplift|lrp|magnitude</c> or any registry name) to a relevance method name.</summary>
+    public static string Method(string? name, string option)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"{option} is empty");
+        try { (ECQx.Relevance.RelevanceMethods.Create(name) as IDisposable)?.Dispose(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{option}: {e.Message}", e); }
+        return name.Trim();
+    }
+
+    public static void Save(string path, torch.nn.Module model, IReadOnlyDictionary<string, string> metadata) =>
+        SafeTensors.Save(path, model.state_dict(), metadata);
+}

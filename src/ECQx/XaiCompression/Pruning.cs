@@ -1,0 +1,128 @@
+using ECQx.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ECQx.XaiCompression;
+
+/// <summary>What structured and unstructured pruning remove.</summary>
+public enum PruningStructure
+{
+    /// <summary>Whole conv filters / linear neurons (the model shrinks).</summary>
+    Filter,
+    /// <summary>Individual weights (a fixed zero mask).</summary>
+    Weight,
+}
+
+/// <summary>Options of <see cref="Pruning.Run"/>.</summary>
+public sealed record PruningOptions
+{
+    /// <summary>Fraction of units (filters or weights) to prune, in [0, 1).</summary>
+    public double Ratio { get; init; } = 0.5;
+    /// <summary>Filters (structured) or weights (unstructured).</summary>
+    public PruningStructure Structure { get; init; } = PruningStructure.Weight;
+    /// <summary>One global ranking or per layer.</summary>
+    public PruningScope Scope { get; init; } = PruningScope.Global;
+    /// <summary>How weights are scored (relevance method, calibration batches).</summary>
+    public CalibrationOptions Calibration { get; init; } = new();
+    /// <summary>Fine-tuning after pruning (mask held fixed); <c>Epochs = 0</c> skips it.</summary>
+    public TrainerOptions FineTune { get; init; } = new() { Epochs = 0, Patience = 0 };
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (!(Ratio >= 0 && Ratio < 1)) throw new ArgumentException($"pruning ratio must lie in [0, 1) (got {Ratio})");
+        if (!Enum.IsDefined(Structure)) throw new ArgumentException($"unknown pruning structure {Structure}");
+        if (!Enum.IsDefined(Scope)) throw new ArgumentException($"unknown pruning scope {Scope}");
+        Calibration.Validate();
+        FineTune.Validate();
+    }
+}
+
+/// <summary>Per-layer outcome of a pruning run.</summary>
+/// <param name="Name">Weight name (unstructured) or producer module name (structured).</param>
+/// <param name="Units">Units before pruning (weights or filters).</param>
+/// <param name="Pruned">Units pruned.</param>
+public sealed record LayerPruning(string Name, long Units, long Pruned);
+
+/// <summary>Outcome of <see cref="Pruning.Run"/>.</summary>
+/// <param name="Model">The pruned (and fine-tuned) model: a new, smaller <see cref="RebuiltModel"/> for filters, the input model (masked in place) for weights.</param>
+/// <param name="Method">The relevance method used for scoring.</param>
+/// <param name="AccuracyBefore">Test accuracy (%) of the input model.</param>
+/// <param name="AccuracyPruned">Test accuracy right after pruning.</param>
+/// <param name="AccuracyFineTuned">Test accuracy after fine-tuning (= pruned without fine-tuning).</param>
+/// <param name="ParametersBefore">Parameter count of the input model.</param>
+/// <param name="ParametersAfter">Parameter count of the result (structured: shrinks).</param>
+/// <param name="NonZeroAfter">Non-zero parameters of the result.</param>
+/// <param name="PrunedUnits">Units pruned.</param>
+/// <param name="TotalUnits">Prunable units.</param>
+/// <param name="Layers">Per-layer counts.</param>
+/// <param name="Masks">Keep-masks (unstructured only; caller owns them).</param>
+/// <param name="FineTuneHistory">The trainer's metrics rows of the fine-tuning (empty without it).</param>
+public sealed record PruningResult(nn.Module<Tensor, Tensor> Model, string Method, double AccuracyBefore, double AccuracyPruned, double AccuracyFineTuned,
+    long ParametersBefore, long ParametersAfter, long NonZeroAfter, long PrunedUnits, long TotalUnits, IReadOnlyList<LayerPruning> Layers,
+    IReadOnlyDictionary<string, Tensor>? Masks, IReadOnlyList<EpochMetrics> FineTuneHistory)
+{
+    /// <summary>Achieved fraction of pruned units.</summary>
+    public double PrunedFraction => TotalUnits == 0 ? 0 : (double)PrunedUnits / TotalUnits;
+}
+
+/// <summary>
+/// XAI-guided pruning (Sabih, Hannig, Teich 2020, spec §f item 1; this package's interpretation, see
+/// docs/xai-compression.md): score weights by mean |relevance| over a calibration set
+/// (<see cref="RelevanceCalibration"/>), prune the lowest-scored filters (<see cref="StructuredPruning"/>) or
+/// weights (<see cref="UnstructuredPruning"/>), then fine-tune with <see cref="QuantizationAwareTrainer"/> (plain
+/// training of the shrunken model, or training with the masks held fixed).
+/// </summary>
+public static class Pruning
+{
+    /// <summary>Prunes <paramref name="model"/>; <paramref name="data"/> gives calibration, test and fine-tuning batches.</summary>
+    public static PruningResult Run(nn.Module<Tensor, Tensor> model, ITrainingData data, PruningOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        double before = ModelEvaluation.Accuracy(model, data);
+        long paramsBefore = ModelEvaluation.ParameterCount(model);
+        var scores = RelevanceCalibration.Scores(model, data, options.Calibration);
+        try
+        {
+            if (options.Structure == PruningStructure.Filter)
+            {
+                var plan = StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
+                var pruned = StructuredPruning.Shrink(model, plan);
+                var layers = plan.Groups.Select((g, i) => new LayerPruning(g.ProducerName, g.Units, g.Units - plan.Keep[i].numel())).ToList();
+                foreach (var k in plan.Keep) k.Dispose();
+                foreach (var s in plan.UnitScores) s.Dispose();
+                double afterPrune = ModelEvaluation.Accuracy(pruned, data);
+                var history = FineTune(pruned, data, options.FineTune, null, cancellationToken);
+                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(pruned, data);
+                return new PruningResult(pruned, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
+                    ModelEvaluation.ParameterCount(pruned), ModelEvaluation.NonZeroParameterCount(pruned),
+                    layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, null, history);
+            }
+            else
+            {
+                var masks = UnstructuredPruning.Masks(scores, options.Ratio, options.Scope);
+                UnstructuredPruning.Apply(model, masks);
+                var layers = masks.Select(kv => new LayerPruning(kv.Key, kv.Value.numel(), kv.Value.numel() - kv.Value.count_nonzero().item<long>())).ToList();
+                double afterPrune = ModelEvaluation.Accuracy(model, data);
+                var history = FineTune(model, data, options.FineTune, masks, cancellationToken);
+                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(model, data);
+                return new PruningResult(model, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
+                    ModelEvaluation.ParameterCount(model), ModelEvaluation.NonZeroParameterCount(model),
+                    layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, masks, history);
+            }
+        }
+        finally { foreach (var s in scores.Values) s.Dispose(); }
+    }
+
+    private static IReadOnlyList<EpochMetrics> FineTune(nn.Module<Tensor, Tensor> model, ITrainingData data, TrainerOptions o,
+        IReadOnlyDictionary<string, Tensor>? masks, CancellationToken ct)
+    {
+        if (o.Epochs == 0) return Array.Empty<EpochMetrics>();
+        var quantizer = masks is null ? null : new MaskWeightQuantizer(masks);
+        using var trainer = new QuantizationAwareTrainer(model, data, o with { PretrainEpochs = 0 }, quantizer);
+        return trainer.Run(ct).History;
+    }
+}

@@ -1,0 +1,99 @@
+using ECQx.Cli.Verbs;
+using ECQx.XaiCompression;
+using ECQx.IO;
+using ECQx.Models;
+using ECQx.Training;
+using Spectre.Console;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ECQx.Tests.XaiCompression;
+
+public class XaiCompressionCliTests
+{
+    private static (int, string) Invoke(Func<IAnsiConsole, System.CommandLine.Command> build, params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
+        console.Profile.Width = 200;
+        int exit = build(console).Parse(args).Invoke();
+        return (exit, writer.ToString());
+    }
+
+    private static readonly string[] Common = { "--model", "lenet5", "--dataset", "synthetic", "--calibration-batches", "1", "--batch-size", "64" };
+
+    [Fact]
+    public void PruneFiltersWritesASmallerModelThatLoadsBack()
+    {
+        string dir = TestPaths.NewTempDir();
+        string outPath = Path.Combine(dir, "pruned.safetensors");
+        var (exit, text) = Invoke(c => new PruneVerb().Build(c), Common.Concat(new[] { "--method", "deeplift", "--structure", "filter", "--ratio", "0.5", "--out", outPath }).ToArray());
+        Assert.True(exit == 0, text);
+        using var doc = SafeTensors.Load(outPath);
+        var model = StructuredPruning.ShapeLike(ModelZoo.Create("lenet5"), doc.Tensors);
+        StateDictLoader.Load(model, doc.Tensors, outPath);
+        // conv1 6→3, conv2 16→8, fc1 120→60, fc2 84→42 filters kept (global ratio 0.5 of 226 units = 113 pruned in total)
+        long kept = new[] { "conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight" }.Sum(n => doc.Tensors[n].shape[0]);
+        Assert.Equal(6 + 16 + 120 + 84 - 113, kept);
+        Assert.True(ModelEvaluation.ParameterCount(model) < ModelEvaluation.ParameterCount(ModelZoo.Create("lenet5")));
+        Assert.Equal("deeplift", doc.Metadata["ecqx.prune.method"]);
+    }
+
+    [Fact]
+    public void MixedPrecisionWritesGridMetadataWithinTheBudget()
+    {
+        string dir = TestPaths.NewTempDir();
+        string outPath = Path.Combine(dir, "mp.safetensors");
+        var (exit, text) = Invoke(c => new MixedPrecisionVerb().Build(c), Common.Concat(new[] { "--budget", "3.5", "--method", "lrp", "--out", outPath }).ToArray());
+        Assert.True(exit == 0, text);
+        using var doc = SafeTensors.Load(outPath);
+        long bits = 0, n = 0;
+        foreach (var name in new[] { "conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight", "fc3.weight" })
+        {
+            var info = QuantizedStateDict.Read(doc.Metadata, name);
+            Assert.True(info.HasValue, name);
+            bits += info.Value.Bits * doc.Tensors[name].numel();
+            n += doc.Tensors[name].numel();
+            var q = doc.Tensors[name].to(float64) / info.Value.StepSize;
+            Assert.True((q - q.round()).abs().max().item<double>() < 1e-3, $"{name} off its grid");
+        }
+        Assert.True(bits <= 3.5 * n);
+    }
+
+    [Fact]
+    public void ShareLimitsEachLayerTo2PowBValues()
+    {
+        string dir = TestPaths.NewTempDir();
+        string outPath = Path.Combine(dir, "shared.safetensors");
+        var (exit, text) = Invoke(c => new ShareVerb().Build(c), Common.Concat(new[] { "--bits", "2", "--weighting", "none", "--out", outPath }).ToArray());
+        Assert.True(exit == 0, text);
+        using var doc = SafeTensors.Load(outPath);
+        foreach (var name in new[] { "conv1.weight", "conv2.weight", "fc1.weight", "fc2.weight", "fc3.weight" })
+            Assert.True(doc.Tensors[name].unique().Item1.numel() <= 4, name);
+    }
+
+    [Theory]
+    [InlineData("prune", "--ratio", "1.5", "--ratio must lie in [0, 1)")]
+    [InlineData("prune", "--structure", "channel", "--structure must be filter or weight")]
+    [InlineData("prune", "--method", "bogus", "unknown relevance method")]
+    [InlineData("mixed-precision", "--budget", "1", "below the minimum")]
+    [InlineData("share", "--bits", "9", "bits must be in [1, 8]")]
+    public void BadOptionsExit2WithAClearMessage(string verb, string option, string value, string expected)
+    {
+        string outPath = Path.Combine(TestPaths.NewTempDir(), "x.safetensors");
+        var args = Common.Concat(new[] { "--out", outPath, option, value }).ToList();
+        if (verb == "prune" && option != "--ratio") args.AddRange(new[] { "--ratio", "0.5" });
+        if (verb == "mixed-precision" && option != "--budget") args.AddRange(new[] { "--budget", "4" });
+        Func<IAnsiConsole, System.CommandLine.Command> build = verb switch
+        {
+            "prune" => c => new PruneVerb().Build(c),
+            "share" => c => new ShareVerb().Build(c),
+            _ => c => new MixedPrecisionVerb().Build(c),
+        };
+        var (exit, text) = Invoke(build, args.ToArray());
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, text);
+        Assert.False(File.Exists(outPath));
+    }
+}
