@@ -7,7 +7,7 @@ namespace ECQx.Tests.NotebookRuns;
 
 /// <summary>
 /// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
-/// (the Speech Commands and CIFAR-10 notebooks on their synthetic stand-ins, so everything is offline), and every cell must succeed. Executed
+/// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
 /// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder.
 /// </summary>
 [Collection(GlobalStateCollection.Name)]
