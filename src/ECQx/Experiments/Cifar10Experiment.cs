@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Data.Cifar;
 using ECQx.Data.Download;
 using ECQx.Data.StandIn;
@@ -45,7 +46,7 @@ public sealed class Cifar10Experiment : ExperimentDefinition
         {
             log?.Invoke("quick mode without --data-dir: using SYNTHETIC stand-in data (Gaussian blobs shaped like 3×32×32 images, 10 classes)");
             return new ExperimentData(SyntheticBlobs.Create(settings.Seed, trainCount: 64, testCount: 64, features: 3 * 32 * 32, classes: 10,
-                separation: 0.2, sampleShape: new long[] { 3, 32, 32 }), 10,
+                separation: 0.2, sampleShape: new long[] { 3, 32, 32 }, batch: new BatchOptions { BatchSize = batchSize, Seed = opts.Seed, Device = device }), 10,
                 "SYNTHETIC stand-in (quick mode, no --data-dir): 64 train / 64 test Gaussian blobs shaped like 3×32×32 images, 10 classes — not CIFAR-10", true);
         }
         if (dir is null)
@@ -56,7 +57,7 @@ public sealed class Cifar10Experiment : ExperimentDefinition
         }
         var splits = Cifar10.Load(dir, opts);
         bool standIn = StandInData.IsStandIn(dir);
-        return new ExperimentData(new BatchSourceTrainingData(splits), 10,
+        return new ExperimentData(splits, 10,
             (standIn ? "SYNTHETIC stand-in (coloured blobs on stripes, ECQx.Data.StandIn), not CIFAR-10: " : "CIFAR-10 ") +
             $"binary batches in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test images)", standIn);
     }

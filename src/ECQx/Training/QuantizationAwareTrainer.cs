@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ECQx.Data;
 using ECQx.IO;
+using ECQx.Quantization;
 using ECQx.Relevance;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -45,7 +47,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
 
     private readonly nn.Module<Tensor, Tensor> _model;
-    private readonly ITrainingData? _data;
+    private readonly DatasetSplits? _data;
     private readonly TrainerOptions _o;
     private readonly IWeightQuantizer? _quantizer;
     private readonly IWeightRelevanceMethod? _relevance;
@@ -53,7 +55,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly List<string> _quantizedNames = new();
     private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> _background = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LayerCodebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Codebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LayerMetrics> _layerStats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
     private readonly RelevanceAccumulator _relevanceAcc;
     private readonly List<EpochMetrics> _history = new();
@@ -70,11 +73,12 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     /// <summary>Creates a trainer for <paramref name="model"/> (moved to the options' device).</summary>
     /// <param name="model">The model (pretrained weights already loaded). Its quantized tensors are selected by the quantizer.</param>
-    /// <param name="data">Training and test data; may be null only for a one-shot quantization (0 epochs, no pre-training).</param>
+    /// <param name="data">Training and test splits, loaded with the options' batch size and seed (checked); may be null
+    /// only for a one-shot quantization (0 epochs, no pre-training).</param>
     /// <param name="options">Run options.</param>
     /// <param name="quantizer">The ECQ/ECQx quantizer; null trains in full precision.</param>
     /// <param name="relevance">Weight-relevance method for ECQx; null is plain ECQ.</param>
-    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, ITrainingData? data, TrainerOptions options,
+    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, DatasetSplits? data, TrainerOptions options,
         IWeightQuantizer? quantizer = null, IWeightRelevanceMethod? relevance = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -83,6 +87,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (relevance is not null && quantizer is null) throw new ArgumentException("a relevance method needs a quantizer (ECQx)");
         bool needsData = quantizer is null ? options.Epochs > 0 : options.Epochs > 0 || options.PretrainEpochs > 0;
         if (needsData && data is null) throw new ArgumentException("training epochs need a dataset (only a one-shot quantization with 0 epochs runs without one)");
+        data?.RequireTrainingOptions(options.BatchSize, options.Seed);
         TorchRuntime.EnsureLoaded();
         if (options.Threads is int threads) torch.set_num_threads(threads);
         _model = model;
@@ -113,8 +118,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     public nn.Module<Tensor, Tensor> Model => _model;
     /// <summary>Names of the quantized parameters.</summary>
     public IReadOnlyList<string> QuantizedNames => _quantizedNames;
-    /// <summary>The fixed codebooks (empty before quantization starts).</summary>
-    public IReadOnlyDictionary<string, LayerCodebook> Codebooks => _codebooks;
+    /// <summary>The fixed codebooks (empty before quantization starts); owned by the trainer (disposed with it).</summary>
+    public IReadOnlyDictionary<string, Codebook> Codebooks => _codebooks;
     /// <summary>The full-precision background copies of the quantized tensors.</summary>
     public IReadOnlyDictionary<string, Tensor> BackgroundWeights => _background;
     /// <summary>The metrics rows so far.</summary>
@@ -188,8 +193,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             {
                 var p = _paramByName[name];
                 if (!p.isfinite().all().item<bool>()) throw new ArgumentException($"parameter '{name}' contains NaN or infinite values");
-                var cb = q.CreateCodebook(name, p.detach());
-                _codebooks[name] = cb with { Centroids = cb.Centroids.to(_o.Device).DetachFromDisposeScope() };
+                _codebooks[name] = q.CreateCodebook(name, p.detach());
                 _background[name] = p.detach().clone().DetachFromDisposeScope();
             }
         }
@@ -197,7 +201,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         ResetPhaseCounters();
         Requantize(useRelevance: false);
         CreateQuantizationOptimizers();
-        double acc = _data is null || _data.TestCount == 0 ? double.NaN : Evaluate();
+        double acc = _data is null ? double.NaN : Evaluate();
         AddRow(TrainingPhase.Initial, 0, double.NaN, double.NaN, acc, sw.Elapsed.TotalSeconds);
         WriteCheckpointIfConfigured();
     }
@@ -212,7 +216,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private int BatchesInEpoch()
     {
-        int full = _data!.BatchesPerEpoch(_o.BatchSize);
+        int full = _data!.Train.BatchesPerEpoch;
         return _o.MaxBatchesPerEpoch is int m ? Math.Min(m, full) : full;
     }
 
@@ -228,7 +232,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
         }
         _model.train();
-        using (var batches = _data!.TrainBatches(ShuffleEpoch, _o.BatchSize, _o.Seed, _nextBatch, _o.Device).GetEnumerator())
+        using (var batches = _data!.TrainBatches(ShuffleEpoch, _nextBatch, _o.Device).GetEnumerator())
         {
             while (_nextBatch < total)
             {
@@ -236,7 +240,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext()) break;
-                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batches.Current, total) : FullPrecisionStep(batches.Current, total);
+                    var batch = new TrainingBatch(batches.Current.inputs, batches.Current.labels);
+                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batch, total) : FullPrecisionStep(batch, total);
                 }
                 _nextBatch++;
                 if (_o.CheckpointEveryBatches > 0 && _nextBatch % _o.CheckpointEveryBatches == 0 && _nextBatch < total)
@@ -249,7 +254,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             }
         }
 
-        double acc = _data.TestCount == 0 ? double.NaN : Evaluate();
+        double acc = Evaluate();
         double loss = _nextBatch == 0 ? double.NaN : _lossSum / _nextBatch;
         double trainAcc = _seen == 0 ? double.NaN : 100.0 * _correct / _seen;
         AddRow(_phase, _epoch, loss, trainAcc, acc, _wallBefore + sw.Elapsed.TotalSeconds);
@@ -376,6 +381,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             var p = _paramByName[name];
             p.copy_(result.Values);
             _ecqSparsity[name] = result.EcqSparsity;
+            _layerStats[name] = ModelStatistics.Layer(name, p.numel(), result, _codebooks[name]);
             var z = p.eq(0).sum();
             zeros = zeros is null ? z : zeros + z;
             total += p.numel();
@@ -383,35 +389,15 @@ public sealed class QuantizationAwareTrainer : IDisposable
         return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;
     }
 
-    /// <summary>Test accuracy in %, with the model in eval mode; the previous mode is restored.</summary>
-    private double Evaluate()
-    {
-        bool wasTraining = _model.training;
-        _model.eval();
-        long correct = 0, seen = 0;
-        try
-        {
-            using var noGrad = no_grad();
-            using var batches = _data!.TestBatches(_o.EvalBatchSize, _o.Device).GetEnumerator();
-            while (true)
-            {
-                using var scope = NewDisposeScope();
-                if (!batches.MoveNext()) break;
-                var b = batches.Current;
-                correct += _model.call(b.Inputs).argmax(1).eq(b.Targets).sum().item<long>();
-                seen += b.Targets.shape[0];
-            }
-        }
-        finally { _model.train(wasTraining); }
-        return seen == 0 ? double.NaN : 100.0 * correct / seen;
-    }
+    /// <summary>Test accuracy in % (NaN without test data), with the model in eval mode; the previous mode is restored.</summary>
+    private double Evaluate() => ModelEvaluation.Accuracy(_model, _data!.Test, _o.Device);
 
     private void AddRow(TrainingPhase phase, int epoch, double loss, double trainAcc, double testAcc, double wall)
     {
         var layers = new List<LayerMetrics>();
         if (phase is TrainingPhase.Initial or TrainingPhase.Quantize)
             foreach (var name in _quantizedNames)
-                layers.Add(ModelStatistics.Layer(name, _paramByName[name], _codebooks[name], _ecqSparsity.GetValueOrDefault(name)));
+                layers.Add(_layerStats.TryGetValue(name, out var stats) ? stats : StatisticsOfCurrentWeights(name));
         var state = _model.state_dict();
         long qZeros = layers.Sum(l => (long)Math.Round(l.Sparsity * l.Count)), qTotal = layers.Sum(l => l.Count);
         var row = new EpochMetrics(phase, epoch, loss, trainAcc, testAcc, ModelStatistics.NetworkSparsity(state),
@@ -446,7 +432,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             EpochLossSum = _lossSum, EpochCorrect = _correct, EpochSeen = _seen, EpochWallSeconds = _wallBefore,
             FullPrecisionSteps = _fpOptimizer?.Steps.ToArray(), BackgroundSteps = _backgroundOptimizer?.Steps.ToArray(),
             ModelSteps = _modelOptimizer?.Steps.ToArray(),
-            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CodebookInfo(kv.Value.StepSize, kv.Value.Bits)),
+            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CheckpointState.StoredCodebook(kv.Value.Step, kv.Value.Bits)),
             EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
         };
         var meta = new Dictionary<string, string> { [CheckpointState.MetadataKey] = JsonSerializer.Serialize(state, MetricsLog.Json) };
@@ -491,7 +477,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 {
                     if (!st.Codebooks.TryGetValue(n, out var info)) throw new InvalidDataException($"{path}: codebook of '{n}' missing");
                     if (!t.TryGetValue("codebook/" + n, out var c)) throw new InvalidDataException($"{path}: tensor 'codebook/{n}' missing");
-                    _codebooks[n] = new LayerCodebook(c.clone().DetachFromDisposeScope(), info.StepSize, info.Bits);
+                    _codebooks[n] = RestoreCodebook(n, info, c, path);
                     var bg = torch.empty_like(_paramByName[n]).DetachFromDisposeScope();
                     CopyChecked(t, "background/" + n, bg, path);
                     _background[n] = bg;
@@ -504,6 +490,35 @@ public sealed class QuantizationAwareTrainer : IDisposable
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key["relevance/".Length..], kv.Value)));
         if (!t.TryGetValue("rng/cpu", out var rng)) throw new InvalidDataException($"{path}: generator state 'rng/cpu' missing");
         using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
+    }
+
+    /// <summary>The codebook stored as step, bits and centroids (its lowest level is the first centroid over the step).</summary>
+    private Codebook RestoreCodebook(string name, CheckpointState.StoredCodebook info, Tensor centroids, string path)
+    {
+        using var scope = NewDisposeScope();
+        var stored = centroids.to(float32).cpu();
+        int minLevel = info.StepSize == 0 || stored.numel() == 0 ? 0 : (int)Math.Round(stored[0].item<float>() / info.StepSize);
+        Codebook cb;
+        try { cb = new Codebook(info.Bits, info.StepSize, minLevel, _o.Device, name); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: codebook of '{name}' is invalid: {e.Message}", e); }
+        using var rebuilt = cb.Centroids.cpu();
+        if (!rebuilt.shape.SequenceEqual(stored.shape) || !rebuilt.eq(stored).all().item<bool>())
+        {
+            cb.Dispose();
+            throw new InvalidDataException($"{path}: tensor 'codebook/{name}' does not match its step {info.StepSize:R} and bit width {info.Bits}");
+        }
+        return cb;
+    }
+
+    /// <summary>Metrics of a quantized tensor from its current values (only after a resume that has not re-quantized yet).</summary>
+    private LayerMetrics StatisticsOfCurrentWeights(string name)
+    {
+        using var scope = NewDisposeScope();
+        var p = _paramByName[name].detach();
+        var cb = _codebooks[name];
+        long n = p.numel();
+        double zeros = n == 0 ? 0 : (double)p.eq(0).sum().item<long>() / n;
+        return ModelStatistics.Layer(name, n, new LayerQuantization(p, _ecqSparsity.GetValueOrDefault(name), zeros, cb.LevelHistogram(p)), cb);
     }
 
     private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)
@@ -519,6 +534,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     {
         _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
         foreach (var t in _background.Values) t.Dispose();
+        foreach (var cb in _codebooks.Values) cb.Dispose();
         _relevanceAcc.Dispose();
     }
 

@@ -55,7 +55,7 @@ public sealed class NotebookRunTests
     [Fact]
     public async Task SpeechCommandsNotebookWalksThroughEveryStepOnTheStandIn()
     {
-        var result = await Run("01-google-speech-commands.ipynb", minCharts: 19);
+        var result = await Run("01-google-speech-commands.ipynb", minCharts: 18);
         AssertExpectedFigures("01-google-speech-commands", result, synthetic: true);
     }
 
@@ -63,7 +63,7 @@ public sealed class NotebookRunTests
     [Fact]
     public async Task Cifar10NotebookWalksThroughEveryStepOnTheStandIn()
     {
-        var result = await Run("02-cifar10.ipynb", minCharts: 20);
+        var result = await Run("02-cifar10.ipynb", minCharts: 21);
         AssertExpectedFigures("02-cifar10", result, synthetic: true);
     }
 
@@ -82,7 +82,13 @@ public sealed class NotebookRunTests
     private static void AssertExpectedFigures(string name, NotebookRunResult result, bool synthetic)
     {
         string path = Path.Combine(TestPaths.RepoRoot(), "notebooks", "expected-figures", name + ".json");
-        var expected = JsonNode.Parse(File.ReadAllText(path))!.AsArray().Select(t => t!.GetValue<string>()).ToList();
+        var list = JsonNode.Parse(File.ReadAllText(path)) switch
+        {
+            JsonArray a => a,
+            JsonObject o when o["figures"] is JsonArray a => a,
+            _ => throw new InvalidDataException($"{path}: expected an array of titles or an object with a 'figures' array"),
+        };
+        var expected = list.Select(t => t!.GetValue<string>()).ToList();
         Assert.NotEmpty(expected);
         var titles = ChartTitles(result);
         Assert.All(expected, t => Assert.Contains(t, titles));
