@@ -24,6 +24,9 @@ namespace ECQx.Experiments;
 /// <para>Resumable: a run's <c>result.json</c> is written atomically and last, so a complete run is skipped on a rerun
 /// with the same run id; an interrupted run continues from its trainer checkpoint. A run id whose <c>config.json</c>
 /// differs from the current configuration is refused (pick another <c>--run-id</c>).</para>
+/// <para>The sweep is <see cref="SweepPoints"/>: ECQx is not run at Λ = 0, where it would repeat ECQ. <see cref="Progress"/>
+/// reports every step (start, epochs, end or skip) for progress displays; <see cref="RunBaselines"/> runs only the baselines,
+/// into the same folder, so a notebook can show them before the sweep.</para>
 /// </remarks>
 public sealed class ExperimentRunner
 {
