@@ -2,7 +2,10 @@ using Spectre.Console;
 
 namespace ECQx.Cli.Verbs;
 
-/// <summary>Runs a verb body with Ctrl+C cancellation and turns expected failures into one clear error line.</summary>
+/// <summary>
+/// Runs a verb body with Ctrl+C and SIGTERM cancellation (Slurm's <c>scancel</c> and time limits send SIGTERM: the work
+/// stops at the next batch and keeps its checkpoint) and turns expected failures into one clear error line.
+/// </summary>
 internal static class CliRun
 {
     /// <summary>Exit code for bad input (options, files).</summary>
@@ -13,6 +16,11 @@ internal static class CliRun
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            cts.Cancel();
+        });
         try { return body(cts.Token); }
         catch (OperationCanceledException)
         {

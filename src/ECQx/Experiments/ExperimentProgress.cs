@@ -16,8 +16,8 @@ public enum ExperimentStage
 }
 
 /// <summary>One progress report of <see cref="ExperimentRunner"/> (its <see cref="ExperimentRunner.Progress"/> event).</summary>
-/// <param name="Index">0-based position of the step: the baselines and the sweep runs, in run order.</param>
-/// <param name="Total">Number of steps of this invocation (baselines plus sweep runs).</param>
+/// <param name="Index">0-based position of the step among the steps of this call, in the order they are worked on.</param>
+/// <param name="Total">Number of steps of this call: baselines and runs (<see cref="ExperimentRunner.Run"/>), baselines (<see cref="ExperimentRunner.RunBaselines"/>) or the shard's runs (<see cref="ExperimentRunner.RunShard"/>).</param>
 /// <param name="Step">The step's name: <c>baseline-&lt;model&gt;</c> or the sweep run's name (<see cref="ExperimentRunner.RunName"/>).</param>
 /// <param name="Stage">What happened.</param>
 /// <param name="Epoch">The epoch's metrics row when <paramref name="Stage"/> is <see cref="ExperimentStage.Epoch"/>.</param>

@@ -57,6 +57,11 @@ public sealed record ExperimentSettings
     public double? EcqxP { get; init; }
     /// <summary>ECQx's ρ: the zero-cluster cost is multiplied by <c>ρ·r^β</c> (null = 2, §a.4 step 10).</summary>
     public double? EcqxRho { get; init; }
+    /// <summary>
+    /// Lease of run claims (<see cref="RunClaim"/>): a run claimed by a process on another host that has not renewed its
+    /// claim for this long is taken over. Null = <see cref="RunClaim.DefaultLease"/> (10 minutes).
+    /// </summary>
+    public TimeSpan? ClaimLease { get; init; }
 
     /// <summary>The canonical experiment names.</summary>
     public static IReadOnlyList<string> ExperimentNames => ExperimentCatalog.Names;
@@ -87,6 +92,7 @@ public sealed record ExperimentSettings
         if (Threads is <= 0) throw new ArgumentException($"--threads must be positive (got {Threads})");
         if (EcqxP is double p && !(p >= 0 && p <= 1)) throw new ArgumentException($"ECQx p = {p.ToString(CultureInfo.InvariantCulture)} is outside [0, 1] (a sparsity slack)");
         if (EcqxRho is double rho && !(rho > 0 && double.IsFinite(rho))) throw new ArgumentException($"ECQx ρ = {rho.ToString(CultureInfo.InvariantCulture)} must be a finite number > 0");
+        if (ClaimLease is TimeSpan lease && lease <= TimeSpan.Zero) throw new ArgumentException($"--claim-lease must be positive (got {lease.TotalSeconds} s)");
         if (Methods.Count == 0) throw new ArgumentException("no method selected (use ECQ and/or ECQx)");
         foreach (var m in Methods)
             if (m is not ("ECQ" or "ECQx")) throw new ArgumentException($"unknown method '{m}'; use ECQ and/or ECQx");

@@ -11,13 +11,13 @@ namespace ECQx.Tests.Experiments;
 public sealed class ExperimentProgressTests
 {
     [Fact]
-    public void SweepPointsDropEcqxAtLambdaZeroOnly()
+    public void SweepPlanDropsEcqxAtLambdaZeroOnly()
     {
         var config = new ResolvedConfig("primer", true, new[] { "m" }, new[] { "ECQ", "ECQx" }, "lrp", new[] { 2, 4 }, new[] { 0.0, 0.1 },
             1, 1, 1, 1, 8, 1e-3, 1, "d", "cpu", null);
-        var points = ExperimentRunner.SweepPoints(config);
+        var plan = SweepPlan.Create(config, _ => false, _ => 1000, trainCount: 80, testCount: 16);
         Assert.Equal(new[] { "ECQ 2 0", "ECQ 2 0.1", "ECQ 4 0", "ECQ 4 0.1", "ECQx 2 0.1", "ECQx 4 0.1" },
-            points.Select(p => FormattableString.Invariant($"{p.Method} {p.Bits} {p.Lambda}")));
+            plan.Runs.Select(p => FormattableString.Invariant($"{p.Method} {p.Bits} {p.Lambda}")));
     }
 
     [Fact]
@@ -33,11 +33,13 @@ public sealed class ExperimentProgressTests
         runner.Progress += (_, p) => events.Add(p);
 
         var baselines = runner.RunBaselines();
-        Assert.Empty(baselines.Results);
-        Assert.Single(baselines.Baselines);
-        Assert.True(baselines.Histories.ContainsKey("baseline-mlp_28x28"));
+        Assert.Equal(new[] { "baseline-mlp_28x28" }, baselines.Completed);
         Assert.Equal(new[] { ExperimentStage.Started, ExperimentStage.Epoch, ExperimentStage.Completed }, events.Select(e => e.Stage));
         Assert.All(events, e => Assert.Equal((0, 1, "baseline-mlp_28x28"), (e.Index, e.Total, e.Step)));
+        var collected = runner.Report();                                     // what a notebook shows before the sweep
+        Assert.Empty(collected.Results);
+        Assert.Single(collected.Baselines);
+        Assert.Single(collected.Histories["baseline-mlp_28x28"]);
 
         events.Clear();
         var outcome = runner.Run();
