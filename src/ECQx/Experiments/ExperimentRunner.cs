@@ -246,15 +246,15 @@ public sealed class ExperimentRunner
         {
             if (claim is not null)
             {
-                Report(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Started, null, null));
+                RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Started, null, null));
                 var fresh = Baseline(sweep, model, bdir, step, ct);
-                Report(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Completed, null, null));
+                RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Completed, null, null));
                 return fresh;
             }
         }
         _log($"{model} baseline: complete, skipped");
         baselinesSkipped?.Add(BaselineName(model));
-        Report(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Skipped, null, null));
+        RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Skipped, null, null));
         return ReadJson<BaselineResult>(resultPath);
     }
 
@@ -266,15 +266,15 @@ public sealed class ExperimentRunner
         {
             if (claim is not null)
             {
-                Report(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Started, null, null));
+                RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Started, null, null));
                 var result = Quantize(sweep, run, baseline, rdir, step, ct);
-                Report(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Completed, null, result));
+                RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Completed, null, result));
                 return;
             }
         }
         _log($"{run.Name}: complete, skipped");
         skipped.Add(run.Name);
-        Report(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Skipped, null, ReadJson<QuantizationRunResult>(Path.Combine(rdir, ResultFileName))));
+        RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Skipped, null, ReadJson<QuantizationRunResult>(Path.Combine(rdir, ResultFileName))));
     }
 
     /// <summary>The run name of one sweep point, e.g. <c>mlp_28x28-ecqx-4bit-lambda0.05</c>.</summary>
@@ -295,7 +295,7 @@ public sealed class ExperimentRunner
         AtomicFile.WriteAllText(path, config.ToJson());
     }
 
-    private void Report(ExperimentProgress progress) => Progress?.Invoke(this, progress);
+    private void RaiseProgress(ExperimentProgress progress) => Progress?.Invoke(this, progress);
 
     private BaselineResult Baseline(Sweep sweep, string modelName, string bdir, int step, CancellationToken ct)
     {
@@ -322,7 +322,7 @@ public sealed class ExperimentRunner
             trainer.EpochCompleted += (_, m) =>
             {
                 _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
-                Report(new ExperimentProgress(step, _steps, BaselineName(modelName), ExperimentStage.Epoch, m, null));
+                RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(modelName), ExperimentStage.Epoch, m, null));
             };
             trainer.Run(ct);
             weightsFile = Path.Combine(bdir, "model.safetensors");
@@ -364,7 +364,7 @@ public sealed class ExperimentRunner
             {
                 _log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
                      $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
-                Report(new ExperimentProgress(step, _steps, name, ExperimentStage.Epoch, m, null));
+                RaiseProgress(new ExperimentProgress(step, _steps, name, ExperimentStage.Epoch, m, null));
             };
             training = trainer.Run(ct);
             trainer.SaveQuantizedStateDict(quantizedPath);
