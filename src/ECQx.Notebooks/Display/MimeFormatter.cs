@@ -14,7 +14,7 @@ namespace ECQx.Notebooks;
 /// <item><see cref="Html"/> → <c>text/html</c>;</item>
 /// <item>Plotly.NET <see cref="GenericChart"/> → <c>application/vnd.plotly.v1+json</c> (the figure) plus a
 /// <c>text/html</c> fallback that draws it with inline plotly.js (see <see cref="PlotlyJsEmbedding"/>) and a
-/// short <c>text/plain</c>;</item>
+/// short <c>text/plain</c>, and an offline-rendered <c>image/png</c> (<see cref="ChartPngRenderer"/>);</item>
 /// <item>a sequence of records/objects → an HTML table plus a plain-text table; a sequence of scalars → a
 /// bracketed list;</item>
 /// <item>a tensor → its values (up to 1000 elements) and shape;</item>
@@ -82,10 +82,10 @@ internal sealed class MimeFormatter
         var figure = ChartHtml.FigureJson(chart);
         int traces = (figure["data"] as System.Text.Json.Nodes.JsonArray)?.Count ?? 0;
         string title = figure["layout"]?["title"]?["text"]?.GetValue<string>() ?? "";
-        return new MimeBundle()
+        return ChartPngRenderer.Shared.AddPng(new MimeBundle()
             .SetJson("application/vnd.plotly.v1+json", figure)
             .SetText("text/html", ChartHtml.Fragment(figure, id, embed))
-            .SetText("text/plain", $"Plotly chart{(title.Length > 0 ? $" '{title}'" : "")} with {traces} trace{(traces == 1 ? "" : "s")}");
+            .SetText("text/plain", $"Plotly chart{(title.Length > 0 ? $" '{title}'" : "")} with {traces} trace{(traces == 1 ? "" : "s")}"));
     }
 
     private static MimeBundle FormatSequence(IEnumerable sequence)

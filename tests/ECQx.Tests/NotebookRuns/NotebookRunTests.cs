@@ -8,7 +8,8 @@ namespace ECQx.Tests.NotebookRuns;
 /// <summary>
 /// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
 /// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
-/// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder.
+/// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder. Each run's charts are
+/// checked against <c>notebooks/expected-figures/&lt;notebook&gt;.json</c> (title and image/png, see <see cref="ExpectedFigures"/>).
 /// </summary>
 [Collection(GlobalStateCollection.Name)]
 public sealed class NotebookRunTests
@@ -32,6 +33,7 @@ public sealed class NotebookRunTests
         Assert.DoesNotContain(outputs, o => o["output_type"]!.GetValue<string>() == "error");
         int charts = outputs.Count(o => o["data"] is JsonObject d && d.ContainsKey("application/vnd.plotly.v1+json"));
         Assert.True(charts >= minCharts, $"{name}: {charts} charts, expected at least {minCharts}");
+        ExpectedFigures.Check(name, result.Notebook);
         try { Directory.Delete(results, recursive: true); } catch (IOException) { }
         return result;
     }
@@ -96,7 +98,7 @@ public sealed class NotebookRunTests
     }
 
     [Fact]
-    public Task RelevanceComparisonNotebookRunsInQuickMode() => Run("03-lrp-vs-deeplift.ipynb", minCharts: 6);
+    public Task RelevanceComparisonNotebookRunsInQuickMode() => Run("03-lrp-vs-deeplift.ipynb", minCharts: 6, writesResults: false);
 
     /// <summary>Notebook 04 (pruning, weight sharing, mixed precision) ends with its ECQx comparison point.</summary>
     [Fact]
