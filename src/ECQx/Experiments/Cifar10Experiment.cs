@@ -1,6 +1,7 @@
 using ECQx.Data;
 using ECQx.Data.Cifar;
 using ECQx.Data.Download;
+using ECQx.Data.StandIn;
 using ECQx.Training;
 using TorchSharp;
 
@@ -27,7 +28,7 @@ public sealed class Cifar10Experiment : ExperimentDefinition
     /// <inheritdoc />
     public override ExperimentDefaults Defaults(bool quick) => quick
         ? new(new[] { "resnet20", "vgg16" }, new[] { 2, 4 }, new[] { 0.05 }, Epochs: 1, BaselineEpochs: 1, MaxBatchesPerEpoch: 2, BaselineMaxBatchesPerEpoch: 2, BatchSize: 16)
-        : new(new[] { "resnet20", "vgg16" }, new[] { 2, 3, 4, 5 }, new[] { 0.0, 0.02, 0.05, 0.1, 0.2 }, Epochs: 10, BaselineEpochs: 30, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 64);
+        : new(new[] { "resnet20", "vgg16" }, new[] { 2, 3, 4, 5 }, new[] { 0.0, 0.02, 0.05, 0.1, 0.2, 0.4 }, Epochs: 10, BaselineEpochs: 30, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 64);
 
     /// <inheritdoc />
     public override string? PretrainedWeights(string model) =>
@@ -54,7 +55,9 @@ public sealed class Cifar10Experiment : ExperimentDefinition
             dir = store.Ensure("cifar10");
         }
         var splits = Cifar10.Load(dir, opts);
+        bool standIn = StandInData.IsStandIn(dir);
         return new ExperimentData(splits, 10,
-            $"CIFAR-10 binary batches in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test images)", false);
+            (standIn ? "SYNTHETIC stand-in (coloured blobs on stripes, ECQx.Data.StandIn), not CIFAR-10: " : "CIFAR-10 ") +
+            $"binary batches in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test images)", standIn);
     }
 }

@@ -30,6 +30,8 @@ namespace ECQx.Experiments;
 /// resumes from its checkpoint). Only <see cref="Run"/> and <see cref="Report"/> write the shared summary files, and
 /// they always rebuild them from the complete steps on disk, in sweep order, so a sharded sweep's report equals a
 /// single process's.</para>
+/// <para>The sweep is the <see cref="SweepPlan"/>: ECQx is not run at Λ = 0, where it would repeat ECQ. <see cref="Progress"/>
+/// reports every step (start, epochs, end or skip) of this process for progress displays, e.g. a notebook cell.</para>
 /// </remarks>
 public sealed class ExperimentRunner
 {
@@ -38,6 +40,7 @@ public sealed class ExperimentRunner
 
     private readonly ExperimentSettings _s;
     private readonly Action<string> _log;
+    private int _step, _steps;
 
     /// <summary>Prepares a run of <paramref name="settings"/>; <paramref name="log"/> receives progress lines.</summary>
     public ExperimentRunner(ExperimentSettings settings, Action<string>? log = null)
@@ -47,12 +50,19 @@ public sealed class ExperimentRunner
     }
 
     /// <summary>
+    /// Raised when a baseline or a run of this process starts, after each of its training epochs, and when it completes
+    /// or is skipped as already complete (see <see cref="ExperimentProgress"/>).
+    /// </summary>
+    public event EventHandler<ExperimentProgress>? Progress;
+
+    /// <summary>
     /// Runs (or continues) the whole experiment in this process (baselines, every run, summaries and report) and returns
     /// its outcome. Cancellation stops after the current batch.
     /// </summary>
     public ExperimentOutcome Run(CancellationToken ct = default)
     {
         using var sweep = Open(training: true);
+        (_step, _steps) = (0, sweep.Plan.Baselines.Count + sweep.Plan.Runs.Count);
         var skipped = new List<string>();
         foreach (string model in sweep.Config.Models)
         {
@@ -72,6 +82,7 @@ public sealed class ExperimentRunner
     public SweepProgress RunBaselines(CancellationToken ct = default)
     {
         using var sweep = Open(training: true);
+        (_step, _steps) = (0, sweep.Plan.Baselines.Count);
         var skipped = new List<string>();
         var done = new List<string>();
         foreach (string model in sweep.Config.Models)
@@ -91,6 +102,7 @@ public sealed class ExperimentRunner
     {
         using var sweep = Open(training: true);
         var runs = sweep.Plan.Shard(shard);
+        (_step, _steps) = (0, runs.Count);
         _log($"shard {shard}: {runs.Count} of {sweep.Plan.Runs.Count} run(s){(runs.Count > 0 ? ": " + string.Join(", ", runs.Select(r => r.Name)) : "")}");
         var baselines = new Dictionary<string, BaselineResult>(StringComparer.Ordinal);
         foreach (string model in runs.Select(r => r.Model).Distinct())
@@ -229,28 +241,40 @@ public sealed class ExperimentRunner
     {
         string bdir = BaselineDirectory(sweep.Directory, model);
         string resultPath = Path.Combine(bdir, ResultFileName);
+        int step = _step++;
         using (var claim = Claim(bdir, BaselineName(model), ct))
         {
-            if (claim is not null) return Baseline(sweep, model, bdir, ct);
+            if (claim is not null)
+            {
+                RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Started, null, null));
+                var fresh = Baseline(sweep, model, bdir, step, ct);
+                RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Completed, null, null));
+                return fresh;
+            }
         }
         _log($"{model} baseline: complete, skipped");
         baselinesSkipped?.Add(BaselineName(model));
+        RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Skipped, null, null));
         return ReadJson<BaselineResult>(resultPath);
     }
 
     private void EnsureRun(Sweep sweep, SweepRun run, BaselineResult baseline, List<string> skipped, CancellationToken ct)
     {
         string rdir = RunDirectory(sweep.Directory, run.Name);
+        int step = _step++;
         using (var claim = Claim(rdir, run.Name, ct))
         {
             if (claim is not null)
             {
-                Quantize(sweep, run, baseline, rdir, ct);
+                RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Started, null, null));
+                var result = Quantize(sweep, run, baseline, rdir, step, ct);
+                RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Completed, null, result));
                 return;
             }
         }
         _log($"{run.Name}: complete, skipped");
         skipped.Add(run.Name);
+        RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Skipped, null, ReadJson<QuantizationRunResult>(Path.Combine(rdir, ResultFileName))));
     }
 
     /// <summary>The run name of one sweep point, e.g. <c>mlp_28x28-ecqx-4bit-lambda0.05</c>.</summary>
@@ -271,7 +295,9 @@ public sealed class ExperimentRunner
         AtomicFile.WriteAllText(path, config.ToJson());
     }
 
-    private BaselineResult Baseline(Sweep sweep, string modelName, string bdir, CancellationToken ct)
+    private void RaiseProgress(ExperimentProgress progress) => Progress?.Invoke(this, progress);
+
+    private BaselineResult Baseline(Sweep sweep, string modelName, string bdir, int step, CancellationToken ct)
     {
         var (def, config, data, device, dir) = (sweep.Definition, sweep.Config, sweep.Data, sweep.Device, sweep.Directory);
         string resultPath = Path.Combine(bdir, ResultFileName);
@@ -293,7 +319,11 @@ public sealed class ExperimentRunner
             _log($"{modelName} baseline: training in full precision, {config.BaselineEpochs} epoch(s)");
             var options = TrainerOptions(config, device, bdir, config.BaselineEpochs, config.BaselineMaxBatchesPerEpoch);
             using var trainer = new QuantizationAwareTrainer(model, data.Splits, options);
-            trainer.EpochCompleted += (_, m) => _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
+            trainer.EpochCompleted += (_, m) =>
+            {
+                _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
+                RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(modelName), ExperimentStage.Epoch, m, null));
+            };
             trainer.Run(ct);
             weightsFile = Path.Combine(bdir, "model.safetensors");
             SafeTensors.Save(weightsFile, model.state_dict());
@@ -309,7 +339,7 @@ public sealed class ExperimentRunner
         return baseline;
     }
 
-    private void Quantize(Sweep sweep, SweepRun run, BaselineResult baseline, string rdir, CancellationToken ct)
+    private QuantizationRunResult Quantize(Sweep sweep, SweepRun run, BaselineResult baseline, string rdir, int step, CancellationToken ct)
     {
         var (config, data, device, dir) = (sweep.Config, sweep.Data, sweep.Device, sweep.Directory);
         var (name, modelName, method, bits, lambda) = (run.Name, run.Model, run.Method, run.Bits, run.Lambda);
@@ -321,7 +351,7 @@ public sealed class ExperimentRunner
         using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
         StateDictLoader.LoadSafeTensors(model, Absolute(dir, baseline.WeightsFile));
         model.to(device);
-        var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda } };
+        var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda }, Ecqx = config.EcqxOptions };
         using var quantizer = new EcqWeightQuantizer(settings);
         var relevance = ecqx ? RelevanceMethods.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
         using var disposeRelevance = relevance as IDisposable;
@@ -330,8 +360,12 @@ public sealed class ExperimentRunner
         string quantizedPath = Path.Combine(rdir, "quantized.safetensors");
         using (var trainer = new QuantizationAwareTrainer(model, data.Splits, options, quantizer, relevance))
         {
-            trainer.EpochCompleted += (_, m) => _log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
-                $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
+            trainer.EpochCompleted += (_, m) =>
+            {
+                _log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
+                     $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
+                RaiseProgress(new ExperimentProgress(step, _steps, name, ExperimentStage.Epoch, m, null));
+            };
             training = trainer.Run(ct);
             trainer.SaveQuantizedStateDict(quantizedPath);
         }
@@ -362,6 +396,7 @@ public sealed class ExperimentRunner
         File.Delete(Path.Combine(rdir, QuantizationAwareTrainer.CheckpointFileName)); // complete: result.json supersedes the resume point
         _log($"{name}: accuracy {decodedAccuracy:F2}% (decoded), sparsity {result.SparsityPercent:F1}%, {result.CodedBytes} bytes, " +
              $"{result.CompressionFactor:F1}× ({sw.Elapsed.TotalSeconds:F0} s)");
+        return result;
     }
 
     private static TrainerOptions TrainerOptions(ResolvedConfig config, torch.Device device, string outDir, int epochs, int? maxBatches) => new()

@@ -53,6 +53,10 @@ public sealed record ExperimentSettings
     public string? DataStoreDirectory { get; init; }
     /// <summary>Torch intra-op threads (null = torch's default).</summary>
     public int? Threads { get; init; }
+    /// <summary>ECQx's p: the slack of the sparsity window <c>[s_E − p, s_E]</c> the β search aims at (null = 0.1, §a.4 step 10).</summary>
+    public double? EcqxP { get; init; }
+    /// <summary>ECQx's ρ: the zero-cluster cost is multiplied by <c>ρ·r^β</c> (null = 2, §a.4 step 10).</summary>
+    public double? EcqxRho { get; init; }
     /// <summary>
     /// Lease of run claims (<see cref="RunClaim"/>): a run claimed by a process on another host that has not renewed its
     /// claim for this long is taken over. Null = <see cref="RunClaim.DefaultLease"/> (10 minutes).
@@ -86,6 +90,8 @@ public sealed record ExperimentSettings
         if (BaselineEpochs is < 0) throw new ArgumentException($"--baseline-epochs must be ≥ 0 (got {BaselineEpochs})");
         if (MaxBatchesPerEpoch is <= 0) throw new ArgumentException($"--max-batches must be positive (got {MaxBatchesPerEpoch})");
         if (Threads is <= 0) throw new ArgumentException($"--threads must be positive (got {Threads})");
+        if (EcqxP is double p && !(p >= 0 && p <= 1)) throw new ArgumentException($"ECQx p = {p.ToString(CultureInfo.InvariantCulture)} is outside [0, 1] (a sparsity slack)");
+        if (EcqxRho is double rho && !(rho > 0 && double.IsFinite(rho))) throw new ArgumentException($"ECQx ρ = {rho.ToString(CultureInfo.InvariantCulture)} must be a finite number > 0");
         if (ClaimLease is TimeSpan lease && lease <= TimeSpan.Zero) throw new ArgumentException($"--claim-lease must be positive (got {lease.TotalSeconds} s)");
         if (Methods.Count == 0) throw new ArgumentException("no method selected (use ECQ and/or ECQx)");
         foreach (var m in Methods)
@@ -125,11 +131,20 @@ public sealed record ExperimentSettings
 /// <param name="Data">Description of the data source (dataset, directory or "synthetic").</param>
 /// <param name="Device">Device string.</param>
 /// <param name="Threads">Torch threads, if fixed.</param>
+/// <param name="EcqxP">ECQx's p when set (null = the default 0.1; left out of the JSON, so default runs keep their ids).</param>
+/// <param name="EcqxRho">ECQx's ρ when set (null = the default 2; left out of the JSON when null).</param>
 public sealed record ResolvedConfig(
     string Experiment, bool Quick, IReadOnlyList<string> Models, IReadOnlyList<string> Methods, string Relevance,
     IReadOnlyList<int> Bits, IReadOnlyList<double> Lambdas, int Epochs, int BaselineEpochs, int? MaxBatchesPerEpoch,
-    int? BaselineMaxBatchesPerEpoch, int BatchSize, double LearningRate, long Seed, string Data, string Device, int? Threads)
+    int? BaselineMaxBatchesPerEpoch, int BatchSize, double LearningRate, long Seed, string Data, string Device, int? Threads,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EcqxP = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EcqxRho = null)
 {
+    /// <summary>The ECQx options of the quantization runs (the reference defaults with p and ρ applied).</summary>
+    [JsonIgnore]
+    public ECQx.Quantization.EcqxOptions EcqxOptions =>
+        ECQx.Quantization.EcqxOptions.Default with { P = EcqxP ?? ECQx.Quantization.EcqxOptions.Default.P, Rho = EcqxRho ?? ECQx.Quantization.EcqxOptions.Default.Rho };
+
     /// <summary>JSON options of every results file (camelCase, indented, NaN allowed).</summary>
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -1,6 +1,7 @@
 using ECQx.Data;
 using ECQx.Data.Download;
 using ECQx.Data.Speech;
+using ECQx.Data.StandIn;
 using ECQx.Training;
 using TorchSharp;
 
@@ -31,7 +32,7 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
     /// <inheritdoc />
     public override ExperimentDefaults Defaults(bool quick) => quick
         ? new(new[] { "mlp_gsc" }, new[] { 2, 4 }, new[] { 0.05 }, Epochs: 1, BaselineEpochs: 1, MaxBatchesPerEpoch: 6, BaselineMaxBatchesPerEpoch: 6, BatchSize: 32)
-        : new(new[] { "mlp_gsc" }, new[] { 2, 3, 4, 5 }, new[] { 0.0, 0.02, 0.05, 0.1, 0.2 }, Epochs: 10, BaselineEpochs: 20, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 100);
+        : new(new[] { "mlp_gsc" }, new[] { 2, 3, 4, 5 }, new[] { 0.0, 0.02, 0.05, 0.1, 0.2, 0.4 }, Epochs: 10, BaselineEpochs: 20, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 100);
 
     /// <inheritdoc />
     public override ExperimentData LoadData(ExperimentSettings settings, int batchSize, torch.Device device, Action<string>? log)
@@ -53,7 +54,9 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
         }
         log?.Invoke($"loading Speech Commands from {dir} (MFCC features are cached after the first epoch)");
         var splits = SpeechCommands.Load(dir, opts);
+        bool standIn = StandInData.IsStandIn(dir);
         return new ExperimentData(splits, splits.Train.NumClasses,
-            $"Google Speech Commands in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test clips, {splits.Train.NumClasses} classes, 49×10 MFCC)", false);
+            (standIn ? "SYNTHETIC stand-in (tone pairs per word, ECQx.Data.StandIn), not Speech Commands: " : "Google Speech Commands ") +
+            $"in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test clips, {splits.Train.NumClasses} classes, 49×10 MFCC)", standIn);
     }
 }

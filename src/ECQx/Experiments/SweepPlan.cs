@@ -72,6 +72,7 @@ public sealed class SweepPlan
             foreach (string method in config.Methods)
                 foreach (int bits in config.Bits)
                     foreach (double lambda in config.Lambdas)
+                        if (!(method == "ECQx" && lambda == 0)) // λ·I vanishes at Λ = 0: ECQx's scaled zero cost equals ECQ's, the run would repeat ECQ's
                         runs.Add(new SweepRun(ExperimentRunner.RunName(model, method, bits, lambda), model, method, bits, lambda,
                             method == "ECQx" ? 2 * runCost : runCost));
         }

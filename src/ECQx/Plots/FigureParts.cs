@@ -69,6 +69,35 @@ internal static class FigureParts
         return chart;
     }
 
+    /// <summary>A dashed horizontal line across the plot at <paramref name="accuracy"/> (%), labelled as the FP baseline.</summary>
+    internal static void AddBaselineLine(Layout layout, double accuracy)
+    {
+        RequirePercent(accuracy, "Baseline accuracy");
+        layout.SetProperty("shapes", new object[]
+        {
+            new Dictionary<string, object>
+            {
+                ["type"] = "line", ["xref"] = "paper", ["yref"] = "y", ["x0"] = 0, ["x1"] = 1, ["y0"] = accuracy, ["y1"] = accuracy,
+                ["line"] = new Dictionary<string, object> { ["color"] = "#444", ["width"] = 1.5, ["dash"] = "dash" },
+            },
+        });
+        layout.SetProperty("annotations", new object[]
+        {
+            new Dictionary<string, object>
+            {
+                ["text"] = FormattableString.Invariant($"FP baseline {accuracy:0.##} %"), ["xref"] = "paper", ["yref"] = "y", ["x"] = 1, ["y"] = accuracy,
+                ["xanchor"] = "right", ["yanchor"] = "bottom", ["showarrow"] = false, ["font"] = new Dictionary<string, object> { ["color"] = "#444" },
+            },
+        });
+    }
+
+    /// <summary>Every value finite, or an error naming <paramref name="what"/> and the index.</summary>
+    internal static void RequireAllFinite(IReadOnlyList<double> values, string what)
+    {
+        for (int i = 0; i < values.Count; i++)
+            if (!double.IsFinite(values[i])) throw new ArgumentException($"{what} #{i} is {values[i]}; plots need finite numbers.");
+    }
+
     internal static void RequireFinite(double value, string what)
     {
         if (!double.IsFinite(value)) throw new ArgumentException($"{what} is {value}; plots need finite numbers.");

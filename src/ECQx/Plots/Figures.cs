@@ -8,17 +8,21 @@ namespace ECQx.Plots;
 /// its codebook, per-layer bars and training curves. Every builder checks its input and names the
 /// offending row or value when something cannot be plotted.
 /// </summary>
-public static class Figures
+public static partial class Figures
 {
     /// <summary>
     /// Accuracy (y) against sparsity (x): one line per method and bit width, points ordered by sparsity.
     /// Colour follows the bit width, line dash the method.
     /// </summary>
-    public static GenericChart AccuracyVsSparsity(IEnumerable<QuantizationResult> results, string? title = "Accuracy vs sparsity")
+    /// <param name="results">The sweep.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="baselineAccuracy">When given, the full-precision baseline's accuracy (%) as a dashed horizontal line.</param>
+    public static GenericChart AccuracyVsSparsity(IEnumerable<QuantizationResult> results, string? title = "Accuracy vs sparsity", double? baselineAccuracy = null)
     {
         var list = FigureParts.CheckResults(results, nameof(results));
         var traces = SweepTraces(list, r => r.SparsityPercent, xaxis: null, yaxis: null, legendFilter: null);
         Layout layout = FigureParts.NewLayout(title, 450);
+        if (baselineAccuracy is double fp) FigureParts.AddBaselineLine(layout, fp);
         layout.SetProperty("xaxis", FigureParts.Axis("sparsity (%)"));
         layout.SetProperty("yaxis", FigureParts.Axis("top-1 accuracy (%)"));
         return FigureParts.Assemble(traces, layout);
@@ -28,7 +32,10 @@ public static class Figures
     /// Accuracy (y) against the compression factor (x, log scale; FP size / coded size): one line per
     /// method and bit width. Every result needs a <see cref="QuantizationResult.CompressionFactor"/> &gt; 0.
     /// </summary>
-    public static GenericChart AccuracyVsCompression(IEnumerable<QuantizationResult> results, string? title = "Accuracy vs compression")
+    /// <param name="results">The sweep.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="baselineAccuracy">When given, the full-precision baseline's accuracy (%) as a dashed horizontal line.</param>
+    public static GenericChart AccuracyVsCompression(IEnumerable<QuantizationResult> results, string? title = "Accuracy vs compression", double? baselineAccuracy = null)
     {
         var list = FigureParts.CheckResults(results, nameof(results));
         for (int i = 0; i < list.Count; i++)
@@ -41,6 +48,7 @@ public static class Figures
         }
         var traces = SweepTraces(list, r => r.CompressionFactor!.Value, xaxis: null, yaxis: null, legendFilter: null);
         Layout layout = FigureParts.NewLayout(title, 450);
+        if (baselineAccuracy is double fp) FigureParts.AddBaselineLine(layout, fp);
         layout.SetProperty("xaxis", FigureParts.Axis("compression factor (×, FP size / coded size)", "log"));
         layout.SetProperty("yaxis", FigureParts.Axis("top-1 accuracy (%)"));
         return FigureParts.Assemble(traces, layout);
@@ -141,41 +149,8 @@ public static class Figures
     /// Grouped bars: one group per layer (x, in order of first appearance), one bar colour per series.
     /// A layer a series does not mention is left empty; the same layer twice in one series is an error.
     /// </summary>
-    public static GenericChart PerLayerBars(IEnumerable<LayerValue> values, string valueTitle, string? title = null)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        var list = values.ToList();
-        if (list.Count == 0) throw new ArgumentException("No layer values to plot.", nameof(values));
-        var seen = new HashSet<(string, string)>();
-        for (int i = 0; i < list.Count; i++)
-        {
-            LayerValue v = list[i] ?? throw new ArgumentException($"Layer value #{i} is null.", nameof(values));
-            if (string.IsNullOrEmpty(v.Layer)) throw new ArgumentException($"Layer value #{i} has no layer name.", nameof(values));
-            FigureParts.RequireFinite(v.Value, $"Layer value #{i} ({v.Layer}, {v.Series})");
-            if (!seen.Add((v.Layer, v.Series)))
-                throw new ArgumentException($"Layer '{v.Layer}' appears twice in series '{v.Series}' (value #{i}).", nameof(values));
-        }
-        var layers = FigureParts.InOrder(list.Select(v => v.Layer));
-        var series = FigureParts.InOrder(list.Select(v => v.Series));
-        var traces = new List<Trace>();
-        for (int s = 0; s < series.Count; s++)
-        {
-            var byLayer = list.Where(v => v.Series == series[s]).ToDictionary(v => v.Layer, v => v.Value);
-            var trace = new Trace2D("bar");
-            trace.SetProperty("name", series[s]);
-            trace.SetProperty("x", layers.ToArray());
-            trace.SetProperty("y", layers.Select(l => byLayer.TryGetValue(l, out double y) ? y : (double?)null).ToArray());
-            trace.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(s) });
-            traces.Add(trace);
-        }
-        Layout layout = FigureParts.NewLayout(title, 450);
-        var x = FigureParts.Axis("layer");
-        x["tickangle"] = -45;
-        layout.SetProperty("xaxis", x);
-        layout.SetProperty("yaxis", FigureParts.Axis(valueTitle));
-        layout.SetProperty("barmode", "group");
-        return FigureParts.Assemble(traces, layout);
-    }
+    public static GenericChart PerLayerBars(IEnumerable<LayerValue> values, string valueTitle, string? title = null) =>
+        GroupedBars(values, "layer", valueTitle, title);
 
     /// <summary>Training curves: one line per series, points ordered by epoch; an epoch twice in one series is an error.</summary>
     public static GenericChart MetricPerEpoch(IEnumerable<EpochValue> values, string valueTitle, string? title = null)

@@ -46,4 +46,23 @@ internal sealed record WeightBins(double Low, double BinWidth, double[] Centers,
         for (int b = 0; b < bins; b++) centers[b] = lo + (b + 0.5) * width;
         return new WeightBins(lo, width, centers, counts);
     }
+
+    /// <summary>
+    /// Sums <paramref name="weightOf"/>[i] (1 when null) into the bins of <paramref name="range"/> by the bin of
+    /// <paramref name="values"/>[i]; values outside the range go to the nearest edge bin.
+    /// </summary>
+    internal static double[] CountInto(ReadOnlySpan<double> values, WeightBins range, ReadOnlySpan<double> weightOf = default)
+    {
+        if (!weightOf.IsEmpty && weightOf.Length != values.Length)
+            throw new ArgumentException($"{weightOf.Length} bin weights for {values.Length} values.", nameof(weightOf));
+        int bins = range.Counts.Length;
+        var sums = new double[bins];
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!double.IsFinite(values[i])) throw new ArgumentException($"Value #{i} is {values[i]}; a histogram needs finite values.", nameof(values));
+            int b = (int)Math.Floor((values[i] - range.Low) / range.BinWidth);
+            sums[Math.Clamp(b, 0, bins - 1)] += weightOf.IsEmpty ? 1 : weightOf[i];
+        }
+        return sums;
+    }
 }
