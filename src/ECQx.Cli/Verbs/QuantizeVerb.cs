@@ -96,7 +96,8 @@ public sealed class QuantizeVerb : ICliVerb
         }
     }
 
-    /// <summary>The <c>--epochs 0</c> path: quantize the state dict of <c>--weights</c> once, no model or data needed.</summary>
+    /// <summary>The <c>--epochs 0</c> path: quantize the state dict of <c>--weights</c> once, no model or data needed; an
+    /// explicit <c>--model</c> is checked against the weights' names and shapes.</summary>
     private int OneShot(ParseResult r, IAnsiConsole console, EcqWeightQuantizer quantizer, string? relevanceMethod, string? relevanceFile, string outPath)
     {
         if (relevanceMethod is not null)
@@ -106,6 +107,7 @@ public sealed class QuantizeVerb : ICliVerb
         Dictionary<string, torch.Tensor>? rel = null;
         try
         {
+            if (r.GetResult(_o.Model) is { Implicit: false }) _o.CheckAgainstModel(r, state, weights);
             if (relevanceFile is not null) rel = TrainingCommandOptions.LoadStateDict(relevanceFile, out _);
             var result = OneShotQuantization.Run(state, quantizer, rel);
             QuantizedStateDict.Save(outPath, result.StateDict, result.Codebooks);

@@ -54,6 +54,18 @@ internal sealed class TrainingCommandOptions
     }
 
     /// <summary>
+    /// Checks that <paramref name="state"/> (read from <paramref name="source"/>) fits the model named by <c>--model</c>:
+    /// the same parameter and buffer names and shapes; the error names the model and the first mismatch.
+    /// </summary>
+    public void CheckAgainstModel(ParseResult r, IReadOnlyDictionary<string, torch.Tensor> state, string source)
+    {
+        string name = r.GetValue(Model)!;
+        using var model = ModelZoo.Create(name, seed: r.GetValue(Seed));
+        try { StateDictLoader.Load(model, state, source); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--model {name}: {e.Message}", e); }
+    }
+
+    /// <summary>
     /// Reads a state dict from a safetensors file: a plain (PyTorch-named) state dict, or the model part of an
     /// ecqx training checkpoint (its <c>model/</c> tensors).
     /// </summary>
