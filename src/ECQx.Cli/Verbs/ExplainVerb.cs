@@ -18,7 +18,7 @@ internal sealed record ExplainOptions
     public string? Targets { get; init; }
     public string Method { get; init; } = "lrp";
     public string WeightRule { get; init; } = "epsilon";
-    public string Canonizer { get; init; } = "resnet";
+    public string Canonizer { get; init; } = ECQx.Relevance.Lrp.Canonizers.Default;
     public string Output { get; init; } = "output";
     public string? Reference { get; init; }
     public long Seed { get; init; }
@@ -56,7 +56,7 @@ public sealed class ExplainVerb : ICliVerb
         var targets = new Option<string?>("--targets") { Description = "Target classes [N] as .npy (integers); default: the predicted class" };
         var method = new Option<string>("--method") { Description = "lrp | lrp:<composite> | deeplift[:zeros|:mean] | gradxweight | magnitude | random", DefaultValueFactory = _ => "lrp" };
         var weightRule = new Option<string>("--weight-rule") { Description = "LRP weight rule: epsilon | gamma", DefaultValueFactory = _ => "epsilon" };
-        var canonizer = new Option<string>("--canonizer") { Description = "LRP canonizer: resnet (BN re-parameterisation) | merge_bn | none", DefaultValueFactory = _ => "resnet" };
+        var canonizer = new Option<string>("--canonizer") { Description = "LRP canonizer: bn_affine (BN re-parameterisation; the reference's resnet) | merge_bn | none", DefaultValueFactory = _ => ECQx.Relevance.Lrp.Canonizers.Default };
         var output = new Option<string>("--output-relevance") { Description = "LRP start relevance: output (target logit) | ones | probability", DefaultValueFactory = _ => "output" };
         var reference = new Option<string?>("--reference") { Description = "DeepLIFT reference: zeros (default) | mean (of all inputs) | a .npy file (one sample, or one per input)" };
         var seed = new Option<long>("--seed") { Description = "Seed of the random control", DefaultValueFactory = _ => 0 };

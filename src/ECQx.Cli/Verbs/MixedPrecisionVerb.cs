@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using ECQx.Training;
 using Spectre.Console;
 
@@ -13,7 +13,7 @@ namespace ECQx.Cli.Verbs;
 /// </summary>
 public sealed class MixedPrecisionVerb : ICliVerb
 {
-    private readonly CompressionCommandOptions _o = new();
+    private readonly XaiCompressionCommandOptions _o = new();
     private readonly Option<double> _budget = new("--budget") { Description = "average bits per weight over all conv/linear weights", Required = true };
     private readonly Option<string> _method = new("--method") { Description = "deeplift | lrp | magnitude | uniform", DefaultValueFactory = _ => "deeplift" };
     private readonly Option<int> _minBits = new("--min-bits") { Description = "smallest per-layer bit width (≥ 2)", DefaultValueFactory = _ => 2 };
@@ -34,7 +34,7 @@ public sealed class MixedPrecisionVerb : ICliVerb
     private int Run(ParseResult r, IAnsiConsole console, CancellationToken ct)
     {
         string method = r.GetValue(_method) ?? "";
-        if (!string.Equals(method.Trim(), "uniform", StringComparison.OrdinalIgnoreCase)) method = CompressionCommandOptions.Method(method, "--method");
+        if (!string.Equals(method.Trim(), "uniform", StringComparison.OrdinalIgnoreCase)) method = XaiCompressionCommandOptions.Method(method, "--method");
         var device = _o.Device(r);
         var options = new MixedPrecisionOptions
         {
@@ -55,7 +55,7 @@ public sealed class MixedPrecisionVerb : ICliVerb
                     l.Bits.ToString(CultureInfo.InvariantCulture), l.StepSize.ToString("G4", CultureInfo.InvariantCulture));
             console.Write(table);
             console.MarkupLine($"{result.Method}: {result.AverageBits.ToString("F4", CultureInfo.InvariantCulture)} bits/weight (budget {options.Budget.ToString(CultureInfo.InvariantCulture)}; " +
-                $"{result.Allocation.TotalBits} of {result.Allocation.BudgetBits} bits); accuracy {CompressionCommandOptions.Pct(result.AccuracyBefore)}% → quantized {CompressionCommandOptions.Pct(result.AccuracyQuantized)}% → fine-tuned {CompressionCommandOptions.Pct(result.AccuracyFineTuned)}%");
+                $"{result.Allocation.TotalBits} of {result.Allocation.BudgetBits} bits); accuracy {XaiCompressionCommandOptions.Pct(result.AccuracyBefore)}% → quantized {XaiCompressionCommandOptions.Pct(result.AccuracyQuantized)}% → fine-tuned {XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned)}%");
             QuantizedStateDict.Save(outPath, model.state_dict(), result.Codebooks, new Dictionary<string, string>
             {
                 ["ecqx.mixed.method"] = result.Method, ["ecqx.mixed.budget"] = options.Budget.ToString("R", CultureInfo.InvariantCulture),

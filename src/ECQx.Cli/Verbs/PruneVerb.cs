@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using Spectre.Console;
 
 namespace ECQx.Cli.Verbs;
@@ -11,7 +11,7 @@ namespace ECQx.Cli.Verbs;
 /// </summary>
 public sealed class PruneVerb : ICliVerb
 {
-    private readonly CompressionCommandOptions _o = new();
+    private readonly XaiCompressionCommandOptions _o = new();
     private readonly Option<string> _method = new("--method") { Description = "deeplift | lrp | magnitude (or any relevance method name)", DefaultValueFactory = _ => "deeplift" };
     private readonly Option<string> _structure = new("--structure") { Description = "filter (structured) | weight (unstructured)", DefaultValueFactory = _ => "weight" };
     private readonly Option<double> _ratio = new("--ratio") { Description = "fraction of units to prune, in [0, 1)", Required = true };
@@ -49,7 +49,7 @@ public sealed class PruneVerb : ICliVerb
         if (!(ratio >= 0 && ratio < 1)) throw new ArgumentException($"--ratio must lie in [0, 1) (got {ratio.ToString(CultureInfo.InvariantCulture)})");
         var structure = ParseStructure(r.GetValue(_structure));
         var scope = ParseScope(r.GetValue(_scope));
-        string method = CompressionCommandOptions.Method(r.GetValue(_method), "--method");
+        string method = XaiCompressionCommandOptions.Method(r.GetValue(_method), "--method");
         string outPath = _o.OutPath(r);
         var device = _o.Device(r);
         var fineTune = _o.FineTune(r, device);
@@ -68,8 +68,8 @@ public sealed class PruneVerb : ICliVerb
             console.Write(table);
             console.MarkupLine($"{method}, {structure.ToString().ToLowerInvariant()}s, {scope.ToString().ToLowerInvariant()}: pruned {result.PrunedUnits} of {result.TotalUnits} units; " +
                 $"parameters {result.ParametersBefore} → {result.ParametersAfter} ({result.NonZeroAfter} non-zero)");
-            console.MarkupLine($"accuracy: {CompressionCommandOptions.Pct(result.AccuracyBefore)}% → pruned {CompressionCommandOptions.Pct(result.AccuracyPruned)}% → fine-tuned {CompressionCommandOptions.Pct(result.AccuracyFineTuned)}%");
-            CompressionCommandOptions.Save(outPath, result.Model, new Dictionary<string, string>
+            console.MarkupLine($"accuracy: {XaiCompressionCommandOptions.Pct(result.AccuracyBefore)}% → pruned {XaiCompressionCommandOptions.Pct(result.AccuracyPruned)}% → fine-tuned {XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned)}%");
+            XaiCompressionCommandOptions.Save(outPath, result.Model, new Dictionary<string, string>
             {
                 ["ecqx.prune.method"] = method, ["ecqx.prune.structure"] = structure.ToString().ToLowerInvariant(),
                 ["ecqx.prune.scope"] = scope.ToString().ToLowerInvariant(), ["ecqx.prune.ratio"] = ratio.ToString("R", CultureInfo.InvariantCulture),

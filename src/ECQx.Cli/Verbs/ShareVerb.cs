@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using Spectre.Console;
 
 namespace ECQx.Cli.Verbs;
@@ -11,7 +11,7 @@ namespace ECQx.Cli.Verbs;
 /// </summary>
 public sealed class ShareVerb : ICliVerb
 {
-    private readonly CompressionCommandOptions _o = new();
+    private readonly XaiCompressionCommandOptions _o = new();
     private readonly Option<int> _bits = new("--bits") { Description = "index bits per weight (K = 2^bits shared values per layer, 1–8)", DefaultValueFactory = _ => 4 };
     private readonly Option<string> _weighting = new("--weighting") { Description = "deeplift | lrp | none (plain k-means) or any relevance method", DefaultValueFactory = _ => "deeplift" };
     private readonly Option<int> _iterations = new("--kmeans-iterations") { Description = "maximum k-means iterations", DefaultValueFactory = _ => 50 };
@@ -31,7 +31,7 @@ public sealed class ShareVerb : ICliVerb
     private int Run(ParseResult r, IAnsiConsole console, CancellationToken ct)
     {
         string weighting = r.GetValue(_weighting) ?? "";
-        if (!string.Equals(weighting.Trim(), "none", StringComparison.OrdinalIgnoreCase)) weighting = CompressionCommandOptions.Method(weighting, "--weighting");
+        if (!string.Equals(weighting.Trim(), "none", StringComparison.OrdinalIgnoreCase)) weighting = XaiCompressionCommandOptions.Method(weighting, "--weighting");
         var device = _o.Device(r);
         var calibration = _o.Calibration(r, "deeplift");
         var options = new WeightSharingOptions
@@ -52,9 +52,9 @@ public sealed class ShareVerb : ICliVerb
                 table.AddRow(Markup.Escape(l.Name), l.Assignment.numel().ToString(CultureInfo.InvariantCulture), l.Centroids.numel().ToString(CultureInfo.InvariantCulture),
                     (l.Objective.Count - 1).ToString(CultureInfo.InvariantCulture), l.Objective[^1].ToString("G4", CultureInfo.InvariantCulture));
             console.Write(table);
-            console.MarkupLine($"{result.Weighting}, {result.Bits} bit: accuracy {CompressionCommandOptions.Pct(result.AccuracyBefore)}% → shared {CompressionCommandOptions.Pct(result.AccuracyShared)}% → fine-tuned {CompressionCommandOptions.Pct(result.AccuracyFineTuned)}%; " +
+            console.MarkupLine($"{result.Weighting}, {result.Bits} bit: accuracy {XaiCompressionCommandOptions.Pct(result.AccuracyBefore)}% → shared {XaiCompressionCommandOptions.Pct(result.AccuracyShared)}% → fine-tuned {XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned)}%; " +
                 $"shared layers {result.StorageBits / 8} bytes (indices + float32 tables)");
-            CompressionCommandOptions.Save(outPath, model, new Dictionary<string, string>
+            XaiCompressionCommandOptions.Save(outPath, model, new Dictionary<string, string>
             {
                 ["ecqx.share.bits"] = result.Bits.ToString(CultureInfo.InvariantCulture), ["ecqx.share.weighting"] = result.Weighting,
                 ["ecqx.test_accuracy"] = result.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),

@@ -15,7 +15,7 @@ namespace ECQx.Relevance;
 public sealed class LrpRelevance : IWeightRelevanceMethod
 {
     /// <summary>Creates the method; defaults are the reference's (composite <c>epsilon_plus_flat_bn_pass</c>,
-    /// weight rule epsilon, canonizer <c>resnet</c> = batch-norm re-parameterisation, output relevance = logit, ÷ batch).</summary>
+    /// weight rule epsilon, canonizer <c>bn_affine</c> = batch-norm re-parameterisation, output relevance = logit, ÷ batch).</summary>
     public LrpRelevance(LrpComposite? composite = null, WeightRule? weightRule = null, Canonizer? canonizer = null,
         OutputRelevance output = OutputRelevance.Logit, bool divideByBatch = true)
     {

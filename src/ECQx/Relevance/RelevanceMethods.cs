@@ -7,8 +7,8 @@ public sealed record RelevanceOptions
 {
     /// <summary>LRP weight rule: <c>epsilon</c> (reference default) or <c>gamma</c>.</summary>
     public string WeightRule { get; init; } = "epsilon";
-    /// <summary>LRP canonizer: <c>resnet</c> (reference default: batch-norm re-parameterisation), <c>merge_bn</c>, <c>none</c>.</summary>
-    public string Canonizer { get; init; } = "resnet";
+    /// <summary>LRP canonizer (<see cref="Canonizers"/>): <c>bn_affine</c> (reference default: batch-norm re-parameterisation; alias <c>resnet</c>), <c>merge_bn</c>, <c>none</c>.</summary>
+    public string Canonizer { get; init; } = Canonizers.Default;
     /// <summary>Start relevance at the target logit (LRP).</summary>
     public OutputRelevance Output { get; init; } = OutputRelevance.Logit;
     /// <summary>Divide the start relevance / multiplier by the batch size (reference: yes).</summary>

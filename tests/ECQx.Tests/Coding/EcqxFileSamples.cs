@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using ECQx.Coding;
+using ECQx.IO;
 
 namespace ECQx.Tests.Coding;
 

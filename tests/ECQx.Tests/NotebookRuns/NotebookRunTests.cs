@@ -15,13 +15,17 @@ namespace ECQx.Tests.NotebookRuns;
 public sealed class NotebookRunTests
 {
 
-    private static async Task<NotebookRunResult> Run(string name, int minCharts, params string[] parameters)
+    private static Task<NotebookRunResult> Run(string name, int minCharts, params string[] parameters) =>
+        Run(name, minCharts, writesResults: true, parameters);
+
+    /// <param name="writesResults">Whether the notebook declares <c>resultsDir</c> (set to a temporary folder).</param>
+    private static async Task<NotebookRunResult> Run(string name, int minCharts, bool writesResults, params string[] parameters)
     {
         string root = TestPaths.RepoRoot();
         string input = Path.Combine(root, "notebooks", name);
         AssertCommittedClean(NotebookDocument.Load(input), name);
         string results = TestPaths.NewTempDir();
-        var all = new[] { "quick=true", "resultsDir=" + results }.Concat(parameters).ToArray();
+        var all = new[] { "quick=true" }.Concat(writesResults ? new[] { "resultsDir=" + results } : []).Concat(parameters).ToArray();
         var (result, output) = await new NotebookRunner(new NotebookRunnerOptions { WorkingDirectory = Path.GetDirectoryName(input) }).RunFileAsync(input, Path.Combine(root, "results", "notebooks", name), NotebookParameters.Parse(all));
         Assert.True(result.Succeeded, $"{name}: {result.Failure} (executed copy: {output})");
         var cells = result.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();
@@ -64,4 +68,14 @@ public sealed class NotebookRunTests
 
     [Fact]
     public Task RelevanceComparisonNotebookRunsInQuickMode() => Run("03-lrp-vs-deeplift.ipynb", minCharts: 6);
+
+    /// <summary>Notebook 04 (pruning, weight sharing, mixed precision) ends with its ECQx comparison point.</summary>
+    [Fact]
+    public async Task XaiCompressionNotebookRunsInQuickMode()
+    {
+        var result = await Run("04-xai-pruning-and-mixed-precision.ipynb", minCharts: 3, writesResults: false);
+        string text = result.Notebook.Root.ToJsonString();
+        Assert.Contains("Weight sharing", text);
+        Assert.Contains("ECQx 4 bit", text);
+    }
 }

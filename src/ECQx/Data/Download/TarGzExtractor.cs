@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.IO.Compression;
+using ECQx.IO;
 
 namespace ECQx.Data.Download;
 
@@ -127,10 +128,10 @@ public static class TarGzExtractor
     /// <summary>Read-only pass-through stream that counts bytes and computes their CRC-32.</summary>
     private sealed class CrcStream(Stream inner) : Stream
     {
-        private readonly Crc32 _crc = new();
+        private uint _crc;
         private long _length;
 
-        public uint Crc => _crc.Value;
+        public uint Crc => _crc;
         public override long Length => _length;
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -141,7 +142,7 @@ public static class TarGzExtractor
         public override int Read(Span<byte> buffer)
         {
             int n = inner.Read(buffer);
-            _crc.Append(buffer[..n]);
+            _crc = Crc32.Append(_crc, buffer[..n]);
             _length += n;
             return n;
         }

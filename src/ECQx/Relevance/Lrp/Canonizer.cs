@@ -30,7 +30,7 @@ public sealed class NoCanonizer : Canonizer
 /// re-parameterised as the per-channel affine map <c>γ'·x + β'</c> with <c>γ' = γ/√(var+eps)</c>,
 /// <c>β' = β − mean·γ'</c> (mean' = 0, var' = 1 − eps). Outputs are unchanged; rules that modify a batch
 /// norm's parameters (z⁺, α-β on BN) then act on γ', β'. Conv/linear weights are untouched. This is the
-/// reference default (<c>--canonizer resnet</c>); with BN under Pass it has no numerical effect.
+/// reference default (<c>--canonizer resnet</c> there, <c>bn_affine</c> here); with BN under Pass it has no numerical effect.
 /// </summary>
 public sealed class BatchNormAffineCanonizer : Canonizer
 {
@@ -105,22 +105,39 @@ public sealed class MergeBatchNormCanonizer : Canonizer
     }
 }
 
-/// <summary>Canonizers by name.</summary>
+/// <summary>
+/// Canonizers by name. Every canonizer has one name (its <see cref="Canonizer.Name"/>): <c>bn_affine</c> (the
+/// reference fork's batch-norm re-parameterisation, the default), <c>merge_bn</c> (folds batch norms into the
+/// preceding layer) and <c>none</c>. The reference's command-line values are accepted as aliases of these:
+/// <c>resnet</c>, <c>vgg</c> and <c>resnetcifar</c> select <c>bn_affine</c> there (the torchvision block
+/// canonizers of <c>resnet</c> do not apply to the CIFAR models), and <c>merge</c>/<c>fold</c> mean <c>merge_bn</c>.
+/// </summary>
 public static class Canonizers
 {
-    /// <summary>Names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = new[] { "resnet", "vgg", "resnetcifar", "bn_affine", "merge_bn", "none" };
+    /// <summary>The name of the default canonizer (<see cref="BatchNormAffineCanonizer"/>).</summary>
+    public const string Default = "bn_affine";
 
-    /// <summary>
-    /// <c>resnet</c>, <c>vgg</c>, <c>resnetcifar</c> and <c>bn_affine</c> are the reference fork's batch-norm
-    /// re-parameterisation (the torchvision block canonizers of <c>resnet</c> do not apply to the CIFAR models);
-    /// <c>merge_bn</c> folds batch norms into the preceding layer; <c>none</c> leaves the model as is.
-    /// </summary>
-    public static Canonizer Create(string name) => (name ?? "").Trim().ToLowerInvariant() switch
+    /// <summary>The canonizers' names.</summary>
+    public static IReadOnlyList<string> Names { get; } = new[] { "bn_affine", "merge_bn", "none" };
+
+    /// <summary>Other accepted spellings and the canonizer name each stands for.</summary>
+    public static IReadOnlyDictionary<string, string> Aliases { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        "" or "resnet" or "vgg" or "resnetcifar" or "bn_affine" => new BatchNormAffineCanonizer(),
-        "merge_bn" or "merge" or "fold" => new MergeBatchNormCanonizer(),
-        "none" => new NoCanonizer(),
-        _ => throw new ArgumentException($"unknown canonizer '{name}'. Known: {string.Join(", ", Names)}", nameof(name)),
+        ["resnet"] = "bn_affine", ["vgg"] = "bn_affine", ["resnetcifar"] = "bn_affine", ["merge"] = "merge_bn", ["fold"] = "merge_bn",
     };
+
+    /// <summary>The canonizer named <paramref name="name"/> or one of its <see cref="Aliases"/> (empty: the default).</summary>
+    public static Canonizer Create(string name)
+    {
+        string key = (name ?? "").Trim().ToLowerInvariant();
+        if (key.Length == 0) key = Default;
+        return (Aliases.TryGetValue(key, out var canonical) ? canonical : key) switch
+        {
+            "bn_affine" => new BatchNormAffineCanonizer(),
+            "merge_bn" => new MergeBatchNormCanonizer(),
+            "none" => new NoCanonizer(),
+            _ => throw new ArgumentException(
+                $"unknown canonizer '{name}'. Known: {string.Join(", ", Names)} (aliases: {string.Join(", ", Aliases.Select(a => $"{a.Key} = {a.Value}"))})", nameof(name)),
+        };
+    }
 }

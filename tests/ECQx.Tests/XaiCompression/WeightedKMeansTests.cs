@@ -1,9 +1,9 @@
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
 public class WeightedKMeansTests
 {
@@ -12,7 +12,7 @@ public class WeightedKMeansTests
     [InlineData(true, 4, 2)]
     [InlineData(true, 16, 3)]
     [InlineData(false, 8, 4)]
-    public void Objective_never_increases(bool weighted, int k, int seed)
+    public void ObjectiveNeverIncreases(bool weighted, int k, int seed)
     {
         TorchRuntime.EnsureLoaded();
         using var gen = new Generator((ulong)seed);
@@ -38,7 +38,7 @@ public class WeightedKMeansTests
     }
 
     [Fact]
-    public void Recovers_known_clusters()
+    public void RecoversKnownClusters()
     {
         TorchRuntime.EnsureLoaded();
         using var gen = new Generator(5);
@@ -53,7 +53,7 @@ public class WeightedKMeansTests
     }
 
     [Fact]
-    public void Relevance_weighting_pulls_centroids_toward_relevant_values()
+    public void RelevanceWeightingPullsCentroidsTowardRelevantValues()
     {
         TorchRuntime.EnsureLoaded();
         // one cluster: the weighted mean; a heavy weight on the last value moves the centroid to it
@@ -65,7 +65,7 @@ public class WeightedKMeansTests
     }
 
     [Fact]
-    public void Seeding_is_reproducible_and_bad_input_is_rejected()
+    public void SeedingIsReproducibleAndBadInputIsRejected()
     {
         TorchRuntime.EnsureLoaded();
         using var gen = new Generator(2);

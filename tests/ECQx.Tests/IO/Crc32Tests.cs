@@ -1,10 +1,10 @@
 using System.IO.Compression;
 using System.Text;
-using ECQx.Coding;
+using ECQx.IO;
 using FsCheck.Xunit;
 using Xunit;
 
-namespace ECQx.Tests.Coding;
+namespace ECQx.Tests.IO;
 
 public class Crc32Tests
 {

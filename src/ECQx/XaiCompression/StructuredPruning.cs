@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>The filters/neurons chosen for structured pruning: per <see cref="ChannelGroup"/>, the kept unit indices.</summary>
 /// <param name="Groups">The prunable groups.</param>

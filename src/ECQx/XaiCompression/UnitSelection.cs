@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>Where the pruning ratio applies.</summary>
 public enum PruningScope

@@ -2,7 +2,7 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>Options of <see cref="MixedPrecision.Run"/>.</summary>
 public sealed record MixedPrecisionOptions

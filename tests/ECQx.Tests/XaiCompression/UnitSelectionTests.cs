@@ -1,9 +1,9 @@
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
 public class UnitSelectionTests
 {
@@ -19,7 +19,7 @@ public class UnitSelectionTests
     [InlineData(0.3)]
     [InlineData(0.5)]
     [InlineData(0.77)]
-    public void Global_prunes_exactly_the_requested_count_of_lowest_scores(double ratio)
+    public void GlobalPrunesExactlyTheRequestedCountOfLowestScores(double ratio)
     {
         var scores = RandomScores(7, 10, 37, 5);
         var masks = UnitSelection.LowestScored(scores, ratio, PruningScope.Global);
@@ -34,7 +34,7 @@ public class UnitSelectionTests
     }
 
     [Fact]
-    public void Per_layer_prunes_round_ratio_times_size_in_each_layer()
+    public void PerLayerPrunesRoundRatioTimesSizeInEachLayer()
     {
         var scores = RandomScores(9, 10, 37, 5);
         var masks = UnitSelection.LowestScored(scores, 0.4, PruningScope.Layer);
@@ -50,7 +50,7 @@ public class UnitSelectionTests
     }
 
     [Fact]
-    public void Ties_are_broken_by_position_and_min_keep_protects_the_top_unit()
+    public void TiesAreBrokenByPositionAndMinKeepProtectsTheTopUnit()
     {
         TorchRuntime.EnsureLoaded();
         var a = tensor(new double[] { 1, 1, 1 });
@@ -64,7 +64,7 @@ public class UnitSelectionTests
     }
 
     [Fact]
-    public void Bad_input_is_rejected()
+    public void BadInputIsRejected()
     {
         var s = RandomScores(1, 4);
         Assert.Throws<ArgumentOutOfRangeException>(() => UnitSelection.LowestScored(s, 1.0, PruningScope.Global));

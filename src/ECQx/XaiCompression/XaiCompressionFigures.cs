@@ -1,7 +1,7 @@
 using ECQx.Plots;
 using Plotly.NET;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>One point of a compression curve (e.g. accuracy at a pruning ratio for one method).</summary>
 /// <param name="Series">Series label (one line per series, e.g. <c>deeplift</c>, <c>magnitude</c>).</param>
@@ -10,7 +10,7 @@ namespace ECQx.Compression;
 public sealed record CurvePoint(string Series, double X, double Y);
 
 /// <summary>Line charts of the XAI-vs-baseline curves (accuracy vs pruning ratio, vs bits, vs budget).</summary>
-public static class CompressionFigures
+public static class XaiCompressionFigures
 {
     /// <summary>One line per series, points ordered by x; NaN/infinite values are an error naming the point.</summary>
     public static GenericChart Curves(IEnumerable<CurvePoint> points, string xTitle, string yTitle, string? title = null)

@@ -2,7 +2,7 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>
 /// Adapts fixed pruning masks to the trainer's <see cref="IWeightQuantizer"/> seam, so

@@ -2,7 +2,7 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>Test accuracy and size helpers shared by the compression tools.</summary>
 public static class ModelEvaluation

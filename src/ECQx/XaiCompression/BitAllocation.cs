@@ -1,4 +1,4 @@
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>A layer for <see cref="BitAllocation"/>: its weight count and aggregate relevance.</summary>
 /// <param name="Name">Weight name.</param>

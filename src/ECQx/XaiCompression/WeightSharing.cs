@@ -3,7 +3,7 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>Options of <see cref="WeightSharing"/>.</summary>
 public sealed record WeightSharingOptions

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>One weight tensor the compression tools act on: the weight of a convolution or linear layer.</summary>
 /// <param name="ModuleName">Dotted module name (e.g. <c>layer1.0.conv1</c>).</param>

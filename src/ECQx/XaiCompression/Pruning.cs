@@ -2,7 +2,7 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>What structured and unstructured pruning remove.</summary>
 public enum PruningStructure

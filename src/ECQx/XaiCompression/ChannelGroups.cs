@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>
 /// A structurally prunable group: the output channels (conv filters) or output neurons (linear rows) of

@@ -1,7 +1,7 @@
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using Xunit;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
 public class BitAllocationTests
 {
@@ -28,7 +28,7 @@ public class BitAllocationTests
     }
 
     [Fact]
-    public void Allocation_uses_the_largest_attainable_budget_and_the_best_value()
+    public void AllocationUsesTheLargestAttainableBudgetAndTheBestValue()
     {
         var rng = new Random(17);
         for (int trial = 0; trial < 60; trial++)
@@ -49,7 +49,7 @@ public class BitAllocationTests
     }
 
     [Fact]
-    public void Budget_is_met_exactly_when_feasible()
+    public void BudgetIsMetExactlyWhenFeasible()
     {
         // sizes 100, 100, 200; budget 4.25 → 1700 bits attainable (e.g. 5,4,4 → 500+400+800)
         var layers = new[] { new LayerBitInput("a", 100, 1), new LayerBitInput("b", 100, 2), new LayerBitInput("c", 200, 3) };
@@ -60,7 +60,7 @@ public class BitAllocationTests
     }
 
     [Fact]
-    public void More_relevant_layers_of_equal_size_never_get_fewer_bits()
+    public void MoreRelevantLayersOfEqualSizeNeverGetFewerBits()
     {
         var rng = new Random(3);
         for (int trial = 0; trial < 40; trial++)
@@ -77,7 +77,7 @@ public class BitAllocationTests
     }
 
     [Fact]
-    public void Uniform_gives_floor_budget_everywhere_and_bad_budgets_are_errors()
+    public void UniformGivesFloorBudgetEverywhereAndBadBudgetsAreErrors()
     {
         var layers = new[] { new LayerBitInput("a", 10, 1), new LayerBitInput("b", 30, 0) };
         var u = BitAllocation.Uniform(layers, 4.7);

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>
 /// Unstructured pruning of individual conv/linear weights (spec §f item 1): the lowest-scored weights get a zero

@@ -2,7 +2,7 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>
 /// Integer fixed-point symmetric quantization per layer with its own bit width b_l, as a trainer

@@ -3,10 +3,10 @@ using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
 /// <summary>Small models and data for the compression tests.</summary>
-internal static class CompressionFixtures
+internal static class XaiCompressionFixtures
 {
     /// <summary>A 3-layer MLP on 16 features (fc1 → ReLU → fc2 → ReLU → fc3), seeded.</summary>
     public static nn.Module<Tensor, Tensor> Mlp(long seed, int hidden = 32)

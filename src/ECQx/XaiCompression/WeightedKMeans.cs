@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace ECQx.Compression;
+namespace ECQx.XaiCompression;
 
 /// <summary>Options of <see cref="WeightedKMeans.Fit"/>.</summary>
 public sealed record KMeansOptions

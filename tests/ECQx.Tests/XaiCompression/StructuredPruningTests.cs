@@ -1,18 +1,18 @@
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using ECQx.IO;
 using ECQx.Models;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
 public class StructuredPruningTests
 {
     [Fact]
-    public void Finds_conv_to_conv_conv_to_flattened_linear_and_linear_to_linear_groups()
+    public void FindsConvToConvConvToFlattenedLinearAndLinearToLinearGroups()
     {
-        var model = CompressionFixtures.Cnn(1);
+        var model = XaiCompressionFixtures.Cnn(1);
         var groups = ChannelGroups.Find(model);
         Assert.Equal(new[] { "conv1", "conv2", "fc1" }, groups.Select(g => g.ProducerName));
         Assert.Equal(new[] { "conv2", "fc1", "fc2" }, groups.Select(g => g.ConsumerName));
@@ -21,7 +21,7 @@ public class StructuredPruningTests
     }
 
     [Fact]
-    public void ResNet20_prunes_only_the_inner_conv_of_each_block()
+    public void ResNet20PrunesOnlyTheInnerConvOfEachBlock()
     {
         using var model = ModelZoo.Create("resnet20", seed: 1);
         var groups = ChannelGroups.Find(model);
@@ -36,11 +36,11 @@ public class StructuredPruningTests
     [InlineData("cnn", PruningScope.Layer)]
     [InlineData("lenet5", PruningScope.Global)]
     [InlineData("resnet20", PruningScope.Layer)]
-    public void Shrunk_model_computes_the_masked_model_outputs(string which, PruningScope scope)
+    public void ShrunkModelComputesTheMaskedModelOutputs(string which, PruningScope scope)
     {
         TorchRuntime.EnsureLoaded();
-        var model = which == "cnn" ? CompressionFixtures.Cnn(2) : ModelZoo.Create(which, seed: 2);
-        CompressionFixtures.RandomizeNorms(model, 5);
+        var model = which == "cnn" ? XaiCompressionFixtures.Cnn(2) : ModelZoo.Create(which, seed: 2);
+        XaiCompressionFixtures.RandomizeNorms(model, 5);
         model.eval();
         long[] sample = which switch { "cnn" => new long[] { 1, 8, 8 }, "lenet5" => new long[] { 1, 28, 28 }, _ => new long[] { 3, 32, 32 } };
         using var gen = new Generator(11);
@@ -73,11 +73,11 @@ public class StructuredPruningTests
     }
 
     [Fact]
-    public void Pruned_state_dict_round_trips_through_safetensors_and_ShapeLike()
+    public void PrunedStateDictRoundTripsThroughSafetensorsAndShapeLike()
     {
         TorchRuntime.EnsureLoaded();
-        var model = CompressionFixtures.Cnn(3);
-        CompressionFixtures.RandomizeNorms(model, 4);
+        var model = XaiCompressionFixtures.Cnn(3);
+        XaiCompressionFixtures.RandomizeNorms(model, 4);
         var scores = model.named_parameters().Where(p => p.parameter.ndim >= 2).ToDictionary(p => p.name, p => p.parameter.detach().abs());
         var plan = StructuredPruning.Plan(model, scores, 0.4, PruningScope.Global);
         var shrunk = StructuredPruning.Shrink(model, plan);
@@ -86,7 +86,7 @@ public class StructuredPruningTests
         {
             SafeTensors.Save(path, shrunk.state_dict());
             using var doc = SafeTensors.Load(path);
-            var fresh = StructuredPruning.ShapeLike(CompressionFixtures.Cnn(99), doc.Tensors);
+            var fresh = StructuredPruning.ShapeLike(XaiCompressionFixtures.Cnn(99), doc.Tensors);
             StateDictLoader.Load(fresh, doc.Tensors, path);
             shrunk.eval(); fresh.eval();
             using var gen = new Generator(5);

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using ECQx.IO;
 using ECQx.Models;
 using ECQx.Training;
@@ -10,7 +10,7 @@ using TorchSharp;
 namespace ECQx.Cli.Verbs;
 
 /// <summary>Options shared by <c>ecqx prune</c>, <c>share</c> and <c>mixed-precision</c>: model, weights, data, calibration, fine-tuning, output.</summary>
-internal sealed class CompressionCommandOptions
+internal sealed class XaiCompressionCommandOptions
 {
     private readonly TrainingCommandOptions _t = new();
     public readonly Option<int> FineTuneEpochs = new("--finetune-epochs") { Description = "fine-tuning epochs after compression (0 = none)", DefaultValueFactory = _ => 0 };

@@ -1,5 +1,5 @@
 using ECQx.Cli.Verbs;
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using ECQx.IO;
 using ECQx.Models;
 using ECQx.Training;
@@ -8,9 +8,9 @@ using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
-public class CompressionCliTests
+public class XaiCompressionCliTests
 {
     private static (int, string) Invoke(Func<IAnsiConsole, System.CommandLine.Command> build, params string[] args)
     {
@@ -24,7 +24,7 @@ public class CompressionCliTests
     private static readonly string[] Common = { "--model", "lenet5", "--dataset", "synthetic", "--calibration-batches", "1", "--batch-size", "64" };
 
     [Fact]
-    public void Prune_filters_writes_a_smaller_model_that_loads_back()
+    public void PruneFiltersWritesASmallerModelThatLoadsBack()
     {
         string dir = TestPaths.NewTempDir();
         string outPath = Path.Combine(dir, "pruned.safetensors");
@@ -41,7 +41,7 @@ public class CompressionCliTests
     }
 
     [Fact]
-    public void Mixed_precision_writes_grid_metadata_within_the_budget()
+    public void MixedPrecisionWritesGridMetadataWithinTheBudget()
     {
         string dir = TestPaths.NewTempDir();
         string outPath = Path.Combine(dir, "mp.safetensors");
@@ -62,7 +62,7 @@ public class CompressionCliTests
     }
 
     [Fact]
-    public void Share_limits_each_layer_to_2_pow_b_values()
+    public void ShareLimitsEachLayerTo2PowBValues()
     {
         string dir = TestPaths.NewTempDir();
         string outPath = Path.Combine(dir, "shared.safetensors");
@@ -79,7 +79,7 @@ public class CompressionCliTests
     [InlineData("prune", "--method", "bogus", "unknown relevance method")]
     [InlineData("mixed-precision", "--budget", "1", "below the minimum")]
     [InlineData("share", "--bits", "9", "bits must be in [1, 8]")]
-    public void Bad_options_exit_2_with_a_clear_message(string verb, string option, string value, string expected)
+    public void BadOptionsExit2WithAClearMessage(string verb, string option, string value, string expected)
     {
         string outPath = Path.Combine(TestPaths.NewTempDir(), "x.safetensors");
         var args = Common.Concat(new[] { "--out", outPath, option, value }).ToList();

@@ -1,8 +1,8 @@
-namespace ECQx.Coding;
+namespace ECQx.IO;
 
 /// <summary>
 /// CRC-32 (IEEE 802.3 / zlib / PNG: reflected polynomial 0xEDB88320, initial value and final xor
-/// 0xFFFFFFFF), slicing-by-8. The check value of the ASCII bytes "123456789" is 0xCBF43926.
+/// 0xFFFFFFFF), slicing-by-8: the .ecqx container checksums and the gzip trailers of downloads. The check value of the ASCII bytes "123456789" is 0xCBF43926.
 /// </summary>
 public static class Crc32
 {

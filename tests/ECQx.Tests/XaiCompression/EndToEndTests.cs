@@ -1,10 +1,10 @@
-using ECQx.Compression;
+using ECQx.XaiCompression;
 using ECQx.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace ECQx.Tests.Compression;
+namespace ECQx.Tests.XaiCompression;
 
 /// <summary>
 /// The three tools on a small synthetic task (Gaussian blobs, 4 classes): after fine-tuning, accuracy stays within
@@ -17,9 +17,9 @@ public class EndToEndTests
 
     private static (nn.Module<Tensor, Tensor> Model, InMemoryClassificationData Data, double Accuracy) Trained(long seed)
     {
-        var data = CompressionFixtures.Blobs(seed);
-        var model = CompressionFixtures.Mlp(seed);
-        CompressionFixtures.Train(model, data, epochs: 4);
+        var data = XaiCompressionFixtures.Blobs(seed);
+        var model = XaiCompressionFixtures.Mlp(seed);
+        XaiCompressionFixtures.Train(model, data, epochs: 4);
         double acc = ModelEvaluation.Accuracy(model, data);
         Assert.True(acc > 60, $"fixture model only reaches {acc}%");
         return (model, data, acc);
@@ -29,13 +29,13 @@ public class EndToEndTests
     [InlineData("deeplift", PruningStructure.Weight)]
     [InlineData("lrp", PruningStructure.Filter)]
     [InlineData("magnitude", PruningStructure.Filter)]
-    public void Pruning_keeps_accuracy_after_fine_tuning(string method, PruningStructure structure)
+    public void PruningKeepsAccuracyAfterFineTuning(string method, PruningStructure structure)
     {
         var (model, data, acc) = Trained(21);
         var r = Pruning.Run(model, data, new PruningOptions
         {
             Ratio = 0.5, Structure = structure, Calibration = new CalibrationOptions { Method = method, Batches = 2 },
-            FineTune = CompressionFixtures.FineTune(4),
+            FineTune = XaiCompressionFixtures.FineTune(4),
         });
         Assert.Equal(acc, r.AccuracyBefore, 6);
         Assert.InRange(r.PrunedFraction, 0.49, 0.51);
@@ -54,12 +54,12 @@ public class EndToEndTests
     [Theory]
     [InlineData("deeplift")]
     [InlineData("none")]
-    public void Weight_sharing_keeps_accuracy_and_uses_at_most_2_pow_b_values(string weighting)
+    public void WeightSharingKeepsAccuracyAndUsesAtMost2PowBValues(string weighting)
     {
         var (model, data, acc) = Trained(22);
         var r = WeightSharing.Run(model, data, new WeightSharingOptions
         {
-            Bits = 3, Weighting = weighting, Calibration = new CalibrationOptions { Batches = 2 }, FineTune = CompressionFixtures.FineTune(1),
+            Bits = 3, Weighting = weighting, Calibration = new CalibrationOptions { Batches = 2 }, FineTune = XaiCompressionFixtures.FineTune(1),
         });
         Assert.True(r.AccuracyFineTuned >= acc - Tolerance, $"{weighting}: {acc}% → {r.AccuracyFineTuned}%");
         var ps = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -75,12 +75,12 @@ public class EndToEndTests
     [Theory]
     [InlineData("deeplift")]
     [InlineData("uniform")]
-    public void Mixed_precision_meets_the_budget_and_keeps_accuracy(string method)
+    public void MixedPrecisionMeetsTheBudgetAndKeepsAccuracy(string method)
     {
         var (model, data, acc) = Trained(23);
         var r = MixedPrecision.Run(model, data, new MixedPrecisionOptions
         {
-            Budget = 3.5, Method = method, Calibration = new CalibrationOptions { Batches = 2 }, FineTune = CompressionFixtures.FineTune(1),
+            Budget = 3.5, Method = method, Calibration = new CalibrationOptions { Batches = 2 }, FineTune = XaiCompressionFixtures.FineTune(1),
         });
         Assert.True(r.AverageBits <= 3.5 + 1e-12);
         if (method != "uniform") Assert.InRange(r.Allocation.BudgetBits - r.Allocation.TotalBits, 0, 127); // layer sizes 512, 1024, 128: totals are multiples of 128
@@ -96,16 +96,16 @@ public class EndToEndTests
     }
 
     [Fact]
-    public void Bad_options_are_clear_errors()
+    public void BadOptionsAreClearErrors()
     {
         Assert.Contains("ratio", Assert.Throws<ArgumentException>(() => new PruningOptions { Ratio = 1.2 }.Validate()).Message);
         Assert.Contains("unknown relevance method", Assert.Throws<ArgumentException>(() => new WeightSharingOptions { Weighting = "bogus" }.Validate()).Message);
         Assert.Contains("bits", Assert.Throws<ArgumentException>(() => new WeightSharingOptions { Bits = 0 }.Validate()).Message);
         Assert.Contains("budget", Assert.Throws<ArgumentException>(() => new MixedPrecisionOptions { Budget = 1 }.Validate()).Message);
         Assert.Contains("calibration batches", Assert.Throws<ArgumentException>(() => new CalibrationOptions { Batches = 0 }.Validate()).Message);
-        var model = CompressionFixtures.Mlp(1);
+        var model = XaiCompressionFixtures.Mlp(1);
         using (no_grad()) model.named_parameters().First().parameter.fill_(float.NaN);
         Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => RelevanceCalibration.Scores(model, null, new CalibrationOptions { Method = "magnitude" })).Message);
-        Assert.Contains("needs calibration data", Assert.Throws<ArgumentException>(() => RelevanceCalibration.Scores(CompressionFixtures.Mlp(2), null, new CalibrationOptions())).Message);
+        Assert.Contains("needs calibration data", Assert.Throws<ArgumentException>(() => RelevanceCalibration.Scores(XaiCompressionFixtures.Mlp(2), null, new CalibrationOptions())).Message);
     }
 }
