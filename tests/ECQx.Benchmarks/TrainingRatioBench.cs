@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ECQx.Models;
+using ECQx.Relevance;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ internal static class TrainingRatioBench
     internal static void Init() => RatioBenches.Register("training", Run);
 
     /// <summary>The relevance method the ECQx step uses (LRP, reference default composite).</summary>
-    internal static Func<nn.Module<Tensor, Tensor>, IWeightRelevanceSource?> EcqxRelevance = _ => BenchRelevance.Create("lrp");
+    internal static Func<nn.Module<Tensor, Tensor>, IWeightRelevanceMethod?> EcqxRelevance = _ => BenchRelevance.Create("lrp");
 
     private static void Run()
     {
@@ -48,7 +49,7 @@ internal static class TrainingRatioBench
             : $"  ECQx step {F(ecqx)} ms   ECQx/FP = {R(ecqx / fp)}  (target ≤ 2.5; relevance: {rel.Name})");
     }
 
-    private static double StepMs(RepeatedBatchData data, bool quantized, IWeightRelevanceSource? relevance)
+    private static double StepMs(RepeatedBatchData data, bool quantized, IWeightRelevanceMethod? relevance)
     {
         var model = ModelZoo.Create("resnet20", seed: 1);
         var options = new TrainerOptions { Epochs = 1, BatchSize = Batch, MaxBatchesPerEpoch = Steps + 1, Patience = 0, Seed = 1 };
@@ -87,5 +88,5 @@ internal static class TrainingRatioBench
 /// <summary>Resolves a relevance method for the bench.</summary>
 internal static class BenchRelevance
 {
-    public static IWeightRelevanceSource? Create(string name) => RelevanceMethodSource.Create(name);
+    public static IWeightRelevanceMethod? Create(string name) => RelevanceMethods.Create(name);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ECQx.Cli.Rendering;
 using ECQx.Quantization;
+using ECQx.Relevance;
 using ECQx.Training;
 using Spectre.Console;
 using TorchSharp;
@@ -74,9 +75,9 @@ public sealed class QuantizeVerb : ICliVerb
         options.Validate();
         var model = _o.CreateModel(r, device);
         var fixedRelevance = relevanceFile is null ? null : LoadRelevanceFile(relevanceFile, model, quantizer, device);
-        IWeightRelevanceSource? relevance = fixedRelevance;
+        IWeightRelevanceMethod? relevance = fixedRelevance;
         if (relevance is null && (relevanceMethod is not null || r.GetValue(_ecqx)))
-            relevance = RelevanceMethodSource.Create(relevanceMethod ?? "lrp", new ECQx.Relevance.RelevanceOptions { Seed = r.GetValue(_o.Seed) });
+            relevance = RelevanceMethods.Create(relevanceMethod ?? "lrp", new RelevanceOptions { Seed = r.GetValue(_o.Seed) });
         var data = _o.LoadData(r, device);
         try
         {

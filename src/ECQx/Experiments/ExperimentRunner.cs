@@ -175,7 +175,8 @@ public sealed class ExperimentRunner
         model.to(device);
         var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda } };
         using var quantizer = new EcqWeightQuantizer(settings);
-        using var relevance = ecqx ? RelevanceMethodSource.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
+        var relevance = ecqx ? RelevanceMethods.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
+        using var disposeRelevance = relevance as IDisposable;
         var options = TrainerOptions(config, device, rdir, config.Epochs, config.MaxBatchesPerEpoch);
         TrainingResult training;
         string quantizedPath = Path.Combine(rdir, "quantized.safetensors");

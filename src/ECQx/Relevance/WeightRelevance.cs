@@ -43,10 +43,12 @@ public sealed class WeightRelevance : IDisposable
     }
 
     /// <summary>
-    /// Assembles the result for <paramref name="model"/>: every parameter in order, zeros for those not in
-    /// <paramref name="relevance"/>. Tensors are moved out of the current dispose scope.
+    /// Assembles the result for <paramref name="model"/> (for implementations of <see cref="IWeightRelevanceMethod"/>):
+    /// every parameter in order, a fresh copy of its entry in <paramref name="relevance"/> (in the parameter's dtype)
+    /// or zeros when it has none. Tensors are moved out of the current dispose scope.
     /// </summary>
-    internal static WeightRelevance Build(string method, nn.Module model, IReadOnlyDictionary<string, Tensor> relevance, Tensor? input)
+    /// <exception cref="InvalidOperationException">A relevance has another shape than its parameter, or names no parameter.</exception>
+    public static WeightRelevance Build(string method, nn.Module model, IReadOnlyDictionary<string, Tensor> relevance, Tensor? input)
     {
         var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var attributed = new HashSet<string>(StringComparer.Ordinal);

@@ -48,7 +48,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly ITrainingData? _data;
     private readonly TrainerOptions _o;
     private readonly IWeightQuantizer? _quantizer;
-    private readonly IWeightRelevanceSource? _relevance;
+    private readonly IWeightRelevanceMethod? _relevance;
     private readonly List<(string Name, Parameter Param)> _params;
     private readonly List<string> _quantizedNames = new();
     private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
@@ -75,7 +75,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// <param name="quantizer">The ECQ/ECQx quantizer; null trains in full precision.</param>
     /// <param name="relevance">Weight-relevance method for ECQx; null is plain ECQ.</param>
     public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, ITrainingData? data, TrainerOptions options,
-        IWeightQuantizer? quantizer = null, IWeightRelevanceSource? relevance = null)
+        IWeightQuantizer? quantizer = null, IWeightRelevanceMethod? relevance = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -326,11 +326,20 @@ public sealed class QuantizationAwareTrainer : IDisposable
     {
         bool wasTraining = _model.training;
         var savedGrads = _params.Select(p => p.Param.grad is Tensor g ? g.detach().clone() : null).ToList();
-        IReadOnlyDictionary<string, Tensor> rel;
+        var rel = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         _model.eval();
         try
         {
-            rel = _relevance!.Compute(_model, batch.Inputs, batch.Targets, _quantizedNames);
+            using var attributed = _relevance!.Attribute(_model, batch.Inputs, batch.Targets);
+            // copies in the batch's scope; the method's result is freed here
+            foreach (var name in _quantizedNames)
+            {
+                if (!attributed.Parameters.TryGetValue(name, out var r))
+                    throw new InvalidOperationException($"relevance method '{_relevance.Name}' returned no relevance for '{name}'");
+                if (!r.shape.SequenceEqual(_paramByName[name].shape))
+                    throw new InvalidOperationException($"relevance method '{_relevance.Name}' returned shape [{string.Join(", ", r.shape)}] for '{name}' of shape [{string.Join(", ", _paramByName[name].shape)}]");
+                rel[name] = r.detach().clone();
+            }
         }
         finally
         {
@@ -349,13 +358,6 @@ public sealed class QuantizationAwareTrainer : IDisposable
                     else if (current is not null) p.grad = null;
                 }
             }
-        }
-        foreach (var name in _quantizedNames)
-        {
-            if (!rel.TryGetValue(name, out var r))
-                throw new InvalidOperationException($"relevance method '{_relevance!.Name}' returned no relevance for '{name}'");
-            if (!r.shape.SequenceEqual(_paramByName[name].shape))
-                throw new InvalidOperationException($"relevance method '{_relevance!.Name}' returned shape [{string.Join(", ", r.shape)}] for '{name}' of shape [{string.Join(", ", _paramByName[name].shape)}]");
         }
         _relevanceAcc.Update(rel, _quantizedNames);
     }

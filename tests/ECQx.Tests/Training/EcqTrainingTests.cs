@@ -72,7 +72,7 @@ public class EcqTrainingTests
         var (model, _) = TrainedMlp(data);
         const double p = 0.1;
         using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = 0.2 }, Ecqx = EcqxOptions.Default with { P = p } });
-        using var trainer = new QuantizationAwareTrainer(model, data, Opts(1) with { MaxBatchesPerEpoch = 6 }, q, new RandomRelevance());
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(1) with { MaxBatchesPerEpoch = 6 }, q, new GlobalRandomRelevance());
         int checkedLayers = 0;
         var r = trainer.Run();
         var last = r.History[^1];

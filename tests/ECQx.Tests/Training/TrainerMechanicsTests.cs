@@ -1,4 +1,5 @@
 using Xunit;
+using ECQx.Relevance;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -63,7 +64,7 @@ public class TrainerMechanicsTests
         {
             using var data = TrainingFixtures.Blobs();
             var model = TrainingFixtures.Mlp(3);
-            using var trainer = new QuantizationAwareTrainer(model, data, Opts(epochs: 2), new UniformGridQuantizer(), new RandomRelevance());
+            using var trainer = new QuantizationAwareTrainer(model, data, Opts(epochs: 2), new UniformGridQuantizer(), new GlobalRandomRelevance());
             trainer.Run();
             var snap = TrainingFixtures.Snapshot(model);
             foreach (var (k, v) in trainer.BackgroundWeights) snap["bg:" + k] = v.clone();
@@ -91,7 +92,7 @@ public class TrainerMechanicsTests
     {
         string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
         Func<IWeightQuantizer> q = () => new EcqWeightQuantizer();
-        Func<IWeightRelevanceSource> lrp = () => RelevanceMethodSource.Create("lrp");
+        Func<IWeightRelevanceMethod> lrp = () => RelevanceMethods.Create("lrp");
         var reference = RunTo(full, cancelAfterBatch: null, quantizer: q, relevance: lrp, epochs: 2);
         Assert.Throws<OperationCanceledException>(() => RunTo(killed, cancelAfterBatch: 19, quantizer: q, relevance: lrp, epochs: 2));
         var resumed = RunTo(killed, cancelAfterBatch: null, resume: true, quantizer: q, relevance: lrp, epochs: 2);
@@ -105,7 +106,7 @@ public class TrainerMechanicsTests
         // The random control draws per batch from (seed, batch), not from a stream that a resume would restart.
         string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();
         Func<IWeightQuantizer> q = () => new EcqWeightQuantizer();
-        Func<IWeightRelevanceSource> random = () => RelevanceMethodSource.Create("random:7");
+        Func<IWeightRelevanceMethod> random = () => RelevanceMethods.Create("random:7");
         var reference = RunTo(full, cancelAfterBatch: null, quantizer: q, relevance: random, epochs: 2);
         Assert.Throws<OperationCanceledException>(() => RunTo(killed, cancelAfterBatch: 13, quantizer: q, relevance: random, epochs: 2));
         var resumed = RunTo(killed, cancelAfterBatch: null, resume: true, quantizer: q, relevance: random, epochs: 2);
@@ -113,13 +114,13 @@ public class TrainerMechanicsTests
     }
 
     private static (Dictionary<string, Tensor> State, IReadOnlyList<EpochMetrics> History) RunTo(string dir, int? cancelAfterBatch, bool resume = false,
-        Func<IWeightQuantizer>? quantizer = null, Func<IWeightRelevanceSource>? relevance = null, int epochs = 3)
+        Func<IWeightQuantizer>? quantizer = null, Func<IWeightRelevanceMethod>? relevance = null, int epochs = 3)
     {
         using var data = TrainingFixtures.Blobs();
         var model = TrainingFixtures.Mlp(3);
         var options = Opts(dir, epochs: epochs) with { CheckpointEveryBatches = 5, Resume = resume };
         var q = quantizer?.Invoke() ?? new UniformGridQuantizer();
-        var rel = relevance?.Invoke() ?? new RandomRelevance();
+        var rel = relevance?.Invoke() ?? new GlobalRandomRelevance();
         using var disposeQ = q as IDisposable;
         using var disposeRel = rel as IDisposable;
         using var trainer = new QuantizationAwareTrainer(model, data, options, q, rel);
@@ -201,25 +202,28 @@ public class TrainerMechanicsTests
 }
 
 /// <summary>Random relevances from the global torch generator (exercises the checkpointed RNG state).</summary>
-internal sealed class RandomRelevance : IWeightRelevanceSource
+internal sealed class GlobalRandomRelevance : IWeightRelevanceMethod
 {
     public string Name => "random";
-    public IReadOnlyDictionary<string, Tensor> Compute(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets, IReadOnlyCollection<string> parameterNames)
+    public WeightRelevance Attribute(nn.Module model, Tensor inputs, Tensor targets, bool withInputRelevance = false)
     {
-        var ps = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        return parameterNames.ToDictionary(n => n, n => torch.rand_like(ps[n]));
+        using var scope = torch.NewDisposeScope();
+        var ps = model.named_parameters().Where(p => p.parameter.ndim >= 2).ToDictionary(p => p.name, p => torch.rand_like(p.parameter));
+        return WeightRelevance.Build(Name, model, ps, null);
     }
 }
 
 /// <summary>A gradient×weight relevance that records what it saw and checks the trainer restores everything.</summary>
-internal sealed class ProbingRelevance(nn.Module<Tensor, Tensor> model) : IWeightRelevanceSource
+internal sealed class ProbingRelevance(nn.Module<Tensor, Tensor> model) : IWeightRelevanceMethod
 {
     public int Calls;
     public readonly List<bool> SawTraining = new(), RunningStatsUnchanged = new(), GradsRestored = new();
     public string Name => "probe";
 
-    public IReadOnlyDictionary<string, Tensor> Compute(nn.Module<Tensor, Tensor> m, Tensor inputs, Tensor targets, IReadOnlyCollection<string> parameterNames)
+    public WeightRelevance Attribute(nn.Module module, Tensor inputs, Tensor targets, bool withInputRelevance = false)
     {
+        using var scope = torch.NewDisposeScope();
+        var m = (nn.Module<Tensor, Tensor>)module;
         Calls++;
         SawTraining.Add(m.training);
         var before = m.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
@@ -227,11 +231,11 @@ internal sealed class ProbingRelevance(nn.Module<Tensor, Tensor> model) : IWeigh
         m.zero_grad();
         var loss = nn.functional.cross_entropy(m.call(inputs), targets);
         loss.backward();
-        var result = m.named_parameters().Where(p => parameterNames.Contains(p.name))
+        var result = m.named_parameters().Where(p => p.parameter.ndim >= 2)
             .ToDictionary(p => p.name, p => (p.parameter.grad! * p.parameter).detach().clone());
         RunningStatsUnchanged.Add(m.named_buffers().All(b => b.buffer.Same(before[b.name])));
         _pending = gradsBefore;
-        return result;
+        return WeightRelevance.Build(Name, m, result, null);
     }
 
     private Dictionary<string, Tensor?>? _pending;
