@@ -70,6 +70,44 @@ public static class AtomicFile
             && middle[1].Length == 32 && middle[1].All(char.IsAsciiHexDigit);
     }
 
+    /// <summary>
+    /// Deletes the temporary files that interrupted writes of <paramref name="destinationName"/> left in
+    /// <paramref name="directory"/> (a kill -9 mid-write leaves one): only names matching <see cref="IsTemporaryFor"/>, and
+    /// only when the process id in the name is not running (a live writer's temporary is left alone).
+    /// </summary>
+    /// <returns>The deleted paths.</returns>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string directory, string destinationName)
+    {
+        if (!Directory.Exists(directory)) return [];
+        var removed = new List<string>();
+        foreach (string file in Directory.EnumerateFiles(directory, "." + destinationName + ".*.tmp"))
+        {
+            string name = Path.GetFileName(file);
+            if (!IsTemporaryFor(name, destinationName)) continue;
+            string pid = name[(destinationName.Length + 2)..].Split('.')[0];
+            if (int.TryParse(pid, out int id) && IsRunning(id)) continue;
+            try
+            {
+                File.Delete(file);
+                removed.Add(file);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(processId);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     /// <summary>The path to replace: <paramref name="path"/> itself, or the final target of a symbolic link; anything
     /// that is not a regular file (or missing) is refused.</summary>
     private static string Destination(string path)

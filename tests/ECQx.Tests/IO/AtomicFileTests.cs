@@ -130,4 +130,23 @@ public class AtomicFileTests
         AtomicFile.Write(Path.Combine(dir, "a.bin"), s => { seen = Path.GetFileName(((FileStream)s).Name); s.WriteByte(1); });
         Assert.True(AtomicFile.IsTemporaryFor(seen!, "a.bin"), seen);
     }
+
+    [Fact]
+    public void StaleTemporariesOfDeadWritersAreRemovedAndNothingElse()
+    {
+        string dir = TestPaths.NewTempDir();
+        string dest = Path.Combine(dir, "checkpoint.safetensors");
+        File.WriteAllText(dest, "keep");
+        string dead = Path.Combine(dir, $".checkpoint.safetensors.2147483000.{Guid.NewGuid():N}.tmp");
+        string live = Path.Combine(dir, $".checkpoint.safetensors.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string otherFile = Path.Combine(dir, $".metrics.csv.2147483000.{Guid.NewGuid():N}.tmp");
+        string lookalike = Path.Combine(dir, ".checkpoint.safetensors.2147483000.not-a-guid.tmp");
+        foreach (var f in new[] { dead, live, otherFile, lookalike }) File.WriteAllText(f, "x");
+
+        var removed = AtomicFile.RemoveStaleTemporaries(dir, "checkpoint.safetensors");
+        Assert.Equal(new[] { dead }, removed);
+        Assert.False(File.Exists(dead));
+        Assert.All(new[] { dest, live, otherFile, lookalike }, f => Assert.True(File.Exists(f), f));
+        Assert.Empty(AtomicFile.RemoveStaleTemporaries(Path.Combine(dir, "missing"), "checkpoint.safetensors"));
+    }
 }
