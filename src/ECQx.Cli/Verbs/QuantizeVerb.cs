@@ -83,6 +83,7 @@ public sealed class QuantizeVerb : ICliVerb
         {
             using var trainer = new QuantizationAwareTrainer(model, data, options, quantizer, relevance);
             console.MarkupLine($"[bold]{(relevance is null ? "ECQ" : "ECQx (" + Markup.Escape(relevance.Name) + ")")}[/], {settings.Bits} bit, Λ = {settings.Ecq.Lambda.ToString(CultureInfo.InvariantCulture)}, {trainer.QuantizedNames.Count} quantized tensors");
+            TrainingCommandOptions.AnnounceResume(console, options, trainer.CheckpointPath);
             var result = TrainingProgressView.Run(console, trainer, ct);
             trainer.SaveQuantizedStateDict(outPath);
             console.Write(SummaryTables.Epochs(result.History));

@@ -4,6 +4,7 @@ using ECQx.Data.Idx;
 using ECQx.IO;
 using ECQx.Models;
 using ECQx.Training;
+using Spectre.Console;
 using TorchSharp;
 
 namespace ECQx.Cli.Verbs;
@@ -51,6 +52,19 @@ internal sealed class TrainingCommandOptions
             finally { foreach (var t in state.Values) t.Dispose(); }
         }
         return model;
+    }
+
+    /// <summary>
+    /// With <c>--resume</c>, says which checkpoint the run continues from, or that there is none and the run starts
+    /// from scratch (a resume in an empty folder is allowed, so that one command line both starts and continues a run).
+    /// </summary>
+    public static void AnnounceResume(IAnsiConsole console, TrainerOptions options, string? checkpoint)
+    {
+        if (!options.Resume) return;
+        string where = Markup.Escape(options.OutputDirectory ?? "");
+        console.MarkupLine(checkpoint is not null && File.Exists(checkpoint)
+            ? $"resuming from [bold]{Markup.Escape(checkpoint)}[/]"
+            : $"[yellow]--resume: no checkpoint in {where}; starting from scratch[/]");
     }
 
     /// <summary>

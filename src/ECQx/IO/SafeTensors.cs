@@ -67,6 +67,15 @@ public static class SafeTensors
         for (int i = 1; i < entries.Count; i++)
             if (entries[i].Begin < entries[i - 1].End)
                 throw Bad(sourceName, $"tensors '{entries[i - 1].Name}' and '{entries[i].Name}' overlap in the data buffer");
+        // The format requires the data buffer to be indexed entirely, without holes (as the reference reader checks):
+        // bytes no tensor owns are damage (a truncated header entry, appended garbage).
+        long covered = 0;
+        foreach (var e in entries)
+        {
+            if (e.Begin != covered) throw Bad(sourceName, $"bytes {covered}..{e.Begin} of the data buffer belong to no tensor (before '{e.Name}')");
+            covered = e.End;
+        }
+        if (covered != data.Length) throw Bad(sourceName, $"{data.Length - covered} trailing byte(s) after the last tensor's data");
 
         var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
         try

@@ -124,6 +124,21 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void BytesThatNoTensorOwnsAreRejected()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.PretrainedResNet20);
+        var trailing = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse([.. bytes, 1, 2, 3], "extra"));
+        Assert.Contains("3 trailing byte(s) after the last tensor's data", trailing.Message);
+
+        // a hole: the first tensor starts at 4 instead of 0 (header rewritten, lengths consistent)
+        string header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        byte[] h = System.Text.Encoding.UTF8.GetBytes(header);
+        byte[] file = [.. BitConverter.GetBytes((ulong)h.Length), .. h, .. new byte[8]];
+        var hole = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(file, "hole"));
+        Assert.Contains("bytes 0..4 of the data buffer belong to no tensor (before 'a')", hole.Message);
+    }
+
+    [Fact]
     public void DuplicateNamesAreRejectedOnSave()
     {
         var list = new[] { KeyValuePair.Create("a", torch.zeros(1)), KeyValuePair.Create("a", torch.zeros(1)) };

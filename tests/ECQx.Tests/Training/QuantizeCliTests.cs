@@ -177,4 +177,27 @@ public class QuantizeCliTests
         Assert.Contains("'linear.weight'", text);
         Assert.Contains("[9, 64]", text);
     }
+
+    [Fact]
+    public void ResumeSaysWhereItStartsAndRefusesChangedBitsAndLambda()
+    {
+        string dir = TestPaths.NewTempDir();
+        string[] args = { "--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "128", "--max-batches", "2",
+            "--threads", "1", "--out-dir", dir, "--resume" };
+        var (exit, text) = Run(args);
+        Assert.True(exit == 0, text);
+        Assert.Contains($"--resume: no checkpoint in {dir}; starting from scratch", text);
+
+        (exit, text) = Run(args.Concat(new[] { "--bits", "2", "--lambda", "0.5" }).ToArray());
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("written with bits = 4, but this run has bits = 2", text);
+
+        (exit, text) = Run(args.Concat(new[] { "--lambda", "0.5" }).ToArray());
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("ecq.lambda = 0.05, but this run has ecq.lambda = 0.5", text);
+
+        (exit, text) = Run(args);
+        Assert.True(exit == 0, text);
+        Assert.Contains("resuming from " + Path.Combine(dir, QuantizationAwareTrainer.CheckpointFileName), text);
+    }
 }
