@@ -230,4 +230,16 @@ public class ExplainVerbTests
             Assert.Contains("Read-only file system", output);
         }
     }
+
+    [ECQx.Tests.IO.RootFact]
+    public void AnOutputThatIsADeviceIsRefusedAndLeftAlone()
+    {
+        var (dir, weights, inputs, _, _) = Fixture();
+        string device = Path.Combine(dir, "null");
+        Assert.Equal(0, ECQx.Tests.IO.TmpfsMount.Run("mknod", "-m", "666", device, "c", "1", "3").Code);
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", device);
+        Assert.Equal(CliRun.IoFailure, code);
+        Assert.Contains($"error: cannot write {device}: it is a character device, not a regular file", output);
+        Assert.Equal(ECQx.IO.FileKind.CharacterDevice, ECQx.IO.FileKinds.Of(device));
+    }
 }
