@@ -37,6 +37,7 @@ public static class SafeTensors
         var headerBytes = file.Slice(8, (int)headerLen);
         var data = file[(8 + (int)headerLen)..];
 
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw Bad(sourceName, "header is not valid UTF-8");
         JsonDocument json;
         try { json = JsonDocument.Parse(headerBytes.ToArray()); }
         catch (JsonException e) { throw Bad(sourceName, "header is not valid JSON: " + e.Message); }
@@ -44,6 +45,7 @@ public static class SafeTensors
         var entries = new List<(string Name, torch.ScalarType Type, long[] Shape, long Begin, long End)>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         using (json)
+        try
         {
             if (json.RootElement.ValueKind != JsonValueKind.Object) throw Bad(sourceName, "header is not a JSON object");
             foreach (var prop in json.RootElement.EnumerateObject())
@@ -61,6 +63,11 @@ public static class SafeTensors
                 }
                 entries.Add(ParseEntry(prop, data.Length, sourceName));
             }
+        }
+        catch (InvalidOperationException e)
+        {
+            // e.g. a string escape that is not a valid UTF-16 sequence (a lone surrogate)
+            throw Bad(sourceName, "header holds an undecodable string: " + e.Message);
         }
 
         entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));

@@ -35,6 +35,9 @@ public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, bool St
 /// <para>Determinism: on CPU, with the same seed and thread count, two runs give bit-identical weights, and a
 /// run resumed from any checkpoint ends in the same state as an uninterrupted one: shuffles come from
 /// generators seeded by (seed, epoch), and the global torch generator state is checkpointed.</para>
+/// <para>Checkpoints carry a SHA-256 of their state and tensors (<see cref="CheckpointIntegrity"/>) and the run's
+/// result-changing settings (<see cref="RunSettings"/>); a resume refuses a damaged checkpoint or changed settings.
+/// Every run first removes the temporaries that a killed checkpoint or metrics write left in the output directory.</para>
 /// </remarks>
 public sealed class QuantizationAwareTrainer : IDisposable
 {
@@ -131,6 +134,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// </summary>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
+        RemoveStaleTemporaries();
         if (_o.Resume && CheckpointPath is string ck && File.Exists(ck)) LoadCheckpoint(ck);
         else StartFresh();
 
@@ -448,8 +452,13 @@ public sealed class QuantizationAwareTrainer : IDisposable
             ModelSteps = _modelOptimizer?.Steps.ToArray(),
             Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CodebookInfo(kv.Value.StepSize, kv.Value.Bits)),
             EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
+            Settings = new Dictionary<string, string>(CurrentSettings(), StringComparer.Ordinal),
         };
-        var meta = new Dictionary<string, string> { [CheckpointState.MetadataKey] = JsonSerializer.Serialize(state, MetricsLog.Json) };
+        string json = JsonSerializer.Serialize(state, MetricsLog.Json);
+        var meta = new Dictionary<string, string>
+        {
+            [CheckpointState.MetadataKey] = json, [CheckpointIntegrity.MetadataKey] = CheckpointIntegrity.Digest(json, tensors),
+        };
         SafeTensors.Save(path, tensors, meta);
         CheckpointSaved?.Invoke(this, new CheckpointWritten(path, _phase, _epoch, _nextBatch));
     }
@@ -459,6 +468,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         using var doc = SafeTensors.Load(path, _o.Device);
         if (!doc.Metadata.TryGetValue(CheckpointState.MetadataKey, out var json))
             throw new InvalidDataException($"{path}: not a training checkpoint (metadata key '{CheckpointState.MetadataKey}' missing)");
+        CheckpointIntegrity.Verify(path, doc.Metadata, json, doc.Tensors);
         CheckpointState st;
         try { st = JsonSerializer.Deserialize<CheckpointState>(json, MetricsLog.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint state"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: checkpoint state is not valid JSON: {e.Message}", e); }
@@ -466,6 +476,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (st.Seed != _o.Seed) throw new ArgumentException($"{path}: checkpoint was written with seed {st.Seed}, but this run uses seed {_o.Seed}");
         if (st.BatchSize != _o.BatchSize) throw new ArgumentException($"{path}: checkpoint was written with batch size {st.BatchSize}, but this run uses {_o.BatchSize}");
         if (st.Quantized != (_quantizer is not null)) throw new ArgumentException($"{path}: checkpoint is of a {(st.Quantized ? "quantized" : "full-precision")} run");
+        RunSettings.Compare(path, st.Settings ?? throw new InvalidDataException($"{path}: checkpoint records no run settings"), CurrentSettings());
         var t = doc.Tensors;
 
         using (no_grad())
@@ -504,6 +515,17 @@ public sealed class QuantizationAwareTrainer : IDisposable
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key["relevance/".Length..], kv.Value)));
         if (!t.TryGetValue("rng/cpu", out var rng)) throw new InvalidDataException($"{path}: generator state 'rng/cpu' missing");
         using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
+    }
+
+    private SortedDictionary<string, string> CurrentSettings() => RunSettings.Describe(_o, _model.GetName(), _quantizer, _relevance);
+
+    /// <summary>Removes what a killed checkpoint or metrics write left in the output directory (only our temporaries of
+    /// dead processes, by name; see <see cref="AtomicFile.RemoveStaleTemporaries"/>).</summary>
+    private void RemoveStaleTemporaries()
+    {
+        if (_o.OutputDirectory is not string dir) return;
+        foreach (string name in new[] { CheckpointFileName, MetricsLog.JsonLinesFileName, MetricsLog.CsvFileName })
+            AtomicFile.RemoveStaleTemporaries(dir, name);
     }
 
     private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)

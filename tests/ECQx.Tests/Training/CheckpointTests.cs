@@ -17,7 +17,8 @@ public class CheckpointTests
         MaxBatchesPerEpoch = 3, Resume = resume,
     };
 
-    private static TrainingResult Train(TrainerOptions options, EcqQuantizerSettings? settings = null, string? relevance = null)
+    private static TrainingResult Train(TrainerOptions options, EcqQuantizerSettings? settings = null, string? relevance = null,
+        int? cancelAfterBatch = null)
     {
         using var data = TrainingFixtures.Blobs();
         var model = TrainingFixtures.Mlp(3);
@@ -26,7 +27,10 @@ public class CheckpointTests
         try
         {
             using var trainer = new QuantizationAwareTrainer(model, data, options, quantizer, rel);
-            return trainer.Run();
+            using var cts = new CancellationTokenSource();
+            int seen = 0;
+            trainer.BatchCompleted += (_, _) => { if (++seen == cancelAfterBatch) cts.Cancel(); };
+            return trainer.Run(cts.Token);
         }
         finally { (rel as IDisposable)?.Dispose(); }
     }
@@ -84,8 +88,12 @@ public class CheckpointTests
         string dir = TrainedDir();
         var again = Train(Opts(dir, resume: true));
         Assert.Equal(2, again.History.Count); // initial quantization + epoch 1, nothing re-run
-        var extended = Train(Opts(dir, resume: true) with { Epochs = 2 });
-        Assert.Equal(3, extended.History.Count);
+
+        // a killed run may be resumed with more epochs
+        string killed = TestPaths.NewTempDir();
+        Assert.Throws<OperationCanceledException>(() => Train(Opts(killed) with { CheckpointEveryBatches = 1 }, cancelAfterBatch: 2));
+        var extended = Train(Opts(killed, resume: true) with { CheckpointEveryBatches = 1, Epochs = 2 });
+        Assert.Equal(new[] { 0, 1, 2 }, extended.History.Select(r => r.Epoch));
     }
 
     [Fact]
@@ -102,7 +110,7 @@ public class CheckpointTests
         Assert.Contains($"{checkpoint}: checkpoint is damaged", e.Message);
 
         var stateFlip = (byte[])good.Clone();
-        byte[] field = Encoding.UTF8.GetBytes("\\\"badEpochs\\\":0");
+        byte[] field = Encoding.UTF8.GetBytes("badEpochs\\u0022:0"); // the state JSON, as escaped inside the header
         int at = stateFlip.AsSpan().IndexOf(field);
         Assert.True(at > 0, "the state JSON should hold badEpochs");
         stateFlip[at + field.Length - 1] = (byte)'1';
