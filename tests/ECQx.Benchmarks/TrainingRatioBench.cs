@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using ECQx.Data;
 using ECQx.Models;
 using ECQx.Relevance;
 using ECQx.Training;
@@ -28,7 +29,7 @@ internal static class TrainingRatioBench
     {
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(2);
-        using var data = new RepeatedBatchData(Batch);
+        using var data = RandomCifarBatches(Batch);
         var probe = ModelZoo.Create("resnet20", seed: 1);
         var rel = EcqxRelevance(probe);
         // two interleaved rounds; the faster of the two medians counts (the machine is shared)
@@ -49,7 +50,7 @@ internal static class TrainingRatioBench
             : $"  ECQx step {F(ecqx)} ms   ECQx/FP = {R(ecqx / fp)}  (target ≤ 2.5; relevance: {rel.Name})");
     }
 
-    private static double StepMs(RepeatedBatchData data, bool quantized, IWeightRelevanceMethod? relevance)
+    private static double StepMs(DatasetSplits data, bool quantized, IWeightRelevanceMethod? relevance)
     {
         var model = ModelZoo.Create("resnet20", seed: 1);
         var options = new TrainerOptions { Epochs = 1, BatchSize = Batch, MaxBatchesPerEpoch = Steps + 1, Patience = 0, Seed = 1 };
@@ -63,25 +64,16 @@ internal static class TrainingRatioBench
         return gaps[gaps.Length / 2];
     }
 
-    /// <summary>One random CIFAR-shaped batch served repeatedly; no test set.</summary>
-    private sealed class RepeatedBatchData : ITrainingData, IDisposable
+    /// <summary>Random CIFAR-shaped batches, enough for one measured epoch (seed 1, as the trainer); no test set.</summary>
+    private static DatasetSplits RandomCifarBatches(int batch)
     {
-        private readonly Tensor _x, _y;
-        public RepeatedBatchData(int batch)
-        {
-            using var g = new Generator(3);
-            _x = torch.randn(new long[] { batch, 3, 32, 32 }, generator: g).DetachFromDisposeScope();
-            _y = torch.randint(0, 10, new long[] { batch }, generator: g, dtype: int64).DetachFromDisposeScope();
-        }
-        public long TrainCount => 1_000_000;
-        public long TestCount => 0;
-        public int BatchesPerEpoch(int batchSize) => (int)(TrainCount / batchSize);
-        public IEnumerable<TrainingBatch> TrainBatches(int epoch, int batchSize, long seed, int startBatch, Device device)
-        {
-            for (int i = startBatch; ; i++) yield return new TrainingBatch(_x.clone(), _y.clone());
-        }
-        public IEnumerable<TrainingBatch> TestBatches(int batchSize, Device device) => Array.Empty<TrainingBatch>();
-        public void Dispose() { _x.Dispose(); _y.Dispose(); }
+        using var scope = torch.NewDisposeScope();
+        using var g = new Generator(3);
+        long n = (long)batch * (Steps + 1);
+        var options = new BatchOptions { BatchSize = batch, Seed = 1 };
+        var train = new InMemoryBatchSource(torch.randn(new long[] { n, 3, 32, 32 }, generator: g), torch.randint(0, 10, new long[] { n }, generator: g, dtype: int64), 10, options with { Shuffle = true });
+        var test = new InMemoryBatchSource(torch.zeros(0, 3, 32, 32), torch.zeros(0, dtype: int64), 10, options);
+        return new DatasetSplits("random CIFAR-shaped", train, test);
     }
 }
 

@@ -61,7 +61,7 @@ public sealed class MixedPrecisionVerb : ICliVerb
                 ["ecqx.mixed.method"] = result.Method, ["ecqx.mixed.budget"] = options.Budget.ToString("R", CultureInfo.InvariantCulture),
                 ["ecqx.test_accuracy"] = result.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),
             });
-            foreach (var c in result.Codebooks.Values) c.Centroids.Dispose();
+            foreach (var c in result.Codebooks.Values) c.Dispose();
             console.MarkupLine($"mixed-precision model: [bold]{Markup.Escape(outPath)}[/]");
             return 0;
         }

@@ -111,11 +111,12 @@ public sealed class QuantizeVerb : ICliVerb
         {
             if (r.GetResult(_o.Model) is { Implicit: false }) _o.CheckAgainstModel(r, state, weights);
             if (relevanceFile is not null) rel = TrainingCommandOptions.LoadStateDict(relevanceFile, out _);
-            var result = OneShotQuantization.Run(state, quantizer, rel);
+            if (rel is not null)
+                StateDictQuantizer.CheckRelevanceCoverage(state.Where(kv => quantizer.IsQuantized(kv.Key, kv.Value)).ToList(), rel);
+            using var result = StateDictQuantizer.Quantize(state, quantizer.Settings, rel);
             QuantizedStateDict.Save(outPath, result.StateDict, result.Codebooks);
-            console.Write(SummaryTables.Layers(result.Layers));
+            console.Write(SummaryTables.Layers(result.Layers.Select(ModelStatistics.Layer).ToList()));
             console.MarkupLine($"one-shot {(rel is null ? "ECQ" : "ECQx")}: [bold]{Markup.Escape(outPath)}[/]");
-            foreach (var t in result.Codebooks.Values) t.Centroids.Dispose();
             return 0;
         }
         finally
@@ -132,7 +133,7 @@ public sealed class QuantizeVerb : ICliVerb
         {
             var quantized = model.named_parameters().Where(p => quantizer.IsQuantized(p.name, p.parameter))
                 .Select(p => new KeyValuePair<string, torch.Tensor>(p.name, p.parameter)).ToList();
-            try { OneShotQuantization.CheckRelevances(quantized, rel); }
+            try { StateDictQuantizer.CheckRelevanceCoverage(quantized, rel); }
             catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e); }
             return new FixedWeightRelevance(rel, device, Path.GetFileName(path));
         }

@@ -34,10 +34,11 @@ public sealed class ShareVerb : ICliVerb
         if (!string.Equals(weighting.Trim(), "none", StringComparison.OrdinalIgnoreCase)) weighting = XaiCompressionCommandOptions.Method(weighting, "--weighting");
         var device = _o.Device(r);
         var calibration = _o.Calibration(r, "deeplift");
+        var fineTune = _o.FineTune(r, device);
         var options = new WeightSharingOptions
         {
-            Bits = r.GetValue(_bits), Weighting = weighting, KMeans = new KMeansOptions { MaxIterations = r.GetValue(_iterations), Seed = calibration.Seed },
-            Calibration = calibration, FineTune = _o.FineTune(r, device),
+            Bits = r.GetValue(_bits), Weighting = weighting, KMeans = new KMeansOptions { MaxIterations = r.GetValue(_iterations), Seed = fineTune.Seed },
+            Calibration = calibration, FineTune = fineTune,
         };
         try { options.Validate(); }
         catch (ArgumentException e) { throw new ArgumentException($"--bits/--weighting/--kmeans-iterations: {e.Message}", e); }

@@ -1,3 +1,4 @@
+using ECQx.Data;
 using System.CommandLine;
 using ECQx.Data.Cifar;
 using ECQx.Data.Idx;
@@ -99,7 +100,7 @@ internal sealed class TrainingCommandOptions
     }
 
     /// <summary>Loads the dataset named by <c>--dataset</c> for <paramref name="modelName"/>.</summary>
-    public ITrainingData LoadData(ParseResult r, torch.Device device)
+    public DatasetSplits LoadData(ParseResult r, torch.Device device)
     {
         string name = r.GetValue(Dataset)!.Trim().ToLowerInvariant();
         int batch = r.GetValue(BatchSize);
@@ -112,20 +113,21 @@ internal sealed class TrainingCommandOptions
                 var info = ModelZoo.Describe(r.GetValue(Model)!);
                 int features = (int)info.SampleShape.Aggregate(1L, (a, b) => a * b);
                 return SyntheticBlobs.Create(r.GetValue(Seed), trainCount: 2048, testCount: 512, features: features,
-                    classes: info.DefaultClasses, separation: 2.0, sampleShape: info.SampleShape);
+                    classes: info.DefaultClasses, separation: 2.0, sampleShape: info.SampleShape,
+                    batch: new BatchOptions { BatchSize = batch, Seed = seed, Device = device });
             }
             case "cifar10":
                 if (dir is null) throw new ArgumentException("--dataset cifar10 needs --data-dir (the extracted CIFAR-10 binary archive)");
-                return new BatchSourceTrainingData(Cifar10.Load(dir, new Cifar10Options { BatchSize = batch, Seed = seed, Device = device }));
+                return Cifar10.Load(dir, new Cifar10Options { BatchSize = batch, Seed = seed, Device = device });
             case "fashion-mnist":
             case "fashion_mnist":
             {
                 var opts = new IdxImageOptions { BatchSize = batch, Seed = seed, Device = device };
-                return new BatchSourceTrainingData(dir is null ? FashionMnist.LoadBundledSample(opts) : FashionMnist.Load(dir, opts));
+                return dir is null ? FashionMnist.LoadBundledSample(opts) : FashionMnist.Load(dir, opts);
             }
             case "gsc":
                 if (dir is null) throw new ArgumentException("--dataset gsc needs --data-dir (the extracted Speech Commands archive)");
-                return new BatchSourceTrainingData(ECQx.Data.Speech.SpeechCommands.Load(dir, new ECQx.Data.Speech.SpeechCommandsOptions { BatchSize = batch, Seed = seed, Device = device }));
+                return ECQx.Data.Speech.SpeechCommands.Load(dir, new ECQx.Data.Speech.SpeechCommandsOptions { BatchSize = batch, Seed = seed, Device = device });
             default:
                 throw new ArgumentException($"unknown --dataset '{name}'; use fashion-mnist, cifar10, gsc or synthetic");
         }

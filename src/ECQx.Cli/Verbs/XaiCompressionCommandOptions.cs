@@ -1,3 +1,4 @@
+using ECQx.Data;
 using System.CommandLine;
 using System.Globalization;
 using ECQx.XaiCompression;
@@ -40,7 +41,7 @@ internal sealed class XaiCompressionCommandOptions
 
     public CalibrationOptions Calibration(ParseResult r, string method) => new()
     {
-        Method = method, Batches = r.GetValue(CalibrationBatches), BatchSize = r.GetValue(_t.BatchSize), Seed = r.GetValue(_t.Seed),
+        Method = method, Batches = r.GetValue(CalibrationBatches),
     };
 
     /// <summary>The model named by <c>--model</c> with <c>--weights</c> loaded (a structurally pruned state dict is accepted).</summary>
@@ -61,7 +62,7 @@ internal sealed class XaiCompressionCommandOptions
         return model;
     }
 
-    public ITrainingData LoadData(ParseResult r, torch.Device device) => _t.LoadData(r, device);
+    public DatasetSplits LoadData(ParseResult r, torch.Device device) => _t.LoadData(r, device);
 
     public string OutPath(ParseResult r)
     {

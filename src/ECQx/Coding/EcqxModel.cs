@@ -23,6 +23,18 @@ public sealed class EcqxModel
         Metadata = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The .ecqx content of a one-shot quantization: its quantized tensors as levels
+    /// (<see cref="QuantizedTensor.From"/>), every other tensor of its state dict raw, in state-dict order.
+    /// </summary>
+    public static EcqxModel From(ECQx.Quantization.StateDictQuantization quantization, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(quantization);
+        return new EcqxModel(quantization.StateDict.Select(kv => quantization.Contains(kv.Key)
+            ? QuantizedTensor.From(quantization[kv.Key].Result, quantization[kv.Key].Codebook)
+            : (EcqxTensor)StateDictAdapter.ToRaw(kv.Key, kv.Value)).ToList(), metadata);
+    }
+
     /// <summary>The tensors in file order.</summary>
     public IReadOnlyList<EcqxTensor> Tensors { get; }
 

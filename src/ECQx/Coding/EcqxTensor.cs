@@ -116,6 +116,23 @@ public sealed class QuantizedTensor : EcqxTensor
     /// <summary>Exact values that replace the grid value at some elements.</summary>
     public IReadOnlyList<ValuePatch> Patches { get; }
 
+    /// <summary>
+    /// The coded form of an ECQ/ECQx assignment: its integer levels on <paramref name="codebook"/>'s grid (step, bit
+    /// width and lowest level from the codebook), named as the assignment's tensor. The grid value of every level is
+    /// exactly the assignment's value, so no patches are needed. A degenerate codebook (all-zero tensor, Δ = 0) is
+    /// coded with step 1 (every level is 0).
+    /// </summary>
+    /// <exception cref="ArgumentException">The levels do not have the assignment's shape, or lie outside the codebook.</exception>
+    public static QuantizedTensor From(ECQx.Quantization.EcqAssignment assignment, ECQx.Quantization.Codebook codebook)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        ArgumentNullException.ThrowIfNull(codebook);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        int[] levels = assignment.Levels.detach().reshape(-1).to(TorchSharp.torch.int32).cpu().data<int>().ToArray();
+        return new QuantizedTensor(assignment.Stats.Name, assignment.Levels.shape, levels, codebook.IsDegenerate ? 1.0 : codebook.Step,
+            codebook.Bits, codebook.MinLevel);
+    }
+
     /// <summary>The float32 value of a level on a grid of step <paramref name="step"/>: <c>(float)(level · step)</c> in double.</summary>
     public static float GridValue(long level, double step) => (float)(level * step);
 

@@ -165,7 +165,8 @@ public static class StateDictAdapter
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown EcqxDType"),
     };
 
-    private static RawTensor ToRaw(string name, Tensor tensor)
+    /// <summary>A tensor stored raw, in its own dtype (little-endian bytes).</summary>
+    internal static RawTensor ToRaw(string name, Tensor tensor)
     {
         using var scope = NewDisposeScope();
         var cpu = tensor.detach().cpu().contiguous();

@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace ECQx.Data;
 
 /// <summary>
@@ -11,6 +14,40 @@ namespace ECQx.Data;
 /// <param name="Validation">Validation split, or null when the dataset has none (CIFAR-10 as in spec §c.1).</param>
 public sealed record DatasetSplits(string Name, IBatchSource Train, IBatchSource Test, IBatchSource? Validation = null) : IDisposable
 {
+    /// <summary>
+    /// Checks that the training split was loaded with a run's batch size and seed, so that neither is dropped
+    /// silently (the splits carry their own; set them from the run's options when loading).
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch size or seed differs; the message names both values.</exception>
+    public void RequireTrainingOptions(int batchSize, long seed)
+    {
+        if (Train.BatchSize != batchSize)
+            throw new ArgumentException($"dataset '{Name}' was loaded with batch size {Train.BatchSize}, but the run uses batch size {batchSize}; load it with the run's batch size");
+        if (Train.Seed != unchecked((ulong)seed))
+            throw new ArgumentException($"dataset '{Name}' was loaded with seed {unchecked((long)Train.Seed)}, but the run uses seed {seed}; load it with the run's seed");
+    }
+
+    /// <summary>
+    /// The training batches of <paramref name="epoch"/> from batch index <paramref name="startBatch"/> on (the batches
+    /// before it are drawn and dropped, so a resumed epoch continues exactly where it stopped), moved to
+    /// <paramref name="device"/> when given.
+    /// </summary>
+    public IEnumerable<(Tensor inputs, Tensor labels)> TrainBatches(int epoch, int startBatch = 0, Device? device = null)
+    {
+        int index = 0;
+        foreach (var (x, y) in Train.Batches(epoch))
+        {
+            if (index++ < startBatch) { x.Dispose(); y.Dispose(); continue; }
+            yield return (MoveTo(x, device), MoveTo(y, device));
+        }
+    }
+
+    /// <summary>The test batches in their fixed order, moved to <paramref name="device"/> when given.</summary>
+    public IEnumerable<(Tensor inputs, Tensor labels)> TestBatches(Device? device = null) =>
+        Test.Batches(0).Select(b => (MoveTo(b.inputs, device), MoveTo(b.labels, device)));
+
+    private static Tensor MoveTo(Tensor t, Device? device) => device is null || t.device == device ? t : t.to(device);
+
     /// <summary>Disposes every split.</summary>
     public void Dispose()
     {

@@ -3,7 +3,9 @@ using TorchSharp;
 namespace ECQx.Data;
 
 /// <summary>
-/// One split of a dataset as the trainer sees it: a finite, re-playable sequence of mini-batches.
+/// One split of a dataset as the trainer sees it: a finite, re-playable sequence of mini-batches. This is the one
+/// data seam of the library: loaders return <see cref="DatasetSplits"/> of these, and the trainer, the evaluation and
+/// the XAI compression tools consume them.
 /// </summary>
 /// <remarks>
 /// <para>Contract, shared by every dataset in <c>ECQx.Data</c>:</para>
@@ -38,6 +40,9 @@ public interface IBatchSource : IDisposable
 
     /// <summary>Number of batches one call of <see cref="Batches"/> yields.</summary>
     int BatchesPerEpoch { get; }
+
+    /// <summary>The seed of the shuffle and augmentation streams (<see cref="Batches"/> is a pure function of it and the epoch).</summary>
+    ulong Seed { get; }
 
     /// <summary>The device the yielded tensors live on.</summary>
     torch.Device Device { get; }

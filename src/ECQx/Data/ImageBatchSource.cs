@@ -70,6 +70,9 @@ public sealed class ImageBatchSource : IBatchSource
     public int BatchesPerEpoch => _batch.BatchesFor(Count);
 
     /// <inheritdoc />
+    public ulong Seed => _batch.Seed;
+
+    /// <inheritdoc />
     public Device Device => _batch.Device ?? CPU;
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Data.Cifar;
 using ECQx.Data.Download;
 using ECQx.Training;
@@ -44,7 +45,7 @@ public sealed class Cifar10Experiment : ExperimentDefinition
         {
             log?.Invoke("quick mode without --data-dir: using SYNTHETIC stand-in data (Gaussian blobs shaped like 3×32×32 images, 10 classes)");
             return new ExperimentData(SyntheticBlobs.Create(settings.Seed, trainCount: 64, testCount: 64, features: 3 * 32 * 32, classes: 10,
-                separation: 0.2, sampleShape: new long[] { 3, 32, 32 }), 10,
+                separation: 0.2, sampleShape: new long[] { 3, 32, 32 }, batch: new BatchOptions { BatchSize = batchSize, Seed = opts.Seed, Device = device }), 10,
                 "SYNTHETIC stand-in (quick mode, no --data-dir): 64 train / 64 test Gaussian blobs shaped like 3×32×32 images, 10 classes — not CIFAR-10", true);
         }
         if (dir is null)
@@ -54,7 +55,7 @@ public sealed class Cifar10Experiment : ExperimentDefinition
             dir = store.Ensure("cifar10");
         }
         var splits = Cifar10.Load(dir, opts);
-        return new ExperimentData(new BatchSourceTrainingData(splits), 10,
+        return new ExperimentData(splits, 10,
             $"CIFAR-10 binary batches in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test images)", false);
     }
 }

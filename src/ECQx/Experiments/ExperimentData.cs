@@ -1,25 +1,25 @@
-using ECQx.Training;
+using ECQx.Data;
 
 namespace ECQx.Experiments;
 
 /// <summary>
-/// The data of one experiment run: training and test batches for the trainer, the class count, and a
+/// The data of one experiment run: the training and test splits, the class count, and a
 /// description for the configuration and the report. <see cref="Synthetic"/> marks stand-in data (quick mode
 /// without a dataset), which the report states prominently.
 /// </summary>
 public sealed class ExperimentData : IDisposable
 {
-    /// <summary>Wraps <paramref name="data"/> (disposed with this object when it is disposable).</summary>
-    public ExperimentData(ITrainingData data, int classes, string description, bool synthetic)
+    /// <summary>Wraps <paramref name="splits"/> (disposed with this object).</summary>
+    public ExperimentData(DatasetSplits splits, int classes, string description, bool synthetic)
     {
-        Data = data ?? throw new ArgumentNullException(nameof(data));
+        Splits = splits ?? throw new ArgumentNullException(nameof(splits));
         Classes = classes;
         Description = description;
         Synthetic = synthetic;
     }
 
-    /// <summary>Training and test batches.</summary>
-    public ITrainingData Data { get; }
+    /// <summary>The training and test splits.</summary>
+    public DatasetSplits Splits { get; }
     /// <summary>Number of classes.</summary>
     public int Classes { get; }
     /// <summary>One line naming the dataset and where it came from.</summary>
@@ -28,5 +28,5 @@ public sealed class ExperimentData : IDisposable
     public bool Synthetic { get; }
 
     /// <inheritdoc />
-    public void Dispose() => (Data as IDisposable)?.Dispose();
+    public void Dispose() => Splits.Dispose();
 }

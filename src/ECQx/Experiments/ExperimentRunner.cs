@@ -142,7 +142,7 @@ public sealed class ExperimentRunner
         {
             _log($"{modelName} baseline: training in full precision, {config.BaselineEpochs} epoch(s)");
             var options = TrainerOptions(config, device, bdir, config.BaselineEpochs, config.BaselineMaxBatchesPerEpoch);
-            using var trainer = new QuantizationAwareTrainer(model, data.Data, options);
+            using var trainer = new QuantizationAwareTrainer(model, data.Splits, options);
             trainer.EpochCompleted += (_, m) => _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
             var result = trainer.Run(ct);
             histories[historyKey] = result.History;
@@ -150,7 +150,7 @@ public sealed class ExperimentRunner
             SafeTensors.Save(weightsFile, model.state_dict());
             source = $"trained here, {config.BaselineEpochs} epoch(s){(config.BaselineMaxBatchesPerEpoch is int m ? $" of at most {m} batches" : "")}";
         }
-        double acc = ModelEvaluation.Accuracy(model, data.Data, config.BatchSize, device);
+        double acc = TestAccuracy(model, data, device);
         long parameters = model.parameters().Sum(p => p.numel());
         var baseline = new BaselineResult(modelName, source, acc, ModelEvaluation.Fp32Bytes(model), parameters,
             Relative(dir, weightsFile), sw.Elapsed.TotalSeconds);
@@ -180,7 +180,7 @@ public sealed class ExperimentRunner
         var options = TrainerOptions(config, device, rdir, config.Epochs, config.MaxBatchesPerEpoch);
         TrainingResult training;
         string quantizedPath = Path.Combine(rdir, "quantized.safetensors");
-        using (var trainer = new QuantizationAwareTrainer(model, data.Data, options, quantizer, relevance))
+        using (var trainer = new QuantizationAwareTrainer(model, data.Splits, options, quantizer, relevance))
         {
             trainer.EpochCompleted += (_, m) => _log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
                 $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
@@ -202,7 +202,7 @@ public sealed class ExperimentRunner
             try { StateDictLoader.Load(decodedModel, decoded.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ecqxPath); }
             finally { foreach (var (_, t) in decoded) t.Dispose(); }
             decodedModel.to(device);
-            decodedAccuracy = ModelEvaluation.Accuracy(decodedModel, data.Data, config.BatchSize, device);
+            decodedAccuracy = TestAccuracy(decodedModel, data, device);
         }
         var layers = report.Tensors.Where(t => t.Storage == EcqxStorage.Levels)
             .Select(t => new LayerSummary(t.Name, t.Elements, 100 * (t.Sparsity ?? 0), t.EntropyBitsPerLevel ?? 0, t.StoredBytes)).ToList();
@@ -220,7 +220,7 @@ public sealed class ExperimentRunner
 
     private static TrainerOptions TrainerOptions(ResolvedConfig config, torch.Device device, string outDir, int epochs, int? maxBatches) => new()
     {
-        Epochs = epochs, BatchSize = config.BatchSize, EvalBatchSize = config.BatchSize, LearningRate = config.LearningRate,
+        Epochs = epochs, BatchSize = config.BatchSize, LearningRate = config.LearningRate,
         Seed = config.Seed, Device = device, Threads = config.Threads, MaxBatchesPerEpoch = maxBatches,
         OutputDirectory = outDir, Resume = true,
     };
@@ -254,4 +254,11 @@ public sealed class ExperimentRunner
     }
 
     private static string Absolute(string dir, string path) => Path.IsPathRooted(path) ? path : Path.Combine(dir, path);
+
+    /// <summary>Test accuracy in %; an experiment without test data is an error.</summary>
+    private static double TestAccuracy(torch.nn.Module<torch.Tensor, torch.Tensor> model, ExperimentData data, torch.Device device)
+    {
+        double acc = ModelEvaluation.Accuracy(model, data.Splits.Test, device);
+        return double.IsNaN(acc) ? throw new InvalidOperationException("the test set is empty; accuracy is undefined") : acc;
+    }
 }

@@ -34,14 +34,14 @@ public sealed class PrimerExperiment : ExperimentDefinition
     {
         var opts = new IdxImageOptions { BatchSize = batchSize, Seed = unchecked((ulong)settings.Seed), Device = device };
         if (settings.DataDirectory is string dir)
-            return new ExperimentData(new BatchSourceTrainingData(FashionMnist.Load(dir, opts)), 10, $"Fashion-MNIST IDX files in {Path.GetFullPath(dir)}", false);
+            return new ExperimentData(FashionMnist.Load(dir, opts), 10, $"Fashion-MNIST IDX files in {Path.GetFullPath(dir)}", false);
         string sample = FashionMnist.FindBundledSample()
             ?? FashionMnist.FindBundledSample(Environment.CurrentDirectory)
             ?? throw new DirectoryNotFoundException(
                 $"The bundled Fashion-MNIST sample ({FashionMnist.BundledSampleRelativePath}) was not found above {AppContext.BaseDirectory} " +
                 $"or {Environment.CurrentDirectory}. Run from a checkout of the repository, or give --data-dir with the four IDX files.");
         var splits = FashionMnist.Load(sample, opts);
-        return new ExperimentData(new BatchSourceTrainingData(splits), 10,
+        return new ExperimentData(splits, 10,
             $"Fashion-MNIST bundled sample ({splits.Train.Count} train / {splits.Test.Count} test images, {FashionMnist.BundledSampleRelativePath})", false);
     }
 }

@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Data.Download;
 using ECQx.Data.Speech;
 using ECQx.Training;
@@ -41,7 +42,7 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
         {
             log?.Invoke("quick mode without --data-dir: using SYNTHETIC stand-in data (Gaussian blobs shaped like 49×10 MFCC maps, 12 classes)");
             return new ExperimentData(SyntheticBlobs.Create(settings.Seed, trainCount: 512, testCount: 256, features: 490, classes: 12,
-                separation: 0.3, sampleShape: new long[] { 490 }), 12,
+                separation: 0.3, sampleShape: new long[] { 490 }, batch: new BatchOptions { BatchSize = batchSize, Seed = opts.Seed, Device = device }), 12,
                 "SYNTHETIC stand-in (quick mode, no --data-dir): 512 train / 256 test Gaussian blobs shaped like 49×10 MFCC maps, 12 classes — not Speech Commands", true);
         }
         if (dir is null)
@@ -52,7 +53,7 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
         }
         log?.Invoke($"loading Speech Commands from {dir} (MFCC features are cached after the first epoch)");
         var splits = SpeechCommands.Load(dir, opts);
-        return new ExperimentData(new BatchSourceTrainingData(splits), splits.Train.NumClasses,
+        return new ExperimentData(splits, splits.Train.NumClasses,
             $"Google Speech Commands in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test clips, {splits.Train.NumClasses} classes, 49×10 MFCC)", false);
     }
 }

@@ -118,6 +118,22 @@ public sealed class Codebook : IDisposable
     }
 
     /// <summary>
+    /// Weights per level (index <c>level − MinLevel</c>) of <paramref name="values"/>, which must lie on this grid
+    /// (values <c>k·Δ</c>, as an assignment or a rounding to the grid gives them): level = round(value/Δ), counted with
+    /// one bincount. A degenerate codebook (Δ = 0) counts everything at level 0.
+    /// </summary>
+    public long[] LevelHistogram(Tensor values)
+    {
+        using var scope = torch.NewDisposeScope();
+        var flat = values.detach().reshape(-1);
+        if (flat.numel() == 0) return new long[Count];
+        var index = IsDegenerate
+            ? torch.full(flat.shape[0], (long)ZeroIndex, ScalarType.Int64, flat.device)
+            : flat.to(ScalarType.Float64).div(Step).round().to(ScalarType.Int64).sub(MinLevel).clamp(0, Count - 1);
+        return torch.bincount(index, minlength: Count).cpu().data<long>().ToArray();
+    }
+
+    /// <summary>
     /// Builds the codebook of a tensor from its (pretrained) weights, exactly as spec §a.3:
     /// <c>a</c> = the <see cref="CodebookOptions.Percentile"/> of |W| with numpy's linear interpolation;
     /// <c>D = 2^b − 1</c> for the unsigned grid (no negative entry and <see cref="CodebookOptions.UnsignedSupport"/>),

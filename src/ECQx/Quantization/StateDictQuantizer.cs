@@ -2,28 +2,6 @@ using static TorchSharp.torch;
 
 namespace ECQx.Quantization;
 
-/// <summary>Options for quantizing a whole state dict in one shot.</summary>
-public sealed record StateDictQuantizationOptions
-{
-    /// <summary>Bit width for every quantized tensor (default 4).</summary>
-    public int Bits { get; init; } = 4;
-
-    /// <summary>Per-tensor bit widths that override <see cref="Bits"/> (optional).</summary>
-    public IReadOnlyDictionary<string, int>? BitsPerTensor { get; init; }
-
-    /// <summary>Codebook initialisation options.</summary>
-    public CodebookOptions Codebook { get; init; } = CodebookOptions.Default;
-
-    /// <summary>ECQ options (Λ etc.).</summary>
-    public EcqOptions Ecq { get; init; } = EcqOptions.Default;
-
-    /// <summary>ECQx options, used for tensors that have relevance.</summary>
-    public EcqxOptions Ecqx { get; init; } = EcqxOptions.Default;
-
-    /// <summary>Which tensors are quantized.</summary>
-    public QuantizationSelectorOptions Selection { get; init; } = QuantizationSelectorOptions.Default;
-}
-
 /// <summary>One quantized tensor of a state dict: its codebook and result (both owned).</summary>
 public sealed class QuantizedLayer : IDisposable
 {
@@ -69,18 +47,34 @@ public sealed record QuantizedLayerSummary(
     string Name, IReadOnlyList<long> Shape, long Count, int Bits, double Step, int MinLevel, double Sparsity,
     double EntropyBits, int LevelsUsed, double LambdaMax, double EffectiveLambda, double EcqxBeta, int EcqxIterations);
 
-/// <summary>The result of <see cref="StateDictQuantizer.Quantize"/>.</summary>
+/// <summary>
+/// The result of <see cref="StateDictQuantizer.Quantize"/>: every quantized tensor's codebook and assignment (owned),
+/// and the input's other tensors (referenced, not copied: keep them alive while using <see cref="StateDict"/>).
+/// </summary>
 public sealed class StateDictQuantization : IDisposable
 {
     private readonly Dictionary<string, QuantizedLayer> _byName;
+    private readonly IReadOnlyList<KeyValuePair<string, Tensor>> _input;
 
-    internal StateDictQuantization(IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<string> unquantized, long nMax)
+    internal StateDictQuantization(IReadOnlyList<QuantizedLayer> layers, IReadOnlyList<string> unquantized, long nMax,
+        IReadOnlyList<KeyValuePair<string, Tensor>> input)
     {
         Layers = layers;
         Unquantized = unquantized;
         NMax = nMax;
+        _input = input;
         _byName = layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        Codebooks = layers.ToDictionary(l => l.Name, l => l.Codebook, StringComparer.Ordinal);
     }
+
+    /// <summary>The codebook of every quantized tensor.</summary>
+    public IReadOnlyDictionary<string, Codebook> Codebooks { get; }
+
+    /// <summary>
+    /// The quantized state dict in input order: the quantized values (<see cref="EcqAssignment.Values"/>) in place of
+    /// the quantized tensors, the input's tensors elsewhere. Nothing is copied.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> StateDict => MergeInto(_input).ToList();
 
     /// <summary>Quantized tensors in state-dict order.</summary>
     public IReadOnlyList<QuantizedLayer> Layers { get; }
@@ -141,22 +135,30 @@ public static class StateDictQuantizer
 {
     /// <summary>Quantizes the selected tensors of <paramref name="tensors"/>.</summary>
     /// <param name="tensors">Named tensors in state-dict order.</param>
-    /// <param name="options">Options (default: 4 bit, the reference defaults).</param>
+    /// <param name="options">Settings (default: 4 bit, the reference defaults); <see cref="EcqQuantizerSettings.BitsPerTensor"/> overrides the bit width per tensor.</param>
     /// <param name="relevance">Optional relevance per tensor name; tensors listed here get the ECQx correction.</param>
-    /// <exception cref="ArgumentException">Duplicate names; a relevance name that is not a tensor; bad options.</exception>
+    /// <exception cref="ArgumentException">Duplicate names; no tensor selected; a relevance name that is not a tensor or
+    /// of another shape; bad options.</exception>
     public static StateDictQuantization Quantize(
-        IEnumerable<KeyValuePair<string, Tensor>> tensors, StateDictQuantizationOptions? options = null,
+        IEnumerable<KeyValuePair<string, Tensor>> tensors, EcqQuantizerSettings? options = null,
         IReadOnlyDictionary<string, Tensor>? relevance = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        options ??= new StateDictQuantizationOptions();
+        options ??= new EcqQuantizerSettings();
+        options.Validate();
         var list = tensors.ToList();
         var selected = new QuantizationSelector(options.Selection).Select(list);
+        if (selected.Count == 0) throw new ArgumentException("no tensor of the state dict is selected for quantization (need ≥2-D weights)");
         var selectedSet = new HashSet<string>(selected, StringComparer.Ordinal);
         if (relevance is not null)
-            foreach (var name in relevance.Keys)
-                if (!list.Any(kv => kv.Key == name))
+            foreach (var (name, r) in relevance)
+            {
+                var match = list.FirstOrDefault(kv => kv.Key == name);
+                if (match.Key is null)
                     throw new ArgumentException($"Relevance is given for '{name}', which is not among the tensors.", nameof(relevance));
+                if (!r.shape.SequenceEqual(match.Value.shape))
+                    throw new ArgumentException($"relevance of '{name}' has shape [{string.Join(", ", r.shape)}] but the tensor has shape [{string.Join(", ", match.Value.shape)}]", nameof(relevance));
+            }
 
         long nMax = list.Where(kv => selectedSet.Contains(kv.Key)).Select(kv => kv.Value.numel()).DefaultIfEmpty(0).Max();
         var layers = new List<QuantizedLayer>();
@@ -188,6 +190,29 @@ public static class StateDictQuantizer
             throw;
         }
         var unquantized = list.Select(kv => kv.Key).Where(n => !selectedSet.Contains(n)).ToList();
-        return new StateDictQuantization(layers, unquantized, nMax);
+        return new StateDictQuantization(layers, unquantized, nMax, list);
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="relevances"/> cover exactly <paramref name="quantizedTensors"/> with matching shapes
+    /// (an ECQx run needs a relevance for every quantized tensor); the message names the missing, unknown or
+    /// mis-shaped tensors.
+    /// </summary>
+    /// <exception cref="ArgumentException">Coverage or shapes differ.</exception>
+    public static void CheckRelevanceCoverage(IReadOnlyList<KeyValuePair<string, Tensor>> quantizedTensors, IReadOnlyDictionary<string, Tensor> relevances)
+    {
+        var names = quantizedTensors.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        var missing = quantizedTensors.Where(kv => !relevances.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"relevances are missing for {missing.Count} quantized tensor(s): {string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", …" : "")}");
+        var unknown = relevances.Keys.Where(k => !names.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"relevances given for tensor(s) that are not quantized: {string.Join(", ", unknown.Take(8))}{(unknown.Count > 8 ? ", …" : "")}");
+        foreach (var (name, t) in quantizedTensors)
+        {
+            var r = relevances[name];
+            if (!r.shape.SequenceEqual(t.shape))
+                throw new ArgumentException($"relevance of '{name}' has shape [{string.Join(", ", r.shape)}] but the tensor has shape [{string.Join(", ", t.shape)}]");
+        }
     }
 }

@@ -1,10 +1,5 @@
 namespace ECQx.Training;
 
-/// <summary>Step size and bit width of a stored codebook.</summary>
-/// <param name="StepSize">Δ_l.</param>
-/// <param name="Bits">Bit width.</param>
-public sealed record CodebookInfo(double StepSize, int Bits);
-
 /// <summary>
 /// The scalar part of a training checkpoint, stored as JSON in the safetensors metadata under
 /// <see cref="MetadataKey"/>. Tensors (model state, background weights, codebooks, optimizer moments,
@@ -51,12 +46,17 @@ public sealed record CheckpointState
     public long[]? BackgroundSteps { get; init; }
     /// <summary>Step counts of the model optimizer.</summary>
     public long[]? ModelSteps { get; init; }
-    /// <summary>Codebook step sizes and bit widths.</summary>
-    public Dictionary<string, CodebookInfo>? Codebooks { get; init; }
+    /// <summary>Codebook step sizes and bit widths (the centroids are stored as tensors <c>codebook/&lt;name&gt;</c>).</summary>
+    public Dictionary<string, StoredCodebook>? Codebooks { get; init; }
     /// <summary>s_E of each tensor's last assignment.</summary>
     public Dictionary<string, double>? EcqSparsity { get; init; }
     /// <summary>The run's result-changing settings (<see cref="RunSettings"/>), compared on resume.</summary>
     public Dictionary<string, string>? Settings { get; init; }
     /// <summary>Metrics rows so far.</summary>
     public List<EpochMetrics> History { get; init; } = new();
+
+    /// <summary>How a codebook is stored in the JSON (its lowest level follows from the first stored centroid).</summary>
+    /// <param name="StepSize">Δ_l.</param>
+    /// <param name="Bits">Bit width.</param>
+    public sealed record StoredCodebook(double StepSize, int Bits);
 }

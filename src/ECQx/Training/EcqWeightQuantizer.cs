@@ -1,35 +1,7 @@
-using System.Runtime.CompilerServices;
 using ECQx.Quantization;
 using TorchSharp;
 
 namespace ECQx.Training;
-
-/// <summary>Settings of <see cref="EcqWeightQuantizer"/>.</summary>
-public sealed record EcqQuantizerSettings
-{
-    /// <summary>Bit width of every quantized tensor (§a.3), in [<see cref="Codebook.MinBits"/>, <see cref="Codebook.MaxBits"/>].</summary>
-    public int Bits { get; init; } = 4;
-    /// <summary>ECQ options (Λ, PMF bias, λ_max variant, sustain; §a.4).</summary>
-    public EcqOptions Ecq { get; init; } = EcqOptions.Default;
-    /// <summary>ECQx options (ρ, p, β search; §a.4 step 10), used when relevance is given.</summary>
-    public EcqxOptions Ecqx { get; init; } = EcqxOptions.Default;
-    /// <summary>Codebook options (percentile, unsigned support).</summary>
-    public CodebookOptions Codebook { get; init; } = CodebookOptions.Default;
-    /// <summary>Which tensors are quantized (§a.2).</summary>
-    public QuantizationSelectorOptions Selection { get; init; } = QuantizationSelectorOptions.Default;
-    /// <summary>Gradient scaling of the straight-through estimator (§a.5; signed centroid by default).</summary>
-    public GradientScaling GradientScaling { get; init; } = GradientScaling.SignedCentroid;
-
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad setting.</summary>
-    public void Validate()
-    {
-        if (Bits < ECQx.Quantization.Codebook.MinBits || Bits > ECQx.Quantization.Codebook.MaxBits)
-            throw new ArgumentException($"bits must be in [{ECQx.Quantization.Codebook.MinBits}, {ECQx.Quantization.Codebook.MaxBits}] (got {Bits})");
-        if (!(Ecq.Lambda >= 0) || double.IsInfinity(Ecq.Lambda)) throw new ArgumentException($"lambda must be a finite number ≥ 0 (got {Ecq.Lambda})");
-        Ecq.Validate();
-        Ecqx.Validate();
-    }
-}
 
 /// <summary>
 /// Adapts <c>ECQx.Quantization</c> (codebooks, <see cref="EntropyConstrainedQuantizer"/>, the straight-through
@@ -39,8 +11,6 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
 {
     private readonly EcqQuantizerSettings _s;
     private readonly QuantizationSelector _selector;
-    private readonly ConditionalWeakTable<LayerCodebook, Codebook> _codebooks = new();
-    private readonly List<Codebook> _owned = new();
     private readonly Dictionary<string, EcqAssignment> _last = new(StringComparer.Ordinal);
 
     /// <summary>Creates the adapter; invalid settings throw an <see cref="ArgumentException"/>.</summary>
@@ -58,20 +28,12 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     public bool IsQuantized(string name, torch.Tensor parameter) => _selector.IsQuantizable(name, (int)parameter.ndim);
 
     /// <inheritdoc />
-    public LayerCodebook CreateCodebook(string name, torch.Tensor pretrained)
-    {
-        var cb = Codebook.FromWeights(pretrained, _s.Bits, _s.Codebook, name);
-        lock (_owned) _owned.Add(cb);
-        var layer = new LayerCodebook(cb.Centroids.to(pretrained.device).clone().DetachFromDisposeScope(), cb.Step, cb.Bits);
-        _codebooks.AddOrUpdate(layer, cb);
-        return layer;
-    }
+    public Codebook CreateCodebook(string name, torch.Tensor pretrained) => Codebook.FromWeights(pretrained, _s.Bits, _s.Codebook, name);
 
     /// <inheritdoc />
-    public LayerQuantization Quantize(string name, torch.Tensor background, LayerCodebook codebook, long largestLayerSize, torch.Tensor? relevance)
+    public LayerQuantization Quantize(string name, torch.Tensor background, Codebook codebook, long largestLayerSize, torch.Tensor? relevance)
     {
-        var cb = Resolve(name, codebook);
-        var q = EntropyConstrainedQuantizer.Assign(background, cb, _s.Ecq, largestLayerSize, name, relevance, relevance is null ? null : _s.Ecqx);
+        var q = EntropyConstrainedQuantizer.Assign(background, codebook, _s.Ecq, largestLayerSize, name, relevance, relevance is null ? null : _s.Ecqx);
         // Keep the result (outside any dispose scope) so the gradient scaling of the next step can use the
         // codebook-valued overload, which needs no distinct-value count.
         q.Levels.DetachFromDisposeScope();
@@ -82,7 +44,7 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
             _last[name] = q;
         }
         double sE = q.Ecqx?.EcqSparsity ?? q.Stats.Sparsity;
-        return new LayerQuantization(q.Values, sE, q.Stats.Sparsity);
+        return new LayerQuantization(q.Values, sE, q.Stats.Sparsity, q.Stats.Histogram);
     }
 
     /// <inheritdoc />
@@ -101,21 +63,9 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
         return StraightThroughEstimator.ScaleGradient(gradient, quantized, _s.GradientScaling);
     }
 
-    /// <summary>The library codebook behind a <see cref="LayerCodebook"/> (rebuilt from step, bits and the lowest centroid after a checkpoint restore).</summary>
-    private Codebook Resolve(string name, LayerCodebook layer)
-    {
-        if (_codebooks.TryGetValue(layer, out var cb)) return cb;
-        int minLevel = layer.StepSize == 0 ? 0 : (int)Math.Round(layer.Centroids[0].item<float>() / layer.StepSize);
-        cb = new Codebook(layer.Bits, layer.StepSize, minLevel, layer.Centroids.device, name);
-        lock (_owned) _owned.Add(cb);
-        _codebooks.AddOrUpdate(layer, cb);
-        return cb;
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
-        lock (_owned) { foreach (var cb in _owned) cb.Dispose(); _owned.Clear(); }
         lock (_last) { foreach (var q in _last.Values) q.Dispose(); _last.Clear(); }
     }
 }

@@ -1,21 +1,14 @@
+using ECQx.Quantization;
 using TorchSharp;
 
 namespace ECQx.Training;
 
-/// <summary>
-/// A layer's fixed codebook (§a.3): ascending centroid values (float32, exactly one of them zero), the
-/// uniform step size Δ and the bit width. Fixed for the whole run; stored in checkpoints.
-/// </summary>
-/// <param name="Centroids">The centroid values, ascending, on the training device.</param>
-/// <param name="StepSize">Δ_l (centroids are integer multiples of it).</param>
-/// <param name="Bits">The bit width b (the codebook has at most 2^b levels).</param>
-public sealed record LayerCodebook(torch.Tensor Centroids, double StepSize, int Bits);
-
 /// <summary>Result of quantizing one tensor.</summary>
 /// <param name="Values">The quantized tensor ŵ (same shape as the input, every entry a centroid).</param>
 /// <param name="EcqSparsity">s_E, the zero fraction of the plain ECQ assignment (before any relevance correction).</param>
-/// <param name="Sparsity">The zero fraction of the final assignment (s_X with relevance, else s_E).</param>
-public sealed record LayerQuantization(torch.Tensor Values, double EcqSparsity, double Sparsity);
+/// <param name="Sparsity">The zero fraction of <paramref name="Values"/> (s_X with relevance, else s_E).</param>
+/// <param name="Histogram">Weights per codebook level, in ascending centroid order (the quantizer's own counts).</param>
+public sealed record LayerQuantization(torch.Tensor Values, double EcqSparsity, double Sparsity, IReadOnlyList<long> Histogram);
 
 /// <summary>
 /// The trainer's view of the quantizer (the maths lives in <c>ECQx.Quantization</c>; an adapter
@@ -26,15 +19,18 @@ public interface IWeightQuantizer
     /// <summary>Whether the named parameter is quantized (§a.2: ≥2-D, not a downsample / aux classifier).</summary>
     bool IsQuantized(string name, torch.Tensor parameter);
 
-    /// <summary>Builds the fixed codebook of a tensor from its pretrained FP weights (§a.3).</summary>
-    LayerCodebook CreateCodebook(string name, torch.Tensor pretrained);
+    /// <summary>
+    /// Builds the fixed codebook of a tensor from its pretrained FP weights (§a.3), on the weights' device. The caller
+    /// owns (disposes) it.
+    /// </summary>
+    Codebook CreateCodebook(string name, torch.Tensor pretrained);
 
     /// <summary>
     /// Assigns every weight of <paramref name="background"/> to a centroid (§a.4): ECQ, or ECQx when
     /// <paramref name="relevance"/> (same shape, accumulated, signed) is given. <paramref name="largestLayerSize"/>
     /// is n_max over all quantized tensors.
     /// </summary>
-    LayerQuantization Quantize(string name, torch.Tensor background, LayerCodebook codebook, long largestLayerSize, torch.Tensor? relevance);
+    LayerQuantization Quantize(string name, torch.Tensor background, Codebook codebook, long largestLayerSize, torch.Tensor? relevance);
 
     /// <summary>
     /// The gradient for the FP background weights of tensor <paramref name="name"/> from the gradient w.r.t. its

@@ -1,30 +1,25 @@
+using ECQx.Quantization;
 using TorchSharp;
 
 namespace ECQx.Training;
 
-/// <summary>Sparsity, level histograms, entropy and the entropy size estimate of a (quantized) model.</summary>
+/// <summary>Sparsity, entropy and the entropy size estimate of a (quantized) model.</summary>
 public static class ModelStatistics
 {
     /// <summary>
-    /// Histogram over the codebook levels (nearest centroid of every weight), sparsity and the zeroth-order
-    /// entropy of one quantized tensor.
+    /// The metrics row of one quantized tensor from its quantizer's result: the quantizer's level histogram, its
+    /// zeroth-order entropy (<see cref="EcqMath.EntropyBits"/>) and the zero fraction.
     /// </summary>
-    public static LayerMetrics Layer(string name, torch.Tensor quantized, LayerCodebook codebook, double ecqSparsity)
+    public static LayerMetrics Layer(string name, long count, LayerQuantization quantization, Codebook codebook) =>
+        new(name, count, quantization.Sparsity, EcqMath.EntropyBits(quantization.Histogram), quantization.Histogram.ToArray(),
+            quantization.EcqSparsity, codebook.Step, codebook.Bits);
+
+    /// <summary>The metrics row of one tensor of a one-shot quantization (<see cref="StateDictQuantizer"/>), from its assignment's statistics.</summary>
+    public static LayerMetrics Layer(QuantizedLayer layer)
     {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var flat = quantized.detach().reshape(-1).to(torch.float32);
-        var c = codebook.Centroids.to(flat.device).to(torch.float32);
-        var level = (flat.unsqueeze(1) - c.unsqueeze(0)).abs().argmin(1);
-        long k = c.shape[0];
-        var counts = torch.bincount(level, minlength: k).cpu().to(torch.int64);
-        long[] hist = counts.data<long>().ToArray();
-        long n = flat.shape[0];
-        long zeros = flat.eq(0).sum().item<long>();
-        double h = 0;
-        foreach (long cnt in hist)
-            if (cnt > 0) { double p = (double)cnt / n; h -= p * Math.Log2(p); }
-        return new LayerMetrics(name, n, n == 0 ? 0 : (double)zeros / n, h, hist, ecqSparsity, codebook.StepSize, codebook.Bits);
+        var st = layer.Result.Stats;
+        return new LayerMetrics(layer.Name, st.Count, st.Sparsity, st.EntropyBits, st.Histogram.ToArray(),
+            layer.Result.Ecqx?.EcqSparsity ?? st.Sparsity, layer.Codebook.Step, layer.Codebook.Bits);
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ECQx.Data;
 using ECQx.IO;
+using ECQx.Quantization;
 using ECQx.Relevance;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -48,7 +50,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
 
     private readonly nn.Module<Tensor, Tensor> _model;
-    private readonly ITrainingData? _data;
+    private readonly DatasetSplits? _data;
     private readonly TrainerOptions _o;
     private readonly IWeightQuantizer? _quantizer;
     private readonly IWeightRelevanceMethod? _relevance;
@@ -56,7 +58,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly List<string> _quantizedNames = new();
     private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> _background = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LayerCodebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Codebook> _codebooks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LayerMetrics> _layerStats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
     private readonly RelevanceAccumulator _relevanceAcc;
     private readonly List<EpochMetrics> _history = new();
@@ -73,11 +76,12 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     /// <summary>Creates a trainer for <paramref name="model"/> (moved to the options' device).</summary>
     /// <param name="model">The model (pretrained weights already loaded). Its quantized tensors are selected by the quantizer.</param>
-    /// <param name="data">Training and test data; may be null only for a one-shot quantization (0 epochs, no pre-training).</param>
+    /// <param name="data">Training and test splits, loaded with the options' batch size and seed (checked); may be null
+    /// only for a one-shot quantization (0 epochs, no pre-training).</param>
     /// <param name="options">Run options.</param>
     /// <param name="quantizer">The ECQ/ECQx quantizer; null trains in full precision.</param>
     /// <param name="relevance">Weight-relevance method for ECQx; null is plain ECQ.</param>
-    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, ITrainingData? data, TrainerOptions options,
+    public QuantizationAwareTrainer(nn.Module<Tensor, Tensor> model, DatasetSplits? data, TrainerOptions options,
         IWeightQuantizer? quantizer = null, IWeightRelevanceMethod? relevance = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -86,6 +90,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (relevance is not null && quantizer is null) throw new ArgumentException("a relevance method needs a quantizer (ECQx)");
         bool needsData = quantizer is null ? options.Epochs > 0 : options.Epochs > 0 || options.PretrainEpochs > 0;
         if (needsData && data is null) throw new ArgumentException("training epochs need a dataset (only a one-shot quantization with 0 epochs runs without one)");
+        data?.RequireTrainingOptions(options.BatchSize, options.Seed);
         TorchRuntime.EnsureLoaded();
         if (options.Threads is int threads) torch.set_num_threads(threads);
         _model = model;
@@ -116,8 +121,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     public nn.Module<Tensor, Tensor> Model => _model;
     /// <summary>Names of the quantized parameters.</summary>
     public IReadOnlyList<string> QuantizedNames => _quantizedNames;
-    /// <summary>The fixed codebooks (empty before quantization starts).</summary>
-    public IReadOnlyDictionary<string, LayerCodebook> Codebooks => _codebooks;
+    /// <summary>The fixed codebooks (empty before quantization starts); owned by the trainer (disposed with it).</summary>
+    public IReadOnlyDictionary<string, Codebook> Codebooks => _codebooks;
     /// <summary>The full-precision background copies of the quantized tensors.</summary>
     public IReadOnlyDictionary<string, Tensor> BackgroundWeights => _background;
     /// <summary>The metrics rows so far.</summary>
@@ -192,8 +197,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             {
                 var p = _paramByName[name];
                 if (!p.isfinite().all().item<bool>()) throw new ArgumentException($"parameter '{name}' contains NaN or infinite values");
-                var cb = q.CreateCodebook(name, p.detach());
-                _codebooks[name] = cb with { Centroids = cb.Centroids.to(_o.Device).DetachFromDisposeScope() };
+                _codebooks[name] = q.CreateCodebook(name, p.detach());
                 _background[name] = p.detach().clone().DetachFromDisposeScope();
             }
         }
@@ -201,7 +205,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         ResetPhaseCounters();
         Requantize(useRelevance: false);
         CreateQuantizationOptimizers();
-        double acc = _data is null || _data.TestCount == 0 ? double.NaN : Evaluate();
+        double acc = _data is null ? double.NaN : Evaluate();
         AddRow(TrainingPhase.Initial, 0, double.NaN, double.NaN, acc, sw.Elapsed.TotalSeconds);
         WriteCheckpointIfConfigured();
     }
@@ -216,7 +220,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private int BatchesInEpoch()
     {
-        int full = _data!.BatchesPerEpoch(_o.BatchSize);
+        int full = _data!.Train.BatchesPerEpoch;
         return _o.MaxBatchesPerEpoch is int m ? Math.Min(m, full) : full;
     }
 
@@ -232,7 +236,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
         }
         _model.train();
-        using (var batches = _data!.TrainBatches(ShuffleEpoch, _o.BatchSize, _o.Seed, _nextBatch, _o.Device).GetEnumerator())
+        using (var batches = _data!.TrainBatches(ShuffleEpoch, _nextBatch, _o.Device).GetEnumerator())
         {
             while (_nextBatch < total)
             {
@@ -240,7 +244,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext()) break;
-                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batches.Current, total) : FullPrecisionStep(batches.Current, total);
+                    var batch = new TrainingBatch(batches.Current.inputs, batches.Current.labels);
+                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batch, total) : FullPrecisionStep(batch, total);
                 }
                 _nextBatch++;
                 if (_o.CheckpointEveryBatches > 0 && _nextBatch % _o.CheckpointEveryBatches == 0 && _nextBatch < total)
@@ -253,7 +258,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             }
         }
 
-        double acc = _data.TestCount == 0 ? double.NaN : Evaluate();
+        double acc = Evaluate();
         double loss = _nextBatch == 0 ? double.NaN : _lossSum / _nextBatch;
         double trainAcc = _seen == 0 ? double.NaN : 100.0 * _correct / _seen;
         AddRow(_phase, _epoch, loss, trainAcc, acc, _wallBefore + sw.Elapsed.TotalSeconds);
@@ -380,6 +385,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             var p = _paramByName[name];
             p.copy_(result.Values);
             _ecqSparsity[name] = result.EcqSparsity;
+            _layerStats[name] = ModelStatistics.Layer(name, p.numel(), result, _codebooks[name]);
             var z = p.eq(0).sum();
             zeros = zeros is null ? z : zeros + z;
             total += p.numel();
@@ -387,35 +393,15 @@ public sealed class QuantizationAwareTrainer : IDisposable
         return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;
     }
 
-    /// <summary>Test accuracy in %, with the model in eval mode; the previous mode is restored.</summary>
-    private double Evaluate()
-    {
-        bool wasTraining = _model.training;
-        _model.eval();
-        long correct = 0, seen = 0;
-        try
-        {
-            using var noGrad = no_grad();
-            using var batches = _data!.TestBatches(_o.EvalBatchSize, _o.Device).GetEnumerator();
-            while (true)
-            {
-                using var scope = NewDisposeScope();
-                if (!batches.MoveNext()) break;
-                var b = batches.Current;
-                correct += _model.call(b.Inputs).argmax(1).eq(b.Targets).sum().item<long>();
-                seen += b.Targets.shape[0];
-            }
-        }
-        finally { _model.train(wasTraining); }
-        return seen == 0 ? double.NaN : 100.0 * correct / seen;
-    }
+    /// <summary>Test accuracy in % (NaN without test data), with the model in eval mode; the previous mode is restored.</summary>
+    private double Evaluate() => ModelEvaluation.Accuracy(_model, _data!.Test, _o.Device);
 
     private void AddRow(TrainingPhase phase, int epoch, double loss, double trainAcc, double testAcc, double wall)
     {
         var layers = new List<LayerMetrics>();
         if (phase is TrainingPhase.Initial or TrainingPhase.Quantize)
             foreach (var name in _quantizedNames)
-                layers.Add(ModelStatistics.Layer(name, _paramByName[name], _codebooks[name], _ecqSparsity.GetValueOrDefault(name)));
+                layers.Add(_layerStats.TryGetValue(name, out var stats) ? stats : StatisticsOfCurrentWeights(name));
         var state = _model.state_dict();
         long qZeros = layers.Sum(l => (long)Math.Round(l.Sparsity * l.Count)), qTotal = layers.Sum(l => l.Count);
         var row = new EpochMetrics(phase, epoch, loss, trainAcc, testAcc, ModelStatistics.NetworkSparsity(state),
@@ -450,7 +436,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             EpochLossSum = _lossSum, EpochCorrect = _correct, EpochSeen = _seen, EpochWallSeconds = _wallBefore,
             FullPrecisionSteps = _fpOptimizer?.Steps.ToArray(), BackgroundSteps = _backgroundOptimizer?.Steps.ToArray(),
             ModelSteps = _modelOptimizer?.Steps.ToArray(),
-            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CodebookInfo(kv.Value.StepSize, kv.Value.Bits)),
+            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CheckpointState.StoredCodebook(kv.Value.Step, kv.Value.Bits)),
             EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
             Settings = new Dictionary<string, string>(CurrentSettings(), StringComparer.Ordinal),
         };
@@ -502,7 +488,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 {
                     if (!st.Codebooks.TryGetValue(n, out var info)) throw new InvalidDataException($"{path}: codebook of '{n}' missing");
                     if (!t.TryGetValue("codebook/" + n, out var c)) throw new InvalidDataException($"{path}: tensor 'codebook/{n}' missing");
-                    _codebooks[n] = new LayerCodebook(c.clone().DetachFromDisposeScope(), info.StepSize, info.Bits);
+                    _codebooks[n] = RestoreCodebook(n, info, c, path);
                     var bg = torch.empty_like(_paramByName[n]).DetachFromDisposeScope();
                     CopyChecked(t, "background/" + n, bg, path);
                     _background[n] = bg;
@@ -528,6 +514,35 @@ public sealed class QuantizationAwareTrainer : IDisposable
             AtomicFile.RemoveStaleTemporaries(dir, name);
     }
 
+    /// <summary>The codebook stored as step, bits and centroids (its lowest level is the first centroid over the step).</summary>
+    private Codebook RestoreCodebook(string name, CheckpointState.StoredCodebook info, Tensor centroids, string path)
+    {
+        using var scope = NewDisposeScope();
+        var stored = centroids.to(float32).cpu();
+        int minLevel = info.StepSize == 0 || stored.numel() == 0 ? 0 : (int)Math.Round(stored[0].item<float>() / info.StepSize);
+        Codebook cb;
+        try { cb = new Codebook(info.Bits, info.StepSize, minLevel, _o.Device, name); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: codebook of '{name}' is invalid: {e.Message}", e); }
+        using var rebuilt = cb.Centroids.cpu();
+        if (!rebuilt.shape.SequenceEqual(stored.shape) || !rebuilt.eq(stored).all().item<bool>())
+        {
+            cb.Dispose();
+            throw new InvalidDataException($"{path}: tensor 'codebook/{name}' does not match its step {info.StepSize:R} and bit width {info.Bits}");
+        }
+        return cb;
+    }
+
+    /// <summary>Metrics of a quantized tensor from its current values (only after a resume that has not re-quantized yet).</summary>
+    private LayerMetrics StatisticsOfCurrentWeights(string name)
+    {
+        using var scope = NewDisposeScope();
+        var p = _paramByName[name].detach();
+        var cb = _codebooks[name];
+        long n = p.numel();
+        double zeros = n == 0 ? 0 : (double)p.eq(0).sum().item<long>() / n;
+        return ModelStatistics.Layer(name, n, new LayerQuantization(p, _ecqSparsity.GetValueOrDefault(name), zeros, cb.LevelHistogram(p)), cb);
+    }
+
     private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)
     {
         if (!t.TryGetValue(key, out var src)) throw new InvalidDataException($"{path}: tensor '{key}' missing (was the checkpoint written for another model?)");
@@ -541,6 +556,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     {
         _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
         foreach (var t in _background.Values) t.Dispose();
+        foreach (var cb in _codebooks.Values) cb.Dispose();
         _relevanceAcc.Dispose();
     }
 

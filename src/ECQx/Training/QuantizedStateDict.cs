@@ -1,5 +1,6 @@
 using System.Globalization;
 using ECQx.IO;
+using ECQx.Quantization;
 using TorchSharp;
 
 namespace ECQx.Training;
@@ -18,12 +19,12 @@ public static class QuantizedStateDict
     public static string BitsKey(string tensorName) => "ecqx.bits." + tensorName;
 
     /// <summary>The metadata entries for <paramref name="codebooks"/>.</summary>
-    public static Dictionary<string, string> Metadata(IReadOnlyDictionary<string, LayerCodebook> codebooks)
+    public static Dictionary<string, string> Metadata(IReadOnlyDictionary<string, Codebook> codebooks)
     {
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, cb) in codebooks)
         {
-            meta[StepKey(name)] = cb.StepSize.ToString("R", CultureInfo.InvariantCulture);
+            meta[StepKey(name)] = cb.Step.ToString("R", CultureInfo.InvariantCulture);
             meta[BitsKey(name)] = cb.Bits.ToString(CultureInfo.InvariantCulture);
         }
         return meta;
@@ -31,7 +32,7 @@ public static class QuantizedStateDict
 
     /// <summary>Writes the state dict and the step/bit metadata atomically.</summary>
     public static void Save(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> stateDict,
-        IReadOnlyDictionary<string, LayerCodebook> codebooks, IReadOnlyDictionary<string, string>? extraMetadata = null)
+        IReadOnlyDictionary<string, Codebook> codebooks, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
         var meta = Metadata(codebooks);
         if (extraMetadata is not null) foreach (var (k, v) in extraMetadata) meta.TryAdd(k, v);

@@ -13,16 +13,15 @@ public sealed record TrainerOptions
     public int Epochs { get; init; } = 10;
     /// <summary>Optional full-precision epochs before quantization (§c.3 step 2).</summary>
     public int PretrainEpochs { get; init; }
-    /// <summary>Training batch size.</summary>
+    /// <summary>Training batch size (the data must be loaded with it; the trainer checks).</summary>
     public int BatchSize { get; init; } = 64;
-    /// <summary>Batch size used for test evaluation.</summary>
-    public int EvalBatchSize { get; init; } = 256;
     /// <summary>Adam learning rate of both optimizers.</summary>
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>L2 weight decay of the non-quantized (model) parameters (§c.2 group 0).</summary>
     public double WeightDecay { get; init; } = 5e-6;
     /// <summary>
-    /// Run seed: libtorch's default (process-global) generator and the per-epoch shuffles. Because dropout and
+    /// Run seed: libtorch's default (process-global) generator; the data's shuffles use the seed the data was loaded
+    /// with, which must be this one (the trainer checks). Because dropout and
     /// initialisation draw from that process-global generator, bit-identical runs and resumes also require that
     /// nothing else in the process draws random numbers from it while the trainer runs (the test suite runs such
     /// tests serially for this reason).
@@ -60,7 +59,6 @@ public sealed record TrainerOptions
         if (Epochs < 0) throw new ArgumentException($"epochs must be ≥ 0 (got {Epochs})");
         if (PretrainEpochs < 0) throw new ArgumentException($"pretrain epochs must be ≥ 0 (got {PretrainEpochs})");
         if (BatchSize <= 0) throw new ArgumentException($"batch size must be positive (got {BatchSize})");
-        if (EvalBatchSize <= 0) throw new ArgumentException($"eval batch size must be positive (got {EvalBatchSize})");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"learning rate must be positive and finite (got {LearningRate})");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay)) throw new ArgumentException($"weight decay must be ≥ 0 (got {WeightDecay})");
         if (Threads is <= 0) throw new ArgumentException($"threads must be positive (got {Threads})");

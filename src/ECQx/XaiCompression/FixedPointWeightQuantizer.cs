@@ -1,3 +1,4 @@
+using ECQx.Quantization;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,22 +31,24 @@ public sealed class FixedPointWeightQuantizer : IWeightQuantizer
     public bool IsQuantized(string name, Tensor parameter) => _bits.ContainsKey(name);
 
     /// <inheritdoc />
-    public LayerCodebook CreateCodebook(string name, Tensor pretrained)
+    public Codebook CreateCodebook(string name, Tensor pretrained)
     {
         int b = _bits[name];
         int q = MaxLevel(b);
         double max = pretrained.detach().abs().max().item<float>();
-        double step = max / q;
-        var c = (arange(-q, q + 1, 1, float64, pretrained.device) * step).to(float32).DetachFromDisposeScope();
-        return new LayerCodebook(c, step, b);
+        double step = q == 0 ? 0 : max / q;
+        // levels −q … q lie in the signed grid −2^(b−1) … 2^(b−1) − 1 (its lowest level stays empty)
+        return new Codebook(b, step, -(1 << (b - 1)), pretrained.device, name);
     }
 
     /// <inheritdoc />
-    public LayerQuantization Quantize(string name, Tensor background, LayerCodebook codebook, long largestLayerSize, Tensor? relevance)
+    public LayerQuantization Quantize(string name, Tensor background, Codebook codebook, long largestLayerSize, Tensor? relevance)
     {
-        Tensor v = codebook.StepSize == 0 ? zeros_like(background) : Round(background, codebook.StepSize, codebook.Bits);
+        Tensor v = codebook.Step == 0 ? zeros_like(background) : Round(background, codebook.Step, codebook.Bits);
         double sparsity = v.eq(0).to(float32).mean().item<float>();
-        return new LayerQuantization(v, sparsity, sparsity);
+        long n = v.numel();
+        double zeros = n == 0 ? 0 : (double)v.eq(0).sum().item<long>() / n;
+        return new LayerQuantization(v, sparsity, zeros, codebook.LevelHistogram(v));
     }
 
     /// <summary>

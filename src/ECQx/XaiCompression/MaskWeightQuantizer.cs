@@ -1,3 +1,4 @@
+using ECQx.Quantization;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,8 +8,9 @@ namespace ECQx.XaiCompression;
 /// <summary>
 /// Adapts fixed pruning masks to the trainer's <see cref="IWeightQuantizer"/> seam, so
 /// <see cref="QuantizationAwareTrainer"/> fine-tunes with the masks held fixed: the "quantized" weight is
-/// <c>background ⊙ mask</c> and the background gradient is masked too. Its "codebook" is the single value 0
-/// (bits reported as 32), so the trainer's entropy/size statistics are not meaningful for pruning runs.
+/// <c>background ⊙ mask</c> and the background gradient is masked too. Its "codebook" is the degenerate 1-bit grid
+/// (both centroids 0, every weight counted at level 0), so the trainer's entropy/size statistics are not meaningful
+/// for pruning runs; the layer sparsity is the true zero fraction.
 /// </summary>
 public sealed class MaskWeightQuantizer : IWeightQuantizer
 {
@@ -21,16 +23,19 @@ public sealed class MaskWeightQuantizer : IWeightQuantizer
     public bool IsQuantized(string name, Tensor parameter) => _masks.ContainsKey(name);
 
     /// <inheritdoc />
-    public LayerCodebook CreateCodebook(string name, Tensor pretrained) =>
-        new(zeros(1, float32, pretrained.device).DetachFromDisposeScope(), 0, 32);
+    public Codebook CreateCodebook(string name, Tensor pretrained) => new(1, 0, 0, pretrained.device, name);
 
     /// <inheritdoc />
-    public LayerQuantization Quantize(string name, Tensor background, LayerCodebook codebook, long largestLayerSize, Tensor? relevance)
+    public LayerQuantization Quantize(string name, Tensor background, Codebook codebook, long largestLayerSize, Tensor? relevance)
     {
         var m = _masks[name].to(background.device).to_type(background.dtype);
         var v = background.mul(m);
-        double sparsity = 1.0 - m.mean().item<float>();
-        return new LayerQuantization(v, sparsity, sparsity);
+        double pruned = 1.0 - m.mean().item<float>();
+        long n = v.numel();
+        double zeros = n == 0 ? 0 : (double)v.eq(0).sum().item<long>() / n;
+        var histogram = new long[codebook.Count];
+        histogram[codebook.ZeroIndex] = n;
+        return new LayerQuantization(v, pruned, zeros, histogram);
     }
 
     /// <inheritdoc />

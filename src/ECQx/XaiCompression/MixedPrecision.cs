@@ -1,3 +1,5 @@
+using ECQx.Quantization;
+using ECQx.Data;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -53,10 +55,10 @@ public sealed record LayerBits(string Name, long Count, double Relevance, int Bi
 /// <param name="AccuracyQuantized">After the one-shot quantization.</param>
 /// <param name="AccuracyFineTuned">After STE fine-tuning.</param>
 /// <param name="History">The trainer's metrics rows.</param>
-/// <param name="Codebooks">Per layer codebook (for <c>QuantizedStateDict.Save</c>).</param>
+/// <param name="Codebooks">Per layer codebook (for <c>QuantizedStateDict.Save</c>); the caller disposes them.</param>
 public sealed record MixedPrecisionResult(string Method, IReadOnlyList<LayerBits> Layers, double AverageBits, BitAllocationResult Allocation,
     double AccuracyBefore, double AccuracyQuantized, double AccuracyFineTuned, IReadOnlyList<EpochMetrics> History,
-    IReadOnlyDictionary<string, LayerCodebook> Codebooks);
+    IReadOnlyDictionary<string, Codebook> Codebooks);
 
 /// <summary>
 /// Integer mixed precision (spec §f item 3; this package's interpretation): the layers' aggregate relevance
@@ -68,7 +70,7 @@ public sealed record MixedPrecisionResult(string Method, IReadOnlyList<LayerBits
 public static class MixedPrecision
 {
     /// <summary>The allocation only (no quantization): bits per conv/linear weight of <paramref name="model"/>.</summary>
-    public static (IReadOnlyList<LayerBitInput> Inputs, BitAllocationResult Allocation) Allocate(nn.Module<Tensor, Tensor> model, ITrainingData? data, MixedPrecisionOptions options)
+    public static (IReadOnlyList<LayerBitInput> Inputs, BitAllocationResult Allocation) Allocate(nn.Module<Tensor, Tensor> model, DatasetSplits? data, MixedPrecisionOptions options)
     {
         options.Validate();
         var layers = CompressibleLayers.Of(model);
@@ -87,23 +89,23 @@ public static class MixedPrecision
     }
 
     /// <summary>Allocates, quantizes (model changed in place), fine-tunes and evaluates.</summary>
-    public static MixedPrecisionResult Run(nn.Module<Tensor, Tensor> model, ITrainingData data, MixedPrecisionOptions options, CancellationToken ct = default)
+    public static MixedPrecisionResult Run(nn.Module<Tensor, Tensor> model, DatasetSplits data, MixedPrecisionOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CompressibleLayers.CheckFinite(CompressibleLayers.Of(model));
-        double before = ModelEvaluation.Accuracy(model, data);
+        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         var (inputs, alloc) = Allocate(model, data, options);
         var bits = inputs.Select((l, i) => (l.Name, alloc.Bits[i])).ToDictionary(t => t.Name, t => t.Item2, StringComparer.Ordinal);
         var quantizer = new FixedPointWeightQuantizer(bits);
         using var trainer = new QuantizationAwareTrainer(model, data, options.FineTune with { PretrainEpochs = 0, Patience = 0 }, quantizer);
         var result = trainer.Run(ct);
         double quantized = result.History.FirstOrDefault(h => h.Phase == TrainingPhase.Initial)?.TestAccuracy ?? double.NaN;
-        double tuned = ModelEvaluation.Accuracy(model, data);
-        var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => kv.Value with { Centroids = kv.Value.Centroids.clone().DetachFromDisposeScope() }, StringComparer.Ordinal);
-        var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].StepSize)).ToList();
+        double tuned = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
+        var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => new Codebook(kv.Value.Bits, kv.Value.Step, kv.Value.MinLevel, kv.Value.Centroids.device, kv.Key), StringComparer.Ordinal);
+        var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].Step)).ToList();
         return new MixedPrecisionResult(options.IsUniform ? "uniform" : options.Method, layers, alloc.AverageBits(inputs), alloc, before, quantized, tuned, result.History, codebooks);
     }
 }

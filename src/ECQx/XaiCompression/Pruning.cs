@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -76,13 +77,13 @@ public sealed record PruningResult(nn.Module<Tensor, Tensor> Model, string Metho
 public static class Pruning
 {
     /// <summary>Prunes <paramref name="model"/>; <paramref name="data"/> gives calibration, test and fine-tuning batches.</summary>
-    public static PruningResult Run(nn.Module<Tensor, Tensor> model, ITrainingData data, PruningOptions options, CancellationToken cancellationToken = default)
+    public static PruningResult Run(nn.Module<Tensor, Tensor> model, DatasetSplits data, PruningOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        double before = ModelEvaluation.Accuracy(model, data);
+        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         long paramsBefore = ModelEvaluation.ParameterCount(model);
         var scores = RelevanceCalibration.Scores(model, data, options.Calibration);
         try
@@ -94,9 +95,9 @@ public static class Pruning
                 var layers = plan.Groups.Select((g, i) => new LayerPruning(g.ProducerName, g.Units, g.Units - plan.Keep[i].numel())).ToList();
                 foreach (var k in plan.Keep) k.Dispose();
                 foreach (var s in plan.UnitScores) s.Dispose();
-                double afterPrune = ModelEvaluation.Accuracy(pruned, data);
+                double afterPrune = ModelEvaluation.Accuracy(pruned, data.Test, CompressibleLayers.DeviceOf(pruned));
                 var history = FineTune(pruned, data, options.FineTune, null, cancellationToken);
-                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(pruned, data);
+                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(pruned, data.Test, CompressibleLayers.DeviceOf(pruned));
                 return new PruningResult(pruned, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
                     ModelEvaluation.ParameterCount(pruned), ModelEvaluation.NonZeroParameterCount(pruned),
                     layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, null, history);
@@ -106,9 +107,9 @@ public static class Pruning
                 var masks = UnstructuredPruning.Masks(scores, options.Ratio, options.Scope);
                 UnstructuredPruning.Apply(model, masks);
                 var layers = masks.Select(kv => new LayerPruning(kv.Key, kv.Value.numel(), kv.Value.numel() - kv.Value.count_nonzero().item<long>())).ToList();
-                double afterPrune = ModelEvaluation.Accuracy(model, data);
+                double afterPrune = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
                 var history = FineTune(model, data, options.FineTune, masks, cancellationToken);
-                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(model, data);
+                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
                 return new PruningResult(model, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
                     ModelEvaluation.ParameterCount(model), ModelEvaluation.NonZeroParameterCount(model),
                     layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, masks, history);
@@ -117,7 +118,7 @@ public static class Pruning
         finally { foreach (var s in scores.Values) s.Dispose(); }
     }
 
-    private static IReadOnlyList<EpochMetrics> FineTune(nn.Module<Tensor, Tensor> model, ITrainingData data, TrainerOptions o,
+    private static IReadOnlyList<EpochMetrics> FineTune(nn.Module<Tensor, Tensor> model, DatasetSplits data, TrainerOptions o,
         IReadOnlyDictionary<string, Tensor>? masks, CancellationToken ct)
     {
         if (o.Epochs == 0) return Array.Empty<EpochMetrics>();

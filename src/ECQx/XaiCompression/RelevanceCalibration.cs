@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Relevance;
 using ECQx.Training;
 using TorchSharp;
@@ -13,19 +14,14 @@ public sealed record CalibrationOptions
     /// <c>deeplift:mean</c>, <c>lrp</c>, <c>lrp:&lt;composite&gt;</c>, <c>gradxweight</c>, <c>magnitude</c>, <c>random</c>.
     /// </summary>
     public string Method { get; init; } = "deeplift";
-    /// <summary>Number of calibration batches N (taken from the start of the training stream).</summary>
+    /// <summary>Number of calibration batches N (the first batches of the training split's epoch 0, in its batch size and seed).</summary>
     public int Batches { get; init; } = 8;
-    /// <summary>Calibration batch size.</summary>
-    public int BatchSize { get; init; } = 64;
-    /// <summary>Seed of the training stream's shuffle used for calibration.</summary>
-    public long Seed { get; init; } = 808;
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Method)) throw new ArgumentException("calibration relevance method is empty");
         if (Batches < 1) throw new ArgumentException($"calibration batches must be ≥ 1 (got {Batches})");
-        if (BatchSize < 1) throw new ArgumentException($"calibration batch size must be ≥ 1 (got {BatchSize})");
     }
 }
 
@@ -44,7 +40,7 @@ public static class RelevanceCalibration
     /// weight's state-dict name to a non-negative tensor of its shape (caller owns the tensors). The model's
     /// weights and mode are not changed. <paramref name="data"/> may be null only for <c>magnitude</c>.
     /// </summary>
-    public static Dictionary<string, Tensor> Scores(nn.Module<Tensor, Tensor> model, ITrainingData? data, CalibrationOptions options)
+    public static Dictionary<string, Tensor> Scores(nn.Module<Tensor, Tensor> model, DatasetSplits? data, CalibrationOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,11 +59,11 @@ public static class RelevanceCalibration
             var device = CompressibleLayers.DeviceOf(model);
             var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             int seen = 0;
-            foreach (var batch in data.TrainBatches(0, options.BatchSize, options.Seed, 0, device))
+            foreach (var (inputs, targets) in data.TrainBatches(0, 0, device))
             {
                 using (var scope = NewDisposeScope())
                 {
-                    using var r = method.Attribute(model, batch.Inputs, batch.Targets);
+                    using var r = method.Attribute(model, inputs, targets);
                     using var noGrad = no_grad();
                     foreach (var l in layers)
                     {
@@ -77,7 +73,7 @@ public static class RelevanceCalibration
                         if (sums.TryGetValue(l.WeightName, out var s)) s.add_(a);
                         else sums[l.WeightName] = a.clone().DetachFromDisposeScope();
                     }
-                    batch.Inputs.Dispose(); batch.Targets.Dispose();
+                    inputs.Dispose(); targets.Dispose();
                 }
                 if (++seen >= options.Batches) break;
             }

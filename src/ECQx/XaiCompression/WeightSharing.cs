@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Relevance;
 using ECQx.Training;
 using TorchSharp;
@@ -21,7 +22,7 @@ public sealed record WeightSharingOptions
     public KMeansOptions KMeans { get; init; } = new();
     /// <summary>Calibration of the relevance (its <c>Method</c> is replaced by <see cref="Weighting"/>).</summary>
     public CalibrationOptions Calibration { get; init; } = new();
-    /// <summary>Fine-tuning of the shared values (Epochs, BatchSize, LearningRate, Seed, MaxBatchesPerEpoch are used); 0 epochs skips it.</summary>
+    /// <summary>Fine-tuning of the shared values (Epochs, LearningRate, MaxBatchesPerEpoch are used; BatchSize and Seed must be those the data was loaded with); 0 epochs skips it.</summary>
     public TrainerOptions FineTune { get; init; } = new() { Epochs = 0 };
 
     /// <summary>True when the objective is relevance-weighted.</summary>
@@ -117,13 +118,14 @@ public static class WeightSharing
     /// cross-entropy backward in train mode, centroid gradient = per-cluster sum of weight gradients, Adam steps,
     /// shared values written back.
     /// </summary>
-    public static void FineTune(nn.Module<Tensor, Tensor> model, IReadOnlyList<SharedLayer> layers, ITrainingData data, TrainerOptions options, CancellationToken ct = default)
+    public static void FineTune(nn.Module<Tensor, Tensor> model, IReadOnlyList<SharedLayer> layers, DatasetSplits data, TrainerOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(data);
         options.Validate();
         if (options.Epochs == 0) return;
+        data.RequireTrainingOptions(options.BatchSize, options.Seed);
         var device = CompressibleLayers.DeviceOf(model);
         var ps = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
         var sharedNames = layers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
@@ -139,12 +141,12 @@ public static class WeightSharing
             for (int epoch = 0; epoch < options.Epochs; epoch++)
             {
                 int b = 0;
-                foreach (var batch in data.TrainBatches(epoch, options.BatchSize, options.Seed, 0, device))
+                foreach (var (inputs, targets) in data.TrainBatches(epoch, 0, device))
                 {
                     using (var scope = NewDisposeScope())
                     {
                         model.zero_grad();
-                        var loss = nn.functional.cross_entropy(model.call(batch.Inputs), batch.Targets);
+                        var loss = nn.functional.cross_entropy(model.call(inputs), targets);
                         loss.backward();
                         centroidOpt.Step(p =>
                         {
@@ -154,7 +156,7 @@ public static class WeightSharing
                         });
                         otherOpt.Step();
                         foreach (var l in layers) Write(ps[l.Name], l);
-                        batch.Inputs.Dispose(); batch.Targets.Dispose();
+                        inputs.Dispose(); targets.Dispose();
                     }
                     ct.ThrowIfCancellationRequested();
                     if (options.MaxBatchesPerEpoch is int m && ++b >= m) break;
@@ -165,22 +167,22 @@ public static class WeightSharing
     }
 
     /// <summary>Calibrates (when weighted), clusters, evaluates, fine-tunes and evaluates again.</summary>
-    public static WeightSharingResult Run(nn.Module<Tensor, Tensor> model, ITrainingData data, WeightSharingOptions options, CancellationToken ct = default)
+    public static WeightSharingResult Run(nn.Module<Tensor, Tensor> model, DatasetSplits data, WeightSharingOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        double before = ModelEvaluation.Accuracy(model, data);
+        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         Dictionary<string, Tensor>? rel = options.IsWeighted
             ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting })
             : null;
         List<SharedLayer> layers;
         try { layers = Cluster(model, rel, options); }
         finally { if (rel is not null) foreach (var t in rel.Values) t.Dispose(); }
-        double shared = ModelEvaluation.Accuracy(model, data);
+        double shared = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         FineTune(model, layers, data, options.FineTune, ct);
-        double tuned = options.FineTune.Epochs == 0 ? shared : ModelEvaluation.Accuracy(model, data);
+        double tuned = options.FineTune.Epochs == 0 ? shared : ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
         long bits = layers.Sum(l => l.Assignment.numel() * options.Bits + 32L * l.Centroids.numel());
         return new WeightSharingResult(layers, options.IsWeighted ? options.Weighting : "none", options.Bits, before, shared, tuned, bits);
     }

@@ -34,7 +34,7 @@ public class PretrainedResNet20Tests
             Assert.InRange(layer.Result.Stats.Sparsity, 0.05, 0.999);
         }
         // Λ = 0.05 makes the network sparser than nearest-centroid rounding.
-        using var nearest = StateDictQuantizer.Quantize(sd, new StateDictQuantizationOptions { Ecq = EcqOptions.Default with { Lambda = 0 } });
+        using var nearest = StateDictQuantizer.Quantize(sd, new EcqQuantizerSettings { Ecq = EcqOptions.Default with { Lambda = 0 } });
         Assert.True(result.Sparsity > nearest.Sparsity);
     }
 

@@ -22,7 +22,7 @@ public class StateDictQuantizerTests
     public void QuantizesSelectedTensorsLikePerTensorCalls()
     {
         var sd = StateDict();
-        var options = new StateDictQuantizationOptions { Bits = 3, BitsPerTensor = new Dictionary<string, int> { ["fc.weight"] = 5 } };
+        var options = new EcqQuantizerSettings { Bits = 3, BitsPerTensor = new Dictionary<string, int> { ["fc.weight"] = 5 } };
         using var result = StateDictQuantizer.Quantize(sd, options);
         Assert.Equal(new[] { "conv1.weight", "layer1.0.conv1.weight", "fc.weight" }, result.Layers.Select(l => l.Name));
         Assert.Equal(new[] { "bn1.weight", "layer1.0.downsample.0.weight", "fc.bias" }, result.Unquantized);

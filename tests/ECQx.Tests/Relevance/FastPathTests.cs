@@ -14,10 +14,10 @@ namespace ECQx.Tests.Relevance;
 /// </summary>
 public class FastPathTests
 {
-    /// <summary>z⁺ with modifiers the rule cannot recognise as non-negative, so it always takes the general stabiliser.</summary>
+    /// <summary>z⁺ with its W⁺ modifier not declared non-negative, so it always takes the general stabiliser.</summary>
     private sealed class GeneralZPlus : BasicRule
     {
-        private readonly RuleTerm[] _terms = { new(InputModifier.Positive, p => p.clamp_min(0)), new(InputModifier.Negative, p => p.clamp_max(0)) };
+        private readonly RuleTerm[] _terms = { new(InputModifier.Positive, ParameterModifier.Positive with { NonNegative = false }), new(InputModifier.Negative, ParameterModifier.Negative) };
         public GeneralZPlus() : base(Stabilizer.DefaultEpsilon) { }
         public override string Name => "zplus-general";
         public override IReadOnlyList<RuleTerm> Terms => _terms;

@@ -20,7 +20,7 @@ public class CheckpointTests
     private static TrainingResult Train(TrainerOptions options, EcqQuantizerSettings? settings = null, string? relevance = null,
         int? cancelAfterBatch = null)
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(batchSize: options.BatchSize, shuffleSeed: options.Seed);
         var model = TrainingFixtures.Mlp(3);
         using var quantizer = new EcqWeightQuantizer(settings);
         var rel = relevance is null ? null : RelevanceMethods.Create(relevance);

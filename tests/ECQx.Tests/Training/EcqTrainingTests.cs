@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Quantization;
 using ECQx.Training;
 using TorchSharp;
@@ -15,7 +16,7 @@ public class EcqTrainingTests
     };
 
     /// <summary>An FP-trained MLP on the blobs (shared by the tests below; trained once per call, ~0.3 s).</summary>
-    private static (nn.Module<Tensor, Tensor> Model, double Accuracy) TrainedMlp(InMemoryClassificationData data)
+    private static (nn.Module<Tensor, Tensor> Model, double Accuracy) TrainedMlp(DatasetSplits data)
     {
         var model = TrainingFixtures.Mlp(3);
         using var trainer = new QuantizationAwareTrainer(model, data, Opts(4));
@@ -26,7 +27,7 @@ public class EcqTrainingTests
     [Fact]
     public void FourBitEcqKeepsAccuracyWithinFivePoints()
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
         var (model, fpAcc) = TrainedMlp(data);
         Assert.True(fpAcc > 90, $"FP accuracy {fpAcc}");
         using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4 });
@@ -40,7 +41,7 @@ public class EcqTrainingTests
         foreach (var name in trainer.QuantizedNames)
         {
             var w = model.state_dict()[name].to(float64);
-            var step = trainer.Codebooks[name].StepSize;
+            var step = trainer.Codebooks[name].Step;
             var k = (w / step).round();
             Assert.True((k * step).to(float32).Same(model.state_dict()[name]), $"{name} off its grid");
             Assert.True(torch.unique(k).Item1.numel() <= 16);
@@ -51,15 +52,15 @@ public class EcqTrainingTests
     [Fact]
     public void SparsityRisesWithLambda()
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
         var (model, _) = TrainedMlp(data);
         var state = model.state_dict().ToList();
         var sparsities = new List<double>();
         foreach (double lambda in new[] { 0.0, 0.02, 0.1, 0.5 })
         {
             using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = lambda } });
-            var r = OneShotQuantization.Run(state, q);
-            sparsities.Add(r.Layers.Sum(l => l.Sparsity * l.Count) / r.Layers.Sum(l => l.Count));
+            using var r = StateDictQuantizer.Quantize(state, q.Settings);
+            sparsities.Add(r.Sparsity);
         }
         for (int i = 1; i < sparsities.Count; i++) Assert.True(sparsities[i] >= sparsities[i - 1], string.Join(", ", sparsities));
         Assert.True(sparsities[^1] > sparsities[0] + 0.1, string.Join(", ", sparsities));
@@ -68,7 +69,7 @@ public class EcqTrainingTests
     [Fact]
     public void EcqxLayerSparsityLiesInItsWindow()
     {
-        using var data = TrainingFixtures.Blobs();
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
         var (model, _) = TrainedMlp(data);
         const double p = 0.1;
         using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 4, Ecq = EcqOptions.Default with { Lambda = 0.2 }, Ecqx = EcqxOptions.Default with { P = p } });
@@ -102,7 +103,7 @@ public class EcqWeightQuantizerTests
         var expected = grad * torch.where(values.eq(0), torch.ones_like(values), values);
         Assert.True(q.ScaleGradient("w", grad, values).Same(expected));            // cached assignment path
         Assert.True(q.ScaleGradient("other", grad, values).Same(expected));        // general path
-        var shifted = values.clone(); shifted[0, 0] = shifted[0, 0] + cb.StepSize;   // differs from the cache
+        var shifted = values.clone(); shifted[0, 0] = shifted[0, 0] + cb.Step;   // differs from the cache
         var expected2 = grad * torch.where(shifted.eq(0), torch.ones_like(shifted), shifted);
         Assert.True(q.ScaleGradient("w", grad, shifted).Same(expected2));
     }

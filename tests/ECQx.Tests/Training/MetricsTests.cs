@@ -1,3 +1,4 @@
+using ECQx.Quantization;
 using ECQx.Cli.Verbs;
 using ECQx.IO;
 using ECQx.Training;
@@ -16,11 +17,13 @@ public class MetricsTests
     {
         TorchRuntime.EnsureLoaded();
         // levels {-1, 0, 1, 2}·0.5; tensor holds 4 zeros, 2×0.5, 1×(-0.5), 1×1.0 → P = (1/8, 4/8, 2/8, 1/8)
-        var cb = new LayerCodebook(torch.tensor(new float[] { -0.5f, 0f, 0.5f, 1f }), 0.5, 2);
+        using var cb = new Codebook(2, 0.5, -1);
         var w = torch.tensor(new float[] { 0, 0, 0, 0, 0.5f, 0.5f, -0.5f, 1f }).reshape(2, 4);
-        var l = ModelStatistics.Layer("w", w, cb, 0.6);
+        var histogram = cb.LevelHistogram(w);
+        var l = ModelStatistics.Layer("w", w.numel(), new LayerQuantization(w, 0.6, (double)histogram[cb.ZeroIndex] / w.numel(), histogram), cb);
         Assert.Equal(new long[] { 1, 4, 2, 1 }, l.Histogram);
         Assert.Equal(0.5, l.Sparsity);
+        Assert.Equal((0.6, 0.5, 2), (l.EcqSparsity, l.StepSize, l.Bits));
         double h = -(2 * 0.125 * Math.Log2(0.125) + 0.5 * Math.Log2(0.5) + 0.25 * Math.Log2(0.25)); // 1.75 bit
         Assert.Equal(h, l.EntropyBits, 12);
         var state = new Dictionary<string, Tensor>
@@ -61,7 +64,8 @@ public class MetricsTests
         string dir = TestPaths.NewTempDir();
         string path = Path.Combine(dir, "q.safetensors");
         double step = 0.1 / 7;
-        var cbs = new Dictionary<string, LayerCodebook> { ["conv.weight"] = new(torch.zeros(16), step, 4) };
+        using var cb = new Codebook(4, step, -8);
+        var cbs = new Dictionary<string, Codebook> { ["conv.weight"] = cb };
         QuantizedStateDict.Save(path, new Dictionary<string, Tensor> { ["conv.weight"] = torch.zeros(2, 2) }, cbs);
         using var doc = SafeTensors.Load(path);
         Assert.Equal((step, 4), QuantizedStateDict.Read(doc.Metadata, "conv.weight"));

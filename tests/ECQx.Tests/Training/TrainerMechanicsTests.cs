@@ -88,6 +88,19 @@ public class TrainerMechanicsTests
     }
 
     [Fact]
+    public void DataLoadedWithAnotherSeedOrBatchSizeIsAClearError()
+    {
+        using var data = TrainingFixtures.Blobs(); // batches of 32, shuffled with seed 7
+        var model = TrainingFixtures.Mlp(3);
+        var e = Assert.Throws<ArgumentException>(() => new QuantizationAwareTrainer(model, data, Opts() with { Seed = 8 }));
+        Assert.Contains("seed 7", e.Message);
+        Assert.Contains("seed 8", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new QuantizationAwareTrainer(model, data, Opts() with { BatchSize = 64 }));
+        Assert.Contains("batch size 32", e.Message);
+        Assert.Contains("batch size 64", e.Message);
+    }
+
+    [Fact]
     public void KillAndResumeWithLrpAndEcqEqualsAnUninterruptedRun()
     {
         string full = TestPaths.NewTempDir(), killed = TestPaths.NewTempDir();

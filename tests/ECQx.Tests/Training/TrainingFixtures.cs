@@ -1,3 +1,5 @@
+using ECQx.Quantization;
+using ECQx.Data;
 using Xunit;
 using ECQx.Training;
 using TorchSharp;
@@ -20,8 +22,10 @@ internal static class TrainingFixtures
             ("fc2", nn.Linear(hidden, classes)));
     }
 
-    public static InMemoryClassificationData Blobs(long seed = 1, int train = 512, int test = 256) =>
-        SyntheticBlobs.Create(seed, train, test, features: 16, classes: 4, separation: 1.5);
+    /// <summary>Blobs drawn with <paramref name="seed"/>, in batches of <paramref name="batchSize"/> shuffled with <paramref name="shuffleSeed"/> (the trainer's seed).</summary>
+    public static DatasetSplits Blobs(long seed = 1, int train = 512, int test = 256, int batchSize = 32, long shuffleSeed = 7) =>
+        SyntheticBlobs.Create(seed, train, test, features: 16, classes: 4, separation: 1.5,
+            batch: new BatchOptions { BatchSize = batchSize, Seed = unchecked((ulong)shuffleSeed) });
 
     /// <summary>Every tensor of the model's state dict, cloned to CPU.</summary>
     public static Dictionary<string, Tensor> Snapshot(nn.Module<Tensor, Tensor> model) =>
@@ -36,26 +40,23 @@ internal static class TrainingFixtures
 }
 
 /// <summary>
-/// Nearest-level quantizer on a symmetric uniform grid {−7..7}·Δ with Δ = max|W|/7 (no entropy term), and the
+/// Nearest-level quantizer on the levels −7..7 of a 4-bit grid (lowest level −8 unused) with Δ = max|W|/7 (no entropy term), and the
 /// §a.5 signed-centroid gradient scaling. A stand-in for the trainer mechanics tests.
 /// </summary>
 internal sealed class UniformGridQuantizer : IWeightQuantizer
 {
     public bool IsQuantized(string name, Tensor parameter) => parameter.ndim >= 2;
 
-    public LayerCodebook CreateCodebook(string name, Tensor pretrained)
-    {
-        double step = pretrained.abs().max().item<float>() / 7.0;
-        var levels = torch.arange(-7, 8, dtype: torch.float32, device: pretrained.device) * (float)step;
-        return new LayerCodebook(levels, step, 4);
-    }
+    public Codebook CreateCodebook(string name, Tensor pretrained) =>
+        new(4, pretrained.abs().max().item<float>() / 7.0, -8, pretrained.device, name);
 
-    public LayerQuantization Quantize(string name, Tensor background, LayerCodebook codebook, long largestLayerSize, Tensor? relevance)
+    public LayerQuantization Quantize(string name, Tensor background, Codebook codebook, long largestLayerSize, Tensor? relevance)
     {
-        var idx = (background / codebook.StepSize).round().clamp(-7, 7).to(torch.int64) + 7;
+        var idx = (background / codebook.Step).round().clamp(-7, 7).to(torch.int64) - codebook.MinLevel;
         var values = codebook.Centroids.index_select(0, idx.reshape(-1)).reshape(background.shape);
         double s = values.eq(0).to(torch.float64).mean().item<double>();
-        return new LayerQuantization(values, s, s);
+        var histogram = torch.bincount(idx.reshape(-1), minlength: codebook.Count).cpu().data<long>().ToArray();
+        return new LayerQuantization(values, s, s, histogram);
     }
 
     public Tensor ScaleGradient(string name, Tensor gradient, Tensor quantized) =>

@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.XaiCompression;
 using ECQx.Training;
 using TorchSharp;
@@ -15,12 +16,12 @@ public class EndToEndTests
 {
     private const double Tolerance = 6.0;
 
-    private static (nn.Module<Tensor, Tensor> Model, InMemoryClassificationData Data, double Accuracy) Trained(long seed)
+    private static (nn.Module<Tensor, Tensor> Model, DatasetSplits Data, double Accuracy) Trained(long seed)
     {
         var data = XaiCompressionFixtures.Blobs(seed);
         var model = XaiCompressionFixtures.Mlp(seed);
         XaiCompressionFixtures.Train(model, data, epochs: 4);
-        double acc = ModelEvaluation.Accuracy(model, data);
+        double acc = ModelEvaluation.Accuracy(model, data.Test);
         Assert.True(acc > 60, $"fixture model only reaches {acc}%");
         return (model, data, acc);
     }

@@ -1,3 +1,4 @@
+using ECQx.Training;
 using ECQx.XaiCompression;
 using ECQx.IO;
 using ECQx.Models;

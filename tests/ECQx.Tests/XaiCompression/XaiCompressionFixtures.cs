@@ -1,3 +1,4 @@
+using ECQx.Data;
 using ECQx.Models;
 using ECQx.Training;
 using TorchSharp;
@@ -44,11 +45,13 @@ internal static class XaiCompressionFixtures
             }
     }
 
-    public static InMemoryClassificationData Blobs(long seed = 3, int train = 768, int test = 384, long[]? shape = null, int features = 16) =>
-        SyntheticBlobs.Create(seed, train, test, features: features, classes: 4, separation: 1.2, sampleShape: shape);
+    /// <summary>Blobs in batches of 64, shuffled with the trainer's default seed (as <see cref="FineTune"/> and <see cref="Train"/> run).</summary>
+    public static DatasetSplits Blobs(long seed = 3, int train = 768, int test = 384, long[]? shape = null, int features = 16) =>
+        SyntheticBlobs.Create(seed, train, test, features: features, classes: 4, separation: 1.2, sampleShape: shape,
+            batch: new BatchOptions { BatchSize = 64, Seed = unchecked((ulong)new TrainerOptions().Seed) });
 
     /// <summary>Trains <paramref name="model"/> in full precision.</summary>
-    public static void Train(nn.Module<Tensor, Tensor> model, ITrainingData data, int epochs = 3)
+    public static void Train(nn.Module<Tensor, Tensor> model, DatasetSplits data, int epochs = 3)
     {
         using var t = new QuantizationAwareTrainer(model, data, new TrainerOptions { Epochs = epochs, BatchSize = 64, LearningRate = 3e-3, Patience = 0, Threads = null });
         t.Run();

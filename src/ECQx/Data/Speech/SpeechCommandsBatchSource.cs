@@ -81,6 +81,9 @@ public sealed class SpeechCommandsBatchSource : IBatchSource
     public int BatchesPerEpoch => _batch.BatchesFor(Count);
 
     /// <inheritdoc />
+    public ulong Seed => _batch.Seed;
+
+    /// <inheritdoc />
     public Device Device => _batch.Device ?? CPU;
 
     /// <inheritdoc />

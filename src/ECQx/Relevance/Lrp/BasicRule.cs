@@ -17,6 +17,20 @@ public enum InputModifier
     Ones,
 }
 
+/// <summary>How a <see cref="RuleTerm"/> modifies the layer's weight and bias.</summary>
+/// <param name="Apply">The modification, applied to the weight and to the bias.</param>
+/// <param name="NonNegative">Whether <see cref="Apply"/> always returns non-negative values (W⁺); with a non-negative
+/// input the term's output is then non-negative, which lets the rule stabilise it in one pass.</param>
+public sealed record ParameterModifier(Func<Tensor, Tensor> Apply, bool NonNegative = false)
+{
+    /// <summary>p unchanged.</summary>
+    public static ParameterModifier Identity { get; } = new(p => p);
+    /// <summary>p⁺ = max(p, 0).</summary>
+    public static ParameterModifier Positive { get; } = new(p => p.clamp_min(0), NonNegative: true);
+    /// <summary>p⁻ = min(p, 0).</summary>
+    public static ParameterModifier Negative { get; } = new(p => p.clamp_max(0));
+}
+
 /// <summary>
 /// One term of a basic LRP rule: a modified input, a parameter modifier (applied to weight and bias) and the
 /// term's coefficient in the final sum.
@@ -24,7 +38,7 @@ public enum InputModifier
 /// <param name="Input">Input modifier.</param>
 /// <param name="Parameter">Parameter modifier, applied to the weight and to the bias.</param>
 /// <param name="Coefficient">Multiplier of this term's relevance.</param>
-public sealed record RuleTerm(InputModifier Input, Func<Tensor, Tensor> Parameter, double Coefficient = 1.0);
+public sealed record RuleTerm(InputModifier Input, ParameterModifier Parameter, double Coefficient = 1.0);
 
 /// <summary>
 /// The zennit "BasicHook" family (spec §b.3): <c>R_x = Σ_t c_t · x_t ⊙ ∂/∂x_t ⟨f_{θ_t}(x_t), R / stab(f_{θ_t}(x_t))⟩</c>,
@@ -71,11 +85,11 @@ public abstract class BasicRule : AffineRule
                 _ => throw new ArgumentOutOfRangeException(nameof(term.Input)),
             };
             bool multiplyByInput = term.Input != InputModifier.Ones;
-            var w = term.Parameter(layer.Weight);
-            Tensor? b = layer.Bias is null || term.Input == InputModifier.Negative ? null : term.Parameter(layer.Bias);
+            var w = term.Parameter.Apply(layer.Weight);
+            Tensor? b = layer.Bias is null || term.Input == InputModifier.Negative ? null : term.Parameter.Apply(layer.Bias);
             // x ≥ 0 with W, b ≥ 0 gives z ≥ 0 (sums of non-negative products), where stab(z) = z + ε exactly as
             // zennit's z + (1[z=0] + sign z)·ε: one in-place pass instead of the general three.
-            bool nonNegativeOutput = term.Input == InputModifier.Positive && !hasNegative && IsNonNegative(term.Parameter);
+            bool nonNegativeOutput = term.Input == InputModifier.Positive && !hasNegative && term.Parameter.NonNegative;
             Tensor grad;
             using (enable_grad())
             {
@@ -97,14 +111,12 @@ public abstract class BasicRule : AffineRule
         return (total ?? zeros_like(input)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Whether <paramref name="modifier"/> is known to return a non-negative tensor (the W⁺ modifier).</summary>
-    private static bool IsNonNegative(Func<Tensor, Tensor> modifier) => modifier.Method == PositiveMethod && modifier.Target is null;
-
-    private static readonly System.Reflection.MethodInfo PositiveMethod = ((Func<Tensor, Tensor>)Positive).Method;
-
-    internal static Tensor Same(Tensor p) => p;
-    internal static Tensor Positive(Tensor p) => p.clamp_min(0);
-    internal static Tensor Negative(Tensor p) => p.clamp_max(0);
+    /// <summary>The parameter modifier p (unchanged).</summary>
+    protected static ParameterModifier Same => ParameterModifier.Identity;
+    /// <summary>The parameter modifier p⁺.</summary>
+    protected static ParameterModifier Positive => ParameterModifier.Positive;
+    /// <summary>The parameter modifier p⁻.</summary>
+    protected static ParameterModifier Negative => ParameterModifier.Negative;
 }
 
 /// <summary>
@@ -178,7 +190,7 @@ public sealed class GammaRule : BasicRule
     {
         if (!(gamma >= 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be ≥ 0");
         Gamma = gamma;
-        _terms = new[] { new RuleTerm(InputModifier.Identity, p => p.add(p.clamp_min(0).mul(gamma))) };
+        _terms = new[] { new RuleTerm(InputModifier.Identity, new ParameterModifier(p => p.add(p.clamp_min(0).mul(gamma)))) };
     }
     /// <summary>γ.</summary>
     public double Gamma { get; }
@@ -194,7 +206,7 @@ public sealed class GammaRule : BasicRule
 /// </summary>
 public sealed class FlatRule : BasicRule
 {
-    private readonly RuleTerm[] _terms = { new(InputModifier.Ones, p => ones_like(p)) };
+    private readonly RuleTerm[] _terms = { new(InputModifier.Ones, new ParameterModifier(p => ones_like(p), NonNegative: true)) };
     /// <summary>Creates the rule.</summary>
     public FlatRule(double epsilon = Stabilizer.DefaultEpsilon) : base(epsilon) { }
     /// <inheritdoc/>
@@ -206,7 +218,7 @@ public sealed class FlatRule : BasicRule
 /// <summary>WSquare: input replaced by ones, parameters squared; the result is the gradient only.</summary>
 public sealed class WSquareRule : BasicRule
 {
-    private readonly RuleTerm[] _terms = { new(InputModifier.Ones, p => p.square()) };
+    private readonly RuleTerm[] _terms = { new(InputModifier.Ones, new ParameterModifier(p => p.square(), NonNegative: true)) };
     /// <summary>Creates the rule.</summary>
     public WSquareRule(double epsilon = Stabilizer.DefaultEpsilon) : base(epsilon) { }
     /// <inheritdoc/>

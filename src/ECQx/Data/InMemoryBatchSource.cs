@@ -1,0 +1,100 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ECQx.Data;
+
+/// <summary>
+/// A classification split held as tensors in memory (CPU): float inputs <c>[N, …]</c> and int64 labels <c>[N]</c>.
+/// With <see cref="BatchOptions.Shuffle"/>, each epoch's order is a permutation drawn from a private generator
+/// seeded with <c>(Seed, epoch)</c>, so any epoch can be replayed or resumed mid-way; otherwise the order is fixed.
+/// </summary>
+public sealed class InMemoryBatchSource : IBatchSource
+{
+    private readonly Tensor _inputs, _labels;
+    private readonly BatchOptions _batch;
+    private bool _disposed;
+
+    /// <summary>Copies <paramref name="inputs"/> and <paramref name="labels"/> (labels as int64) to CPU memory.</summary>
+    /// <param name="inputs">Inputs, first dimension the samples.</param>
+    /// <param name="labels">1-D class indices in <c>[0, classes)</c>.</param>
+    /// <param name="classes">Number of classes.</param>
+    /// <param name="batch">Batch size, shuffling, seed and device of the yielded batches.</param>
+    public InMemoryBatchSource(Tensor inputs, Tensor labels, int classes, BatchOptions batch)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.Validate();
+        TorchRuntime.EnsureLoaded();
+        if (labels.ndim != 1) throw new ArgumentException($"labels must be 1-D, got shape [{string.Join(", ", labels.shape)}]");
+        if (inputs.ndim < 1 || inputs.shape[0] != labels.shape[0])
+            throw new ArgumentException($"inputs have {(inputs.ndim < 1 ? 0 : inputs.shape[0])} samples but labels have {labels.shape[0]}");
+        if (classes < 1) throw new ArgumentException($"need at least one class (got {classes})");
+        _inputs = inputs.detach().cpu().clone().DetachFromDisposeScope();
+        _labels = labels.detach().cpu().to(int64).clone().DetachFromDisposeScope();
+        _batch = batch;
+        ClassNames = Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    /// <inheritdoc />
+    public int Count => (int)_labels.shape[0];
+
+    /// <inheritdoc />
+    public int NumClasses => ClassNames.Count;
+
+    /// <inheritdoc />
+    public long[] InputShape => _inputs.shape[1..];
+
+    /// <inheritdoc />
+    public int BatchSize => _batch.BatchSize;
+
+    /// <inheritdoc />
+    public int BatchesPerEpoch => _batch.BatchesFor(Count);
+
+    /// <inheritdoc />
+    public ulong Seed => _batch.Seed;
+
+    /// <inheritdoc />
+    public Device Device => _batch.Device ?? CPU;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <inheritdoc />
+    public IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long n = Count;
+        Tensor? order = null;
+        if (_batch.Shuffle)
+            using (var gen = new Generator(EpochSeed(_batch.Seed, epoch)))
+                order = randperm(n, generator: gen).DetachFromDisposeScope();
+        try
+        {
+            int batches = BatchesPerEpoch;
+            for (int b = 0; b < batches; b++)
+            {
+                long start = (long)b * BatchSize, len = Math.Min(BatchSize, n - start);
+                if (order is null)
+                {
+                    yield return (_inputs.narrow(0, start, len).to(Device), _labels.narrow(0, start, len).to(Device));
+                    continue;
+                }
+                using var idx = order.narrow(0, start, len);
+                yield return (_inputs.index_select(0, idx).to(Device), _labels.index_select(0, idx).to(Device));
+            }
+        }
+        finally { order?.Dispose(); }
+    }
+
+    /// <summary>The generator seed of one epoch's shuffle (a fixed mix of the seed and the epoch).</summary>
+    public static ulong EpochSeed(ulong seed, int epoch) => unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + 1UL);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _inputs.Dispose(); _labels.Dispose();
+    }
+}
