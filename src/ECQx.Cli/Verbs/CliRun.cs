@@ -6,7 +6,8 @@ namespace ECQx.Cli.Verbs;
 /// The one place where a verb's expected failures become an <c>error: …</c> line and a non-zero exit code instead of
 /// a stack trace: bad input (options, missing or malformed files, non-finite numbers) exits with
 /// <see cref="BadInput"/>; a failed write or read of the file system (disk full, read-only or missing folder,
-/// permission denied) with <see cref="IoFailure"/>; Ctrl+C with <see cref="Cancelled"/>. Every verb runs its body
+/// permission denied) with <see cref="IoFailure"/>; Ctrl+C or SIGTERM with <see cref="Cancelled"/> (Slurm's <c>scancel</c>
+/// and time limits send SIGTERM: the work stops at the next batch and keeps its checkpoint). Every verb runs its body
 /// through <see cref="Guarded(IAnsiConsole, Func{CancellationToken, int})"/> or <see cref="Guarded(TextWriter, int, Action)"/>.
 /// </summary>
 internal static class CliRun
@@ -17,7 +18,7 @@ internal static class CliRun
     /// <summary>Exit code for a file-system failure (disk full, read-only folder, permission denied).</summary>
     public const int IoFailure = 1;
 
-    /// <summary>Exit code after Ctrl+C.</summary>
+    /// <summary>Exit code after Ctrl+C or SIGTERM.</summary>
     public const int Cancelled = 130;
 
     /// <summary>
@@ -39,6 +40,11 @@ internal static class CliRun
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            cts.Cancel();
+        });
         try { return body(cts.Token); }
         catch (OperationCanceledException)
         {

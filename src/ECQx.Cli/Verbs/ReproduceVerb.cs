@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ECQx.Cli.Cluster;
 using ECQx.Data.Download;
 using ECQx.Experiments;
 using Spectre.Console;
@@ -12,6 +13,11 @@ namespace ECQx.Cli.Verbs;
 /// with config, per-epoch JSON lines, results CSV, the coded models and <c>report.html</c>. Resumable: rerunning the
 /// same command skips completed runs and continues an interrupted one.
 /// </summary>
+/// <remarks>
+/// Modes for sweeps beyond one process (docs/cluster.md): <c>--plan [--json]</c> lists the runs and their state,
+/// <c>--baselines-only</c>, <c>--shard I/N</c> and <c>--report</c> do one part of the sweep, and <c>--slurm</c> writes (and
+/// with <c>--submit</c> submits) the Slurm chain baselines → array of shards → report.
+/// </remarks>
 public sealed class ReproduceVerb : ICliVerb
 {
     /// <inheritdoc />
@@ -42,10 +48,25 @@ public sealed class ReproduceVerb : ICliVerb
         var dataStore = new Option<string?>("--data-store") { Description = $"dataset store for downloads (default: ${DataDirectory.EnvironmentVariable} or the user data folder)" };
         var offline = new Option<bool>("--offline") { Description = "never download; a missing dataset is an error saying what to put where" };
         var threads = new Option<int?>("--threads") { Description = "torch intra-op threads" };
+        var plan = new Option<bool>("--plan") { Description = "list the sweep's runs (model, method, bits, Λ, estimated cost), their baselines and what is complete; run nothing" };
+        var json = new Option<bool>("--json") { Description = "with --plan: print the plan as JSON" };
+        var shard = new Option<string?>("--shard") { Description = "I/N: run only the runs of shard I (0-based) of N; their baselines must be complete" };
+        var shards = new Option<int?>("--shards") { Description = "with --plan or --slurm: number of shards (default with --slurm: one per run)" };
+        var baselinesOnly = new Option<bool>("--baselines-only") { Description = "compute only the full-precision baselines" };
+        var reportOnly = new Option<bool>("--report") { Description = "run nothing: collect every complete run into results.csv/json and report.html" };
+        var slurm = new Option<bool>("--slurm") { Description = "write Slurm sbatch scripts (baselines → array of shards → report) into <results>/slurm/" };
+        var submit = new Option<bool>("--submit") { Description = "with --slurm: submit the scripts with sbatch and print the job ids" };
+        var partition = new Option<string?>("--partition") { Description = "with --slurm: Slurm partition" };
+        var gpus = new Option<int?>("--gpus-per-task") { Description = "with --slurm: GPUs per job (use with --device cuda)" };
+        var cpus = new Option<int?>("--cpus-per-task") { Description = "with --slurm: CPUs per job (also the torch threads unless --threads)" };
+        var time = new Option<string?>("--time") { Description = "with --slurm: time limit per job, Slurm format (e.g. 4:00:00)" };
+        var maxParallel = new Option<int?>("--max-parallel") { Description = "with --slurm: at most K shards at once" };
+        var claimLease = new Option<double?>("--claim-lease") { Description = "seconds after which a run claimed by a silent process on another host is taken over (default 600)" };
 
         var cmd = new Command("reproduce", "Reproduce an ECQ/ECQx experiment end to end: baseline, sweep, .ecqx coding, results and report.html.");
         cmd.Arguments.Add(experiment);
-        foreach (Option o in new Option[] { quick, outDir, runId, device, seed, bits, lambdas, epochs, baselineEpochs, maxBatches, relevance, methods, models, dataDir, dataStore, offline, threads })
+        foreach (Option o in new Option[] { quick, outDir, runId, device, seed, bits, lambdas, epochs, baselineEpochs, maxBatches, relevance, methods, models, dataDir, dataStore, offline, threads,
+                                            plan, json, shard, shards, baselinesOnly, reportOnly, slurm, submit, partition, gpus, cpus, time, maxParallel, claimLease })
             cmd.Options.Add(o);
         cmd.SetAction(r => CliRun.Guarded(console, ct =>
         {
@@ -69,9 +90,19 @@ public sealed class ReproduceVerb : ICliVerb
                 DataStoreDirectory = r.GetValue(dataStore),
                 Offline = r.GetValue(offline),
                 Threads = r.GetValue(threads),
+                ClaimLease = r.GetValue(claimLease) is double seconds ? CheckLease(seconds) : null,
             };
+            var mode = ReproduceMode.From(r.GetValue(plan), r.GetValue(shard), r.GetValue(baselinesOnly), r.GetValue(reportOnly), r.GetValue(slurm));
+            var slurmOptions = new SlurmOptions
+            {
+                Partition = r.GetValue(partition), GpusPerTask = r.GetValue(gpus), CpusPerTask = r.GetValue(cpus), Time = r.GetValue(time),
+                MaxParallel = r.GetValue(maxParallel), Shards = r.GetValue(shards),
+            };
+            mode.CheckOptions(r.GetValue(json), r.GetValue(submit), slurmOptions);
             try
             {
+                if (mode.Kind != ReproduceModeKind.All)
+                    return ReproduceModes.Run(console, mode, settings, slurmOptions, r.GetValue(json), r.GetValue(submit), ct);
                 var outcome = new ExperimentRunner(settings, line => console.MarkupLine(Markup.Escape(line))).Run(ct);
                 console.Write(ResultsTable(outcome));
                 if (outcome.Synthetic) console.MarkupLine("[yellow]synthetic stand-in data (quick mode without --data-dir): the numbers only show the pipeline works[/]");
@@ -83,9 +114,18 @@ public sealed class ReproduceVerb : ICliVerb
                 console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
                 return CliRun.BadInput;
             }
+            catch (SlurmUnavailableException e)
+            {
+                console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                return ReproduceModes.SlurmUnavailable;
+            }
         }));
         return cmd;
     }
+
+    private static TimeSpan CheckLease(double seconds) =>
+        seconds > 0 && double.IsFinite(seconds) ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"--claim-lease must be a positive number of seconds (got {seconds.ToString(CultureInfo.InvariantCulture)})");
 
     private static string CanonicalMethod(string s) => s.Trim().ToLowerInvariant() switch
     {
@@ -110,7 +150,7 @@ public sealed class ReproduceVerb : ICliVerb
         }).ToList();
     }
 
-    private static Table ResultsTable(ExperimentOutcome o)
+    internal static Table ResultsTable(ExperimentOutcome o)
     {
         var t = new Table().Title($"{o.Config.Experiment} / {o.RunId}");
         foreach (var c in new[] { "model", "method", "bits", "Λ", "accuracy %", "sparsity %", "coded bytes", "×" }) t.AddColumn(c);

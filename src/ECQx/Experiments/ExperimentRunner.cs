@@ -24,6 +24,12 @@ namespace ECQx.Experiments;
 /// <para>Resumable: a run's <c>result.json</c> is written atomically and last, so a complete run is skipped on a rerun
 /// with the same run id; an interrupted run continues from its trainer checkpoint. A run id whose <c>config.json</c>
 /// differs from the current configuration is refused (pick another <c>--run-id</c>).</para>
+/// <para>Shareable: <see cref="Run"/>, <see cref="RunBaselines"/> and <see cref="RunShard"/> may run in many processes
+/// (Slurm array tasks on many nodes) against one results folder. Each baseline and run is worked on only under its
+/// <see cref="RunClaim"/> (a step claimed by a live process is waited for; one claimed by a dead one is taken over and
+/// resumes from its checkpoint). Only <see cref="Run"/> and <see cref="Report"/> write the shared summary files, and
+/// they always rebuild them from the complete steps on disk, in sweep order, so a sharded sweep's report equals a
+/// single process's.</para>
 /// </remarks>
 public sealed class ExperimentRunner
 {
@@ -40,59 +46,211 @@ public sealed class ExperimentRunner
         _log = log ?? (_ => { });
     }
 
-    /// <summary>Runs (or continues) the experiment and returns its outcome. Cancellation stops after the current batch.</summary>
+    /// <summary>
+    /// Runs (or continues) the whole experiment in this process (baselines, every run, summaries and report) and returns
+    /// its outcome. Cancellation stops after the current batch.
+    /// </summary>
     public ExperimentOutcome Run(CancellationToken ct = default)
+    {
+        using var sweep = Open(training: true);
+        var skipped = new List<string>();
+        foreach (string model in sweep.Config.Models)
+        {
+            var baseline = EnsureBaseline(sweep, model, baselinesSkipped: null, ct);
+            foreach (var run in sweep.Plan.Runs.Where(r => r.Model == model))
+            {
+                EnsureRun(sweep, run, baseline, skipped, ct);
+                WriteSummaries(sweep);
+            }
+        }
+        var outcome = WriteSummaries(sweep, skipped);
+        _log($"report: {outcome.ReportPath}");
+        return outcome;
+    }
+
+    /// <summary>Computes (or finds complete) the full-precision baseline of every model, and nothing else.</summary>
+    public SweepProgress RunBaselines(CancellationToken ct = default)
+    {
+        using var sweep = Open(training: true);
+        var skipped = new List<string>();
+        var done = new List<string>();
+        foreach (string model in sweep.Config.Models)
+        {
+            EnsureBaseline(sweep, model, skipped, ct);
+            if (!skipped.Contains(BaselineName(model))) done.Add(BaselineName(model));
+        }
+        return new SweepProgress(sweep.Directory, sweep.RunId, done, skipped);
+    }
+
+    /// <summary>
+    /// Runs the runs of <paramref name="shard"/> (<see cref="SweepPlan.Shard"/>) that are not complete yet. Their
+    /// baselines must be complete (<see cref="RunBaselines"/>); a missing one is an <see cref="InvalidOperationException"/>
+    /// saying so. Writes no shared summary file: <see cref="Report"/> collects the runs afterwards.
+    /// </summary>
+    public SweepProgress RunShard(SweepShard shard, CancellationToken ct = default)
+    {
+        using var sweep = Open(training: true);
+        var runs = sweep.Plan.Shard(shard);
+        _log($"shard {shard}: {runs.Count} of {sweep.Plan.Runs.Count} run(s){(runs.Count > 0 ? ": " + string.Join(", ", runs.Select(r => r.Name)) : "")}");
+        var baselines = new Dictionary<string, BaselineResult>(StringComparer.Ordinal);
+        foreach (string model in runs.Select(r => r.Model).Distinct())
+        {
+            string path = Path.Combine(BaselineDirectory(sweep.Directory, model), ResultFileName);
+            if (!File.Exists(path))
+                throw new InvalidOperationException(
+                    $"shard {shard} needs the full-precision baseline of {model}, which is not complete ({path} is missing); " +
+                    "run the same command with --baselines-only first (the Slurm chain written by --slurm does)");
+            baselines[model] = ReadJson<BaselineResult>(path);
+        }
+        var skipped = new List<string>();
+        var done = new List<string>();
+        foreach (var run in runs)
+        {
+            EnsureRun(sweep, run, baselines[run.Model], skipped, ct);
+            if (!skipped.Contains(run.Name)) done.Add(run.Name);
+        }
+        return new SweepProgress(sweep.Directory, sweep.RunId, done, skipped);
+    }
+
+    /// <summary>
+    /// Runs nothing: collects every complete baseline and run of the results folder into <c>results.csv</c>,
+    /// <c>results.json</c>, <c>epochs.jsonl</c> and <c>report.html</c> (runs in sweep order).
+    /// </summary>
+    public ExperimentOutcome Report()
+    {
+        using var sweep = Open(training: false);
+        var outcome = WriteSummaries(sweep, Array.Empty<string>());
+        int missing = sweep.Plan.Runs.Count - outcome.Results.Count;
+        _log($"{outcome.Results.Count} of {sweep.Plan.Runs.Count} run(s) complete{(missing > 0 ? $" ({missing} missing: the report shows the complete ones)" : "")}; report: {outcome.ReportPath}");
+        return outcome;
+    }
+
+    /// <summary>The plan of the sweep and the state of every baseline and run in the results folder; runs nothing.</summary>
+    public SweepStatus Plan()
+    {
+        using var sweep = Open(training: false);
+        var lease = _s.ClaimLease ?? RunClaim.DefaultLease;
+        var baselines = sweep.Plan.Baselines.Select(b => new StepStatus(BaselineName(b.Model),
+            State(BaselineDirectory(sweep.Directory, b.Model), lease))).ToList();
+        var runs = sweep.Plan.Runs.Select(r => new StepStatus(r.Name, State(RunDirectory(sweep.Directory, r.Name), lease))).ToList();
+        return new SweepStatus(sweep.Directory, sweep.RunId, sweep.Config, sweep.Plan, baselines, runs);
+    }
+
+    /// <summary>The state of one baseline or run folder: complete, running (live claim), interrupted (checkpoint or dead claim) or pending.</summary>
+    public static StepState State(string folder, TimeSpan lease)
+    {
+        if (File.Exists(Path.Combine(folder, ResultFileName))) return StepState.Complete;
+        var (claim, _) = RunClaim.Inspect(folder, lease);
+        if (claim == RunClaimState.Held) return StepState.Running;
+        if (claim == RunClaimState.Stale || File.Exists(Path.Combine(folder, QuantizationAwareTrainer.CheckpointFileName))) return StepState.Interrupted;
+        return StepState.Pending;
+    }
+
+    /// <summary>The folder of the baseline of <paramref name="model"/> in the results folder <paramref name="dir"/>.</summary>
+    public static string BaselineDirectory(string dir, string model) => Path.Combine(dir, "baseline", model);
+
+    /// <summary>The folder of the run <paramref name="run"/> in the results folder <paramref name="dir"/>.</summary>
+    public static string RunDirectory(string dir, string run) => Path.Combine(dir, "runs", run);
+
+    /// <summary>The name of a model's baseline step in plans and logs, e.g. <c>baseline-mlp_28x28</c>.</summary>
+    public static string BaselineName(string model) => "baseline-" + model;
+
+    /// <summary>
+    /// Opens the sweep: loads the data, resolves the configuration and prepares its folder. Without
+    /// <paramref name="training"/> (plan, report) the data stays on the CPU, so a login node without the runs' GPU can
+    /// plan, write Slurm scripts and build reports.
+    /// </summary>
+    private Sweep Open(bool training)
     {
         _s.Validate();
         TorchRuntime.EnsureLoaded();
         var def = ExperimentCatalog.Get(_s.Experiment);
-        var device = TorchRuntime.ParseDevice(_s.Device);
+        var device = training ? TorchRuntime.ParseDevice(_s.Device) : torch.CPU;
         if (_s.Threads is int threads) torch.set_num_threads(threads);
         var defaults = def.Defaults(_s.Quick);
         def.CheckModels(_s.Models ?? defaults.Models);
 
-        using var data = def.LoadData(_s, defaults.BatchSize, device, _log);
-        var config = def.Resolve(_s, data);
-        string runId = _s.RunId ?? config.DefaultRunId();
-        string dir = Path.GetFullPath(Path.Combine(_s.OutputRoot, def.Name, runId));
-        PrepareFolder(dir, config, runId);
-        _log($"{def.Name}: results in {dir}");
-
-        var baselines = new List<BaselineResult>();
-        var results = new List<QuantizationRunResult>();
-        var skipped = new List<string>();
-        var histories = new Dictionary<string, IReadOnlyList<EpochMetrics>>(StringComparer.Ordinal);
-        foreach (string model in config.Models)
+        var data = def.LoadData(_s, defaults.BatchSize, device, _log);
+        try
         {
-            var baseline = Baseline(def, model, config, data, device, dir, histories, ct);
-            baselines.Add(baseline);
-            foreach (string method in config.Methods)
-                foreach (int bits in config.Bits)
-                    foreach (double lambda in config.Lambdas)
-                    {
-                        ct.ThrowIfCancellationRequested();
-                        string name = RunName(model, method, bits, lambda);
-                        string resultPath = Path.Combine(dir, "runs", name, ResultFileName);
-                        if (File.Exists(resultPath))
-                        {
-                            results.Add(ReadJson<QuantizationRunResult>(resultPath));
-                            histories[name] = ReadHistory(Path.Combine(dir, "runs", name));
-                            skipped.Add(name);
-                            _log($"{name}: complete, skipped");
-                        }
-                        else
-                        {
-                            var (r, h) = Quantize(model, method, bits, lambda, baseline, config, data, device, dir, ct);
-                            results.Add(r);
-                            histories[name] = h;
-                        }
-                        WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
-                    }
-            if (config.Methods.Count == 0 || config.Bits.Count == 0) WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
+            var config = def.Resolve(_s, data);
+            string runId = _s.RunId ?? config.DefaultRunId();
+            string dir = Path.GetFullPath(Path.Combine(_s.OutputRoot, def.Name, runId));
+            PrepareFolder(dir, config, runId);
+            _log($"{def.Name}: results in {dir}");
+            var plan = SweepPlan.Create(config, m => def.PretrainedWeights(m) is not null, m => ParameterCount(m, data.Classes),
+                data.Splits.Train.Count, data.Splits.Test.Count);
+            return new Sweep(def, device, data, config, runId, dir, plan);
         }
-        string report = WriteSummaries(def, dir, config, data.Synthetic, baselines, results, histories);
-        _log($"report: {report}");
-        return new ExperimentOutcome(dir, runId, config, data.Synthetic, baselines, results, skipped, report, histories);
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    private static long ParameterCount(string model, int classes)
+    {
+        using var m = ModelZoo.Create(model, classes, torch.CPU, 0);
+        return m.parameters().Sum(p => p.numel());
+    }
+
+    /// <summary>Waits for, or takes, the claim on <paramref name="folder"/>; null when the step is (or became) complete.</summary>
+    private RunClaim? Claim(string folder, string label, CancellationToken ct)
+    {
+        var lease = _s.ClaimLease ?? RunClaim.DefaultLease;
+        string result = Path.Combine(folder, ResultFileName);
+        string? lastHolder = null;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (File.Exists(result)) return null;
+            var claim = RunClaim.TryAcquire(folder, lease, out var holder);
+            if (claim is not null)
+            {
+                if (!File.Exists(result)) return claim;
+                claim.Dispose(); // finished by the previous owner between our checks
+                return null;
+            }
+            string who = holder?.Describe() ?? "an owner whose claim file is being written";
+            if (who != lastHolder)
+            {
+                _log($"{label}: claimed by {who}; waiting until it completes or its owner is gone (lease {lease.TotalMinutes:0.#} min)");
+                lastHolder = who;
+            }
+            ct.WaitHandle.WaitOne(ClaimPollInterval);
+        }
+    }
+
+    /// <summary>How often a step claimed by another live process is checked again.</summary>
+    private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromSeconds(2);
+
+    private BaselineResult EnsureBaseline(Sweep sweep, string model, List<string>? baselinesSkipped, CancellationToken ct)
+    {
+        string bdir = BaselineDirectory(sweep.Directory, model);
+        string resultPath = Path.Combine(bdir, ResultFileName);
+        using (var claim = Claim(bdir, BaselineName(model), ct))
+        {
+            if (claim is not null) return Baseline(sweep, model, bdir, ct);
+        }
+        _log($"{model} baseline: complete, skipped");
+        baselinesSkipped?.Add(BaselineName(model));
+        return ReadJson<BaselineResult>(resultPath);
+    }
+
+    private void EnsureRun(Sweep sweep, SweepRun run, BaselineResult baseline, List<string> skipped, CancellationToken ct)
+    {
+        string rdir = RunDirectory(sweep.Directory, run.Name);
+        using (var claim = Claim(rdir, run.Name, ct))
+        {
+            if (claim is not null)
+            {
+                Quantize(sweep, run, baseline, rdir, ct);
+                return;
+            }
+        }
+        _log($"{run.Name}: complete, skipped");
+        skipped.Add(run.Name);
     }
 
     /// <summary>The run name of one sweep point, e.g. <c>mlp_28x28-ecqx-4bit-lambda0.05</c>.</summary>
@@ -113,18 +271,10 @@ public sealed class ExperimentRunner
         AtomicFile.WriteAllText(path, config.ToJson());
     }
 
-    private BaselineResult Baseline(ExperimentDefinition def, string modelName, ResolvedConfig config, ExperimentData data,
-        torch.Device device, string dir, Dictionary<string, IReadOnlyList<EpochMetrics>> histories, CancellationToken ct)
+    private BaselineResult Baseline(Sweep sweep, string modelName, string bdir, CancellationToken ct)
     {
-        string bdir = Path.Combine(dir, "baseline", modelName);
+        var (def, config, data, device, dir) = (sweep.Definition, sweep.Config, sweep.Data, sweep.Device, sweep.Directory);
         string resultPath = Path.Combine(bdir, ResultFileName);
-        string historyKey = "baseline-" + modelName;
-        if (File.Exists(resultPath))
-        {
-            _log($"{modelName} baseline: complete, skipped");
-            histories[historyKey] = ReadHistory(bdir);
-            return ReadJson<BaselineResult>(resultPath);
-        }
         Directory.CreateDirectory(bdir);
         var sw = Stopwatch.StartNew();
         using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
@@ -144,8 +294,7 @@ public sealed class ExperimentRunner
             var options = TrainerOptions(config, device, bdir, config.BaselineEpochs, config.BaselineMaxBatchesPerEpoch);
             using var trainer = new QuantizationAwareTrainer(model, data.Splits, options);
             trainer.EpochCompleted += (_, m) => _log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
-            var result = trainer.Run(ct);
-            histories[historyKey] = result.History;
+            trainer.Run(ct);
             weightsFile = Path.Combine(bdir, "model.safetensors");
             SafeTensors.Save(weightsFile, model.state_dict());
             source = $"trained here, {config.BaselineEpochs} epoch(s){(config.BaselineMaxBatchesPerEpoch is int m ? $" of at most {m} batches" : "")}";
@@ -160,11 +309,10 @@ public sealed class ExperimentRunner
         return baseline;
     }
 
-    private (QuantizationRunResult, IReadOnlyList<EpochMetrics>) Quantize(string modelName, string method, int bits, double lambda,
-        BaselineResult baseline, ResolvedConfig config, ExperimentData data, torch.Device device, string dir, CancellationToken ct)
+    private void Quantize(Sweep sweep, SweepRun run, BaselineResult baseline, string rdir, CancellationToken ct)
     {
-        string name = RunName(modelName, method, bits, lambda);
-        string rdir = Path.Combine(dir, "runs", name);
+        var (config, data, device, dir) = (sweep.Config, sweep.Data, sweep.Device, sweep.Directory);
+        var (name, modelName, method, bits, lambda) = (run.Name, run.Model, run.Method, run.Bits, run.Lambda);
         Directory.CreateDirectory(rdir);
         var sw = Stopwatch.StartNew();
         bool ecqx = method == "ECQx";
@@ -215,7 +363,6 @@ public sealed class ExperimentRunner
         File.Delete(Path.Combine(rdir, QuantizationAwareTrainer.CheckpointFileName)); // complete: result.json supersedes the resume point
         _log($"{name}: accuracy {decodedAccuracy:F2}% (decoded), sparsity {result.SparsityPercent:F1}%, {result.CodedBytes} bytes, " +
              $"{result.CompressionFactor:F1}× ({sw.Elapsed.TotalSeconds:F0} s)");
-        return (result, training.History);
     }
 
     private static TrainerOptions TrainerOptions(ResolvedConfig config, torch.Device device, string outDir, int epochs, int? maxBatches) => new()
@@ -225,12 +372,43 @@ public sealed class ExperimentRunner
         OutputDirectory = outDir, Resume = true,
     };
 
-    private static string WriteSummaries(ExperimentDefinition def, string dir, ResolvedConfig config, bool synthetic,
-        IReadOnlyList<BaselineResult> baselines, IReadOnlyList<QuantizationRunResult> results,
-        IReadOnlyDictionary<string, IReadOnlyList<EpochMetrics>> histories)
+    /// <summary>
+    /// Collects every complete baseline and run of the sweep's folder (runs in sweep order) and rewrites the summary files
+    /// and the report from them, atomically: whichever process writes them, they describe what is on disk.
+    /// </summary>
+    private static ExperimentOutcome WriteSummaries(Sweep sweep, IReadOnlyList<string>? skipped = null)
     {
-        ResultFiles.Write(dir, baselines, results, histories);
-        return ExperimentReport.Build(def, config, synthetic, baselines, results, histories, dir).Save(Path.Combine(dir, "report.html"));
+        var baselines = new List<BaselineResult>();
+        var results = new List<QuantizationRunResult>();
+        var histories = new Dictionary<string, IReadOnlyList<EpochMetrics>>(StringComparer.Ordinal);
+        foreach (var b in sweep.Plan.Baselines)
+        {
+            string bdir = BaselineDirectory(sweep.Directory, b.Model);
+            string path = Path.Combine(bdir, ResultFileName);
+            if (!File.Exists(path)) continue;
+            baselines.Add(ReadJson<BaselineResult>(path));
+            histories[BaselineName(b.Model)] = ReadHistory(bdir);
+        }
+        foreach (var run in sweep.Plan.Runs)
+        {
+            string rdir = RunDirectory(sweep.Directory, run.Name);
+            string path = Path.Combine(rdir, ResultFileName);
+            if (!File.Exists(path)) continue;
+            results.Add(ReadJson<QuantizationRunResult>(path));
+            histories[run.Name] = ReadHistory(rdir);
+        }
+        ResultFiles.Write(sweep.Directory, baselines, results, histories);
+        string report = ExperimentReport.Build(sweep.Definition, sweep.Config, sweep.Data.Synthetic, baselines, results, histories, sweep.Directory)
+            .Save(Path.Combine(sweep.Directory, "report.html"));
+        return new ExperimentOutcome(sweep.Directory, sweep.RunId, sweep.Config, sweep.Data.Synthetic, baselines, results,
+            skipped ?? Array.Empty<string>(), report, histories);
+    }
+
+    /// <summary>An opened sweep: its experiment, device, loaded data, resolved configuration, folder and plan.</summary>
+    private sealed record Sweep(ExperimentDefinition Definition, torch.Device Device, ExperimentData Data, ResolvedConfig Config,
+        string RunId, string Directory, SweepPlan Plan) : IDisposable
+    {
+        public void Dispose() => Data.Dispose();
     }
 
     private static IReadOnlyList<EpochMetrics> ReadHistory(string runDir)

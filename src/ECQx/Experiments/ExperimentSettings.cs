@@ -53,6 +53,11 @@ public sealed record ExperimentSettings
     public string? DataStoreDirectory { get; init; }
     /// <summary>Torch intra-op threads (null = torch's default).</summary>
     public int? Threads { get; init; }
+    /// <summary>
+    /// Lease of run claims (<see cref="RunClaim"/>): a run claimed by a process on another host that has not renewed its
+    /// claim for this long is taken over. Null = <see cref="RunClaim.DefaultLease"/> (10 minutes).
+    /// </summary>
+    public TimeSpan? ClaimLease { get; init; }
 
     /// <summary>The canonical experiment names.</summary>
     public static IReadOnlyList<string> ExperimentNames => ExperimentCatalog.Names;
@@ -81,6 +86,7 @@ public sealed record ExperimentSettings
         if (BaselineEpochs is < 0) throw new ArgumentException($"--baseline-epochs must be ≥ 0 (got {BaselineEpochs})");
         if (MaxBatchesPerEpoch is <= 0) throw new ArgumentException($"--max-batches must be positive (got {MaxBatchesPerEpoch})");
         if (Threads is <= 0) throw new ArgumentException($"--threads must be positive (got {Threads})");
+        if (ClaimLease is TimeSpan lease && lease <= TimeSpan.Zero) throw new ArgumentException($"--claim-lease must be positive (got {lease.TotalSeconds} s)");
         if (Methods.Count == 0) throw new ArgumentException("no method selected (use ECQ and/or ECQx)");
         foreach (var m in Methods)
             if (m is not ("ECQ" or "ECQx")) throw new ArgumentException($"unknown method '{m}'; use ECQ and/or ECQx");
