@@ -21,15 +21,8 @@ public sealed class DecompressVerb : ICliVerb
             var source = parse.GetValue(input)!;
             var target = parse.GetValue(output)!;
             var model = EcqxModelFile.Read(source.FullName);
-            var tensors = StateDictAdapter.ToStateDict(model);
-            try
-            {
+            using (var tensors = StateDictAdapter.ToStateDict(model))
                 SafeTensors.Save(target.FullName, tensors, StateDictAdapter.MetadataFor(model));
-            }
-            finally
-            {
-                foreach (var kv in tensors) kv.Value.Dispose();
-            }
             int quantized = model.Tensors.Count(t => t is QuantizedTensor);
             AnsiConsole.MarkupLine(
                 $"Wrote [bold]{Markup.Escape(target.Name)}[/]: {model.Tensors.Count} tensors ({quantized} dequantized from levels).");

@@ -24,17 +24,13 @@ public sealed class MixedPrecisionVerb : ICliVerb
 
     internal Command Build(IAnsiConsole console)
     {
-        var cmd = new Command("mixed-precision", "Relevance-guided per-layer integer bit allocation under a budget, fixed-point quantization, STE fine-tuning.");
-        _o.AddTo(cmd);
-        foreach (Option opt in new Option[] { _budget, _method, _minBits, _maxBits }) cmd.Options.Add(opt);
-        cmd.SetAction(r => CliRun.Guarded(console, ct => Run(r, console, ct)));
-        return cmd;
+        return _o.Command("mixed-precision", "Relevance-guided per-layer integer bit allocation under a budget, fixed-point quantization, STE fine-tuning.",
+            console, Run, _budget, _method, _minBits, _maxBits);
     }
 
     private int Run(ParseResult r, IAnsiConsole console, CancellationToken ct)
     {
-        string method = r.GetValue(_method) ?? "";
-        if (!string.Equals(method.Trim(), "uniform", StringComparison.OrdinalIgnoreCase)) method = XaiCompressionCommandOptions.Method(method, "--method");
+        string method = XaiCompressionCommandOptions.MethodOrBaseline(r.GetValue(_method), "uniform", "--method");
         var device = _o.Device(r);
         var options = new MixedPrecisionOptions
         {

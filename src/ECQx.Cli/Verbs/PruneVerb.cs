@@ -22,11 +22,8 @@ public sealed class PruneVerb : ICliVerb
 
     internal Command Build(IAnsiConsole console)
     {
-        var cmd = new Command("prune", "XAI-guided pruning of filters or weights (DeepLIFT, LRP or magnitude scores), then fine-tuning.");
-        _o.AddTo(cmd);
-        foreach (Option opt in new Option[] { _method, _structure, _ratio, _scope }) cmd.Options.Add(opt);
-        cmd.SetAction(r => CliRun.Guarded(console, ct => Run(r, console, ct)));
-        return cmd;
+        return _o.Command("prune", "XAI-guided pruning of filters or weights (DeepLIFT, LRP or magnitude scores), then fine-tuning.",
+            console, Run, _method, _structure, _ratio, _scope);
     }
 
     internal static PruningStructure ParseStructure(string? s) => (s ?? "").Trim().ToLowerInvariant() switch

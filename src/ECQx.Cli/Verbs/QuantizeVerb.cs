@@ -6,6 +6,7 @@ using ECQx.Relevance;
 using ECQx.Training;
 using Spectre.Console;
 using TorchSharp;
+using ECQx.IO;
 
 namespace ECQx.Cli.Verbs;
 
@@ -105,38 +106,25 @@ public sealed class QuantizeVerb : ICliVerb
         if (relevanceMethod is not null)
             throw new ArgumentException("--relevance computes relevances during training; with --epochs 0 supply them with --relevance-file");
         string weights = r.GetValue(_o.Weights) ?? throw new ArgumentException("--epochs 0 quantizes the given weights: --weights <state_dict.safetensors> is required");
-        var state = TrainingCommandOptions.LoadStateDict(weights, out _);
-        Dictionary<string, torch.Tensor>? rel = null;
-        try
-        {
-            if (r.GetResult(_o.Model) is { Implicit: false }) _o.CheckAgainstModel(r, state, weights);
-            if (relevanceFile is not null) rel = TrainingCommandOptions.LoadStateDict(relevanceFile, out _);
-            if (rel is not null)
-                StateDictQuantizer.CheckRelevanceCoverage(state.Where(kv => quantizer.IsQuantized(kv.Key, kv.Value)).ToList(), rel);
-            using var result = StateDictQuantizer.Quantize(state, quantizer.Settings, rel);
-            QuantizedStateDict.Save(outPath, result.StateDict, result.Codebooks);
-            console.Write(SummaryTables.Layers(result.Layers.Select(ModelStatistics.Layer).ToList()));
-            console.MarkupLine($"one-shot {(rel is null ? "ECQ" : "ECQx")}: [bold]{Markup.Escape(outPath)}[/]");
-            return 0;
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-            if (rel is not null) foreach (var t in rel.Values) t.Dispose();
-        }
+        using var state = TrainingCommandOptions.LoadStateDict(weights, out _);
+        if (r.GetResult(_o.Model) is { Implicit: false }) _o.CheckAgainstModel(r, state, weights);
+        using var rel = relevanceFile is null ? null : TrainingCommandOptions.LoadStateDict(relevanceFile, out _);
+        if (rel is not null)
+            StateDictQuantizer.CheckRelevanceCoverage(state.Where(kv => quantizer.IsQuantized(kv.Key, kv.Value)).ToList(), rel);
+        using var result = StateDictQuantizer.Quantize(state, quantizer.Settings, rel);
+        QuantizedStateDict.Save(outPath, result.StateDict, result.Codebooks);
+        console.Write(SummaryTables.Layers(result.Layers.Select(ModelStatistics.Layer).ToList()));
+        console.MarkupLine($"one-shot {(rel is null ? "ECQ" : "ECQx")}: [bold]{Markup.Escape(outPath)}[/]");
+        return 0;
     }
 
     private static FixedWeightRelevance LoadRelevanceFile(string path, torch.nn.Module<torch.Tensor, torch.Tensor> model, IWeightQuantizer quantizer, torch.Device device)
     {
-        var rel = TrainingCommandOptions.LoadStateDict(path, out _);
-        try
-        {
-            var quantized = model.named_parameters().Where(p => quantizer.IsQuantized(p.name, p.parameter))
-                .Select(p => new KeyValuePair<string, torch.Tensor>(p.name, p.parameter)).ToList();
-            try { StateDictQuantizer.CheckRelevanceCoverage(quantized, rel); }
-            catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e); }
-            return new FixedWeightRelevance(rel, device, Path.GetFileName(path));
-        }
-        finally { foreach (var t in rel.Values) t.Dispose(); }
+        using var rel = TrainingCommandOptions.LoadStateDict(path, out _);
+        var quantized = model.named_parameters().Where(p => quantizer.IsQuantized(p.name, p.parameter))
+            .Select(p => new KeyValuePair<string, torch.Tensor>(p.name, p.parameter)).ToList();
+        try { StateDictQuantizer.CheckRelevanceCoverage(quantized, rel); }
+        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}", e); }
+        return new FixedWeightRelevance(rel, device, Path.GetFileName(path));
     }
 }

@@ -21,17 +21,13 @@ public sealed class ShareVerb : ICliVerb
 
     internal Command Build(IAnsiConsole console)
     {
-        var cmd = new Command("share", "Weight sharing by (relevance-weighted) k-means per layer, then fine-tuning of the shared values.");
-        _o.AddTo(cmd);
-        foreach (Option opt in new Option[] { _bits, _weighting, _iterations }) cmd.Options.Add(opt);
-        cmd.SetAction(r => CliRun.Guarded(console, ct => Run(r, console, ct)));
-        return cmd;
+        return _o.Command("share", "Weight sharing by (relevance-weighted) k-means per layer, then fine-tuning of the shared values.",
+            console, Run, _bits, _weighting, _iterations);
     }
 
     private int Run(ParseResult r, IAnsiConsole console, CancellationToken ct)
     {
-        string weighting = r.GetValue(_weighting) ?? "";
-        if (!string.Equals(weighting.Trim(), "none", StringComparison.OrdinalIgnoreCase)) weighting = XaiCompressionCommandOptions.Method(weighting, "--weighting");
+        string weighting = XaiCompressionCommandOptions.MethodOrBaseline(r.GetValue(_weighting), "none", "--weighting");
         var device = _o.Device(r);
         var calibration = _o.Calibration(r, "deeplift");
         var fineTune = _o.FineTune(r, device);

@@ -48,9 +48,8 @@ internal sealed class TrainingCommandOptions
         var model = ModelZoo.Create(r.GetValue(Model)!, device: device, seed: r.GetValue(Seed));
         if (r.GetValue(Weights) is string w)
         {
-            var state = LoadStateDict(w, out _);
-            try { StateDictLoader.Load(model, state, w); }
-            finally { foreach (var t in state.Values) t.Dispose(); }
+            using var state = LoadStateDict(w, out _);
+            StateDictLoader.Load(model, state, w);
         }
         return model;
     }
@@ -84,18 +83,22 @@ internal sealed class TrainingCommandOptions
     /// Reads a state dict from a safetensors file: a plain (PyTorch-named) state dict, or the model part of an
     /// ecqx training checkpoint (its <c>model/</c> tensors).
     /// </summary>
-    public static Dictionary<string, torch.Tensor> LoadStateDict(string path, out IReadOnlyDictionary<string, string> metadata)
+    public static TensorDictionary LoadStateDict(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         using var doc = SafeTensors.Load(path);
         metadata = doc.Metadata;
         bool checkpoint = doc.Metadata.ContainsKey(CheckpointState.MetadataKey);
-        var result = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
+        var result = new TensorDictionary();
         foreach (var (k, t) in doc.Tensors)
         {
-            if (checkpoint && !k.StartsWith("model/", StringComparison.Ordinal)) continue;
-            result[checkpoint ? k["model/".Length..] : k] = t.clone().DetachFromDisposeScope();
+            if (checkpoint && !k.StartsWith(TrainingCheckpoint.ModelPrefix, StringComparison.Ordinal)) continue;
+            result.Add(checkpoint ? k[TrainingCheckpoint.ModelPrefix.Length..] : k, t.clone().DetachFromDisposeScope());
         }
-        if (result.Count == 0) throw new InvalidDataException($"{path}: no model tensors found");
+        if (result.Count == 0)
+        {
+            result.Dispose();
+            throw new InvalidDataException($"{path}: no model tensors found");
+        }
         return result;
     }
 

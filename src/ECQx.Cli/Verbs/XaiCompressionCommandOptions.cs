@@ -50,13 +50,9 @@ internal sealed class XaiCompressionCommandOptions
         var model = ModelZoo.Create(r.GetValue(_t.Model)!, seed: r.GetValue(_t.Seed));
         if (r.GetValue(_t.Weights) is string w)
         {
-            var state = TrainingCommandOptions.LoadStateDict(w, out _);
-            try
-            {
-                model = StructuredPruning.ShapeLike(model, state);
-                StateDictLoader.Load(model, state, w);
-            }
-            finally { foreach (var t in state.Values) t.Dispose(); }
+            using var state = TrainingCommandOptions.LoadStateDict(w, out _);
+            model = StructuredPruning.ShapeLike(model, state);
+            StateDictLoader.Load(model, state, w);
         }
         model.to(device);
         return model;
@@ -74,6 +70,23 @@ internal sealed class XaiCompressionCommandOptions
     }
 
     public static string Pct(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A verb named <paramref name="name"/> with these shared options and <paramref name="extra"/>, running
+    /// <paramref name="run"/> with the CLI's error handling.
+    /// </summary>
+    public Command Command(string name, string description, IAnsiConsole console, Func<ParseResult, IAnsiConsole, CancellationToken, int> run, params Option[] extra)
+    {
+        var cmd = new Command(name, description);
+        AddTo(cmd);
+        foreach (Option opt in extra) cmd.Options.Add(opt);
+        cmd.SetAction(r => CliRun.Guarded(console, ct => run(r, console, ct)));
+        return cmd;
+    }
+
+    /// <summary><paramref name="name"/> unchanged when it is the verb's baseline keyword (e.g. <c>none</c>, <c>uniform</c>), else a checked relevance method (<see cref="Method"/>).</summary>
+    public static string MethodOrBaseline(string? name, string baseline, string option) =>
+        string.Equals((name ?? "").Trim(), baseline, StringComparison.OrdinalIgnoreCase) ? name ?? "" : Method(name, option);
 
     /// <summary>Maps the user-facing method names (<c>deeplift|lrp|magnitude</c> or any registry name) to a relevance method name.</summary>
     public static string Method(string? name, string option)

@@ -1,3 +1,5 @@
+using ECQx.Quantization;
+
 namespace ECQx.Coding;
 
 /// <summary>Zeroth-order statistics of a level sequence.</summary>
@@ -6,20 +8,10 @@ public static class LevelStatistics
     /// <summary>
     /// Empirical zeroth-order entropy <c>H = −Σ p_k log2 p_k</c> of the level histogram, in bits per level
     /// (0 for an empty or constant sequence). <c>n·H/8</c> bytes is the bound a memoryless coder cannot beat;
-    /// context modelling can go below it when levels are not independent.
+    /// context modelling can go below it when levels are not independent. (The formula is <see cref="EcqMath.EntropyBits"/>.)
     /// </summary>
-    public static double Entropy(ReadOnlySpan<int> levels)
-    {
-        if (levels.Length == 0) return 0;
-        double n = levels.Length;
-        double h = 0;
-        foreach (long count in Histogram(levels).Values)
-        {
-            double p = count / n;
-            h -= p * Math.Log2(p);
-        }
-        return h;
-    }
+    public static double Entropy(ReadOnlySpan<int> levels) =>
+        EcqMath.EntropyBits(Histogram(levels).OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray());
 
     /// <summary>Fraction of zero levels (0 for an empty sequence).</summary>
     public static double Sparsity(ReadOnlySpan<int> levels)

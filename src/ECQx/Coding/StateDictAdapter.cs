@@ -1,6 +1,7 @@
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
+using ECQx.IO;
 
 namespace ECQx.Coding;
 
@@ -75,13 +76,13 @@ public static class StateDictAdapter
     /// <summary>
     /// The model's tensors as TorchSharp tensors on <paramref name="device"/> (CPU when null), in model order.
     /// Quantized tensors are <c>(float)(level · step)</c> with their value patches applied, bit-identical to what
-    /// was compressed. The caller owns (and disposes) the tensors.
+    /// was compressed. The caller owns (and disposes) the dictionary.
     /// </summary>
-    public static List<KeyValuePair<string, Tensor>> ToStateDict(EcqxModel model, Device? device = null)
+    public static TensorDictionary ToStateDict(EcqxModel model, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         TorchRuntime.EnsureLoaded();
-        var result = new List<KeyValuePair<string, Tensor>>(model.Tensors.Count);
+        var result = new TensorDictionary();
         try
         {
             foreach (var t in model.Tensors)
@@ -92,12 +93,12 @@ public static class StateDictAdapter
                     RawTensor r => FromRaw(r, device),
                     _ => throw new ArgumentException($"unsupported tensor kind {t.GetType().Name}"),
                 };
-                result.Add(new(t.Name, tensor));
+                result.Add(t.Name, tensor);
             }
         }
         catch
         {
-            foreach (var kv in result) kv.Value.Dispose();
+            result.Dispose();
             throw;
         }
         return result;

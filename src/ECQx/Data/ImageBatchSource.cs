@@ -8,14 +8,12 @@ namespace ECQx.Data;
 /// served as normalised float32 batches with optional seeded augmentation. Used for CIFAR-10 and
 /// Fashion-MNIST/MNIST. Gathering, augmentation and normalisation run as batched tensor ops on the target device.
 /// </summary>
-public sealed class ImageBatchSource : IBatchSource
+public sealed class ImageBatchSource : BatchSource
 {
     private readonly Tensor _images;
     private readonly Tensor _labels;
     private readonly ImageNormalization _normalization;
     private readonly ImageAugmentation? _augmentation;
-    private readonly BatchOptions _batch;
-    private bool _disposed;
 
     /// <summary>
     /// Wraps images and labels. The source takes ownership of both tensors (they are disposed with it).
@@ -28,10 +26,10 @@ public sealed class ImageBatchSource : IBatchSource
     /// <param name="batch">Batching, shuffling, seed and device.</param>
     public ImageBatchSource(Tensor images, Tensor labels, IReadOnlyList<string> classNames,
         ImageNormalization normalization, ImageAugmentation? augmentation, BatchOptions batch)
+        : base(batch, classNames)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
-        batch.Validate();
         augmentation?.Validate();
         if (images.dtype != ScalarType.Byte || images.dim() != 4)
             throw new ArgumentException($"images must be uint8 [N, C, H, W], got {images.dtype} [{string.Join(", ", images.shape)}].");
@@ -50,56 +48,19 @@ public sealed class ImageBatchSource : IBatchSource
         _labels = labels.DetachFromDisposeScope();
         _normalization = normalization;
         _augmentation = augmentation;
-        _batch = batch;
-        ClassNames = classNames;
     }
 
     /// <inheritdoc />
-    public int Count => (int)_images.shape[0];
+    public override int Count => (int)_images.shape[0];
 
     /// <inheritdoc />
-    public int NumClasses => ClassNames.Count;
-
-    /// <inheritdoc />
-    public long[] InputShape => _images.shape[1..];
-
-    /// <inheritdoc />
-    public int BatchSize => _batch.BatchSize;
-
-    /// <inheritdoc />
-    public int BatchesPerEpoch => _batch.BatchesFor(Count);
-
-    /// <inheritdoc />
-    public ulong Seed => _batch.Seed;
-
-    /// <inheritdoc />
-    public Device Device => _batch.Device ?? CPU;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> ClassNames { get; }
+    public override long[] InputShape => _images.shape[1..];
 
     /// <summary>The labels of all examples in storage order (a view; do not dispose).</summary>
     public Tensor Labels => _labels;
 
     /// <inheritdoc />
-    public IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var plan = BatchPlan.For(Count, _batch, epoch);
-        Generator? gen = _augmentation is null ? null : EpochSeeds.Generator(_batch.Seed, epoch, EpochSeeds.AugmentStream);
-        try
-        {
-            foreach (var indices in plan)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                yield return MakeBatch(indices, gen);
-            }
-        }
-        finally
-        {
-            gen?.Dispose();
-        }
-    }
+    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch) => PlannedBatches(epoch, _augmentation is not null, MakeBatch);
 
     private (Tensor, Tensor) MakeBatch(long[] indices, Generator? gen)
     {
@@ -114,10 +75,8 @@ public sealed class ImageBatchSource : IBatchSource
     }
 
     /// <summary>Disposes the stored images and labels.</summary>
-    public void Dispose()
+    protected override void DisposeData()
     {
-        if (_disposed) return;
-        _disposed = true;
         _images.Dispose();
         _labels.Dispose();
     }

@@ -8,11 +8,9 @@ namespace ECQx.Data;
 /// With <see cref="BatchOptions.Shuffle"/>, each epoch's order is a permutation drawn from a private generator
 /// seeded with <c>(Seed, epoch)</c>, so any epoch can be replayed or resumed mid-way; otherwise the order is fixed.
 /// </summary>
-public sealed class InMemoryBatchSource : IBatchSource
+public sealed class InMemoryBatchSource : BatchSource
 {
     private readonly Tensor _inputs, _labels;
-    private readonly BatchOptions _batch;
-    private bool _disposed;
 
     /// <summary>Copies <paramref name="inputs"/> and <paramref name="labels"/> (labels as int64) to CPU memory.</summary>
     /// <param name="inputs">Inputs, first dimension the samples.</param>
@@ -20,54 +18,33 @@ public sealed class InMemoryBatchSource : IBatchSource
     /// <param name="classes">Number of classes.</param>
     /// <param name="batch">Batch size, shuffling, seed and device of the yielded batches.</param>
     public InMemoryBatchSource(Tensor inputs, Tensor labels, int classes, BatchOptions batch)
+        : base(batch, ClassNamesFor(classes))
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(batch);
-        batch.Validate();
         TorchRuntime.EnsureLoaded();
         if (labels.ndim != 1) throw new ArgumentException($"labels must be 1-D, got shape [{string.Join(", ", labels.shape)}]");
         if (inputs.ndim < 1 || inputs.shape[0] != labels.shape[0])
             throw new ArgumentException($"inputs have {(inputs.ndim < 1 ? 0 : inputs.shape[0])} samples but labels have {labels.shape[0]}");
-        if (classes < 1) throw new ArgumentException($"need at least one class (got {classes})");
         _inputs = inputs.detach().cpu().clone().DetachFromDisposeScope();
         _labels = labels.detach().cpu().to(int64).clone().DetachFromDisposeScope();
-        _batch = batch;
-        ClassNames = Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
     }
 
     /// <inheritdoc />
-    public int Count => (int)_labels.shape[0];
+    public override int Count => (int)_labels.shape[0];
 
     /// <inheritdoc />
-    public int NumClasses => ClassNames.Count;
+    public override long[] InputShape => _inputs.shape[1..];
 
     /// <inheritdoc />
-    public long[] InputShape => _inputs.shape[1..];
-
-    /// <inheritdoc />
-    public int BatchSize => _batch.BatchSize;
-
-    /// <inheritdoc />
-    public int BatchesPerEpoch => _batch.BatchesFor(Count);
-
-    /// <inheritdoc />
-    public ulong Seed => _batch.Seed;
-
-    /// <inheritdoc />
-    public Device Device => _batch.Device ?? CPU;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> ClassNames { get; }
-
-    /// <inheritdoc />
-    public IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
+    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         long n = Count;
         Tensor? order = null;
-        if (_batch.Shuffle)
-            using (var gen = new Generator(EpochSeed(_batch.Seed, epoch)))
+        if (Batching.Shuffle)
+            using (var gen = new Generator(EpochSeed(Batching.Seed, epoch)))
                 order = randperm(n, generator: gen).DetachFromDisposeScope();
         try
         {
@@ -87,14 +64,16 @@ public sealed class InMemoryBatchSource : IBatchSource
         finally { order?.Dispose(); }
     }
 
+    private static string[] ClassNamesFor(int classes) =>
+        classes < 1 ? throw new ArgumentException($"need at least one class (got {classes})")
+            : Enumerable.Range(0, classes).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
     /// <summary>The generator seed of one epoch's shuffle (a fixed mix of the seed and the epoch).</summary>
     public static ulong EpochSeed(ulong seed, int epoch) => unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + 1UL);
 
     /// <inheritdoc />
-    public void Dispose()
+    protected override void DisposeData()
     {
-        if (_disposed) return;
-        _disposed = true;
         _inputs.Dispose(); _labels.Dispose();
     }
 }

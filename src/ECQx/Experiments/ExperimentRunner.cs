@@ -346,9 +346,8 @@ public sealed class ExperimentRunner
         double decodedAccuracy;
         using (var decodedModel = ModelZoo.Create(modelName, data.Classes, device, config.Seed))
         {
-            var decoded = StateDictAdapter.ToStateDict(contents.Model);
-            try { StateDictLoader.Load(decodedModel, decoded.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ecqxPath); }
-            finally { foreach (var (_, t) in decoded) t.Dispose(); }
+            using (var decoded = StateDictAdapter.ToStateDict(contents.Model))
+                StateDictLoader.Load(decodedModel, decoded, ecqxPath);
             decodedModel.to(device);
             decodedAccuracy = TestAccuracy(decodedModel, data, device);
         }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using ECQx.IO;
 
 namespace ECQx.Relevance;
 
@@ -9,13 +10,13 @@ namespace ECQx.Relevance;
 /// </summary>
 public sealed class FixedWeightRelevance : IWeightRelevanceMethod, IDisposable
 {
-    private readonly Dictionary<string, torch.Tensor> _values;
+    private readonly TensorDictionary _values;
 
     /// <summary>Copies <paramref name="relevances"/> to <paramref name="device"/> as float32.</summary>
     public FixedWeightRelevance(IReadOnlyDictionary<string, torch.Tensor> relevances, torch.Device device, string name = "file")
     {
         Name = name;
-        _values = relevances.ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(torch.float32).to(device).clone().DetachFromDisposeScope(), StringComparer.Ordinal);
+        _values = new TensorDictionary(relevances.Select(kv => new KeyValuePair<string, torch.Tensor>(kv.Key, kv.Value.detach().to(torch.float32).to(device).clone().DetachFromDisposeScope())));
     }
 
     /// <inheritdoc />
@@ -31,8 +32,5 @@ public sealed class FixedWeightRelevance : IWeightRelevanceMethod, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var t in _values.Values) t.Dispose();
-    }
+    public void Dispose() => _values.Dispose();
 }

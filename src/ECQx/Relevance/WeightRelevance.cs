@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using ECQx.IO;
 
 namespace ECQx.Relevance;
 
@@ -11,10 +12,12 @@ namespace ECQx.Relevance;
 /// </summary>
 public sealed class WeightRelevance : IDisposable
 {
-    internal WeightRelevance(string method, IReadOnlyDictionary<string, Tensor> parameters, IReadOnlySet<string> attributed, Tensor? input)
+    private readonly TensorDictionary _parameters;
+
+    internal WeightRelevance(string method, TensorDictionary parameters, IReadOnlySet<string> attributed, Tensor? input)
     {
         Method = method;
-        Parameters = parameters;
+        _parameters = parameters;
         Attributed = attributed;
         Input = input;
     }
@@ -23,7 +26,7 @@ public sealed class WeightRelevance : IDisposable
     public string Method { get; }
 
     /// <summary>Parameter name → relevance, in the model's parameter order.</summary>
-    public IReadOnlyDictionary<string, Tensor> Parameters { get; }
+    public IReadOnlyDictionary<string, Tensor> Parameters => _parameters;
 
     /// <summary>Names of the parameters that received relevance from the method.</summary>
     public IReadOnlySet<string> Attributed { get; }
@@ -38,7 +41,7 @@ public sealed class WeightRelevance : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (var t in Parameters.Values) t.Dispose();
+        _parameters.Dispose();
         Input?.Dispose();
     }
 
@@ -50,7 +53,7 @@ public sealed class WeightRelevance : IDisposable
     /// <exception cref="InvalidOperationException">A relevance has another shape than its parameter, or names no parameter.</exception>
     public static WeightRelevance Build(string method, nn.Module model, IReadOnlyDictionary<string, Tensor> relevance, Tensor? input)
     {
-        var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var dict = new TensorDictionary();
         var attributed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, p) in model.named_parameters())
         {
@@ -64,7 +67,7 @@ public sealed class WeightRelevance : IDisposable
                 attributed.Add(name);
             }
             else t = zeros_like(p, requires_grad: false);
-            dict[name] = t.MoveToOuterDisposeScope();
+            dict.Add(name, t.MoveToOuterDisposeScope());
         }
         var unknown = relevance.Keys.Where(k => !dict.ContainsKey(k)).ToList();
         if (unknown.Count > 0)

@@ -9,12 +9,14 @@ public static class ModelEvaluation
 {
     /// <summary>
     /// Top-1 accuracy in % over the batches of <paramref name="test"/> (eval mode, no gradients; the model's previous
-    /// mode is restored). Batches are moved to <paramref name="device"/> when given. NaN for an empty test set.
+    /// mode is restored). Batches are moved to <paramref name="device"/>, by default the device of the model's first
+    /// parameter. NaN for an empty test set.
     /// </summary>
     public static double Accuracy(nn.Module<Tensor, Tensor> model, IBatchSource test, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(test);
+        device ??= model.parameters().FirstOrDefault()?.device;
         bool wasTraining = model.training;
         model.eval();
         long correct = 0, seen = 0;

@@ -14,6 +14,19 @@ public static class ModelStatistics
         new(name, count, quantization.Sparsity, EcqMath.EntropyBits(quantization.Histogram), quantization.Histogram.ToArray(),
             quantization.EcqSparsity, codebook.Step, codebook.Bits);
 
+    /// <summary>
+    /// The metrics row of a quantized tensor from its current values (on <paramref name="codebook"/>'s grid), for when
+    /// no quantizer result is at hand: levels by <see cref="Codebook.LevelHistogram"/>, sparsity as the zero fraction.
+    /// </summary>
+    public static LayerMetrics Layer(string name, torch.Tensor quantized, Codebook codebook, double ecqSparsity)
+    {
+        using var scope = torch.NewDisposeScope();
+        var values = quantized.detach();
+        long n = values.numel();
+        double zeros = n == 0 ? 0 : (double)values.eq(0).sum().item<long>() / n;
+        return Layer(name, n, new LayerQuantization(values, ecqSparsity, zeros, codebook.LevelHistogram(values)), codebook);
+    }
+
     /// <summary>The metrics row of one tensor of a one-shot quantization (<see cref="StateDictQuantizer"/>), from its assignment's statistics.</summary>
     public static LayerMetrics Layer(QuantizedLayer layer)
     {

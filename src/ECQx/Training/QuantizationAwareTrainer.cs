@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using ECQx.Data;
 using ECQx.IO;
 using ECQx.Quantization;
@@ -43,8 +42,8 @@ public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, bool St
 /// </remarks>
 public sealed class QuantizationAwareTrainer : IDisposable
 {
-    /// <summary>File name of the checkpoint inside the output directory.</summary>
-    public const string CheckpointFileName = "checkpoint.safetensors";
+    /// <summary>File name of the checkpoint inside the output directory (<see cref="TrainingCheckpoint.FileName"/>).</summary>
+    public const string CheckpointFileName = TrainingCheckpoint.FileName;
 
     /// <summary>One wrapper of torch's default CPU generator, kept for the process (its state is checkpointed).</summary>
     private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
@@ -57,7 +56,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly List<(string Name, Parameter Param)> _params;
     private readonly List<string> _quantizedNames = new();
     private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Tensor> _background = new(StringComparer.Ordinal);
+    private readonly TensorDictionary _background = new();
     private readonly Dictionary<string, Codebook> _codebooks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, LayerMetrics> _layerStats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
@@ -68,9 +67,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private TrainingPhase _phase;
     private int _epoch = 1, _nextBatch;
-    private double _best = double.NaN;
-    private int _badEpochs;
-    private bool _stoppedEarly;
+    private readonly EarlyStopping _stopping;
     private double _lossSum, _wallBefore;
     private long _correct, _seen;
 
@@ -108,6 +105,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (quantizer is not null && _quantizedNames.Count == 0) throw new ArgumentException("the quantizer selects no parameter of this model");
         _largestLayer = _quantizedNames.Count == 0 ? 0 : _quantizedNames.Max(n => _paramByName[n].numel());
         _relevanceAcc = new RelevanceAccumulator(options.RelevanceAlpha);
+        _stopping = new EarlyStopping(options.Patience, options.MinDelta);
     }
 
     /// <summary>Raised after every training batch.</summary>
@@ -149,7 +147,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             if (_epoch > epochs) { EndPhase(); continue; }
             RunEpoch(cancellationToken);
         }
-        return new TrainingResult(_history.ToList(), _stoppedEarly, _best);
+        return new TrainingResult(_history.ToList(), _stopping.Stopped, _stopping.Best);
     }
 
     /// <summary>Writes the model's state dict with the step/bit metadata of every quantized tensor (§d, <c>ecqx compress</c>).</summary>
@@ -198,7 +196,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 var p = _paramByName[name];
                 if (!p.isfinite().all().item<bool>()) throw new ArgumentException($"parameter '{name}' contains NaN or infinite values");
                 _codebooks[name] = q.CreateCodebook(name, p.detach());
-                _background[name] = p.detach().clone().DetachFromDisposeScope();
+                _background.Add(name, p.detach().clone().DetachFromDisposeScope());
             }
         }
         _phase = TrainingPhase.Quantize;
@@ -212,7 +210,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private void ResetPhaseCounters()
     {
-        _epoch = 1; _nextBatch = 0; _best = double.NaN; _badEpochs = 0;
+        _epoch = 1; _nextBatch = 0; _stopping.ResetPhase();
         _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
     }
 
@@ -265,8 +263,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
         UpdateEarlyStopping(acc);
         _epoch++;
         _nextBatch = 0; _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
-        if (_phase == TrainingPhase.Pretrain && _stoppedEarly) { _stoppedEarly = false; _epoch = int.MaxValue; }
-        if (_stoppedEarly) _epoch = int.MaxValue;
+        if (_phase == TrainingPhase.Pretrain && _stopping.Stopped) { _stopping.ClearStop(); _epoch = int.MaxValue; }
+        if (_stopping.Stopped) _epoch = int.MaxValue;
         if (_epoch > (_phase == TrainingPhase.Pretrain ? _o.PretrainEpochs : _o.Epochs)) EndPhase();
         else WriteCheckpointIfConfigured();
     }
@@ -274,20 +272,16 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// <summary>File name of the best model (highest test accuracy of the last phase) inside the output directory.</summary>
     public const string BestModelFileName = "best.safetensors";
 
+    /// <summary>Early stopping (<see cref="EarlyStopping"/>); a new best of a non-pretraining phase is saved as the best model.</summary>
     private void UpdateEarlyStopping(double acc)
     {
-        if (double.IsNaN(acc)) return;
-        bool improved = double.IsNaN(_best) || acc > _best;
+        bool improved = _stopping.Observe(acc);
         if (improved && _o.OutputDirectory is string dir && _phase != TrainingPhase.Pretrain)
             SaveQuantizedStateDict(Path.Combine(dir, BestModelFileName), new Dictionary<string, string>
             {
                 ["ecqx.test_accuracy"] = acc.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
                 ["ecqx.epoch"] = _epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
-        if (double.IsNaN(_best)) { _best = acc; return; }
-        if (acc < _best + _o.MinDelta) _badEpochs++; else _badEpochs = 0;
-        if (acc > _best) _best = acc;
-        if (_o.Patience > 0 && _badEpochs >= _o.Patience) _stoppedEarly = true;
     }
 
     private BatchProgress FullPrecisionStep(TrainingBatch batch, int total)
@@ -401,7 +395,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
         var layers = new List<LayerMetrics>();
         if (phase is TrainingPhase.Initial or TrainingPhase.Quantize)
             foreach (var name in _quantizedNames)
-                layers.Add(_layerStats.TryGetValue(name, out var stats) ? stats : StatisticsOfCurrentWeights(name));
+                layers.Add(_layerStats.TryGetValue(name, out var stats) ? stats  // after a resume that has not re-quantized yet: from the weights
+                    : ModelStatistics.Layer(name, _paramByName[name], _codebooks[name], _ecqSparsity.GetValueOrDefault(name)));
         var state = _model.state_dict();
         long qZeros = layers.Sum(l => (long)Math.Round(l.Sparsity * l.Count)), qTotal = layers.Sum(l => l.Count);
         var row = new EpochMetrics(phase, epoch, loss, trainAcc, testAcc, ModelStatistics.NetworkSparsity(state),
@@ -417,22 +412,22 @@ public sealed class QuantizationAwareTrainer : IDisposable
     {
         if (CheckpointPath is not string path) return;
         var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (k, t) in _model.state_dict()) tensors.Add(new("model/" + k, t));
+        foreach (var (k, t) in _model.state_dict()) tensors.Add(new(TrainingCheckpoint.ModelPrefix + k, t));
         foreach (var n in _quantizedNames)
         {
-            if (_background.TryGetValue(n, out var bg)) tensors.Add(new("background/" + n, bg));
-            if (_codebooks.TryGetValue(n, out var cb)) tensors.Add(new("codebook/" + n, cb.Centroids));
+            if (_background.TryGetValue(n, out var bg)) tensors.Add(new(TrainingCheckpoint.BackgroundPrefix + n, bg));
+            if (_codebooks.TryGetValue(n, out var cb)) tensors.Add(new(TrainingCheckpoint.CodebookPrefix + n, cb.Centroids));
         }
-        if (_fpOptimizer is not null) tensors.AddRange(_fpOptimizer.StateTensors("adam_fp/"));
-        if (_backgroundOptimizer is not null) tensors.AddRange(_backgroundOptimizer.StateTensors("adam_background/"));
-        if (_modelOptimizer is not null) tensors.AddRange(_modelOptimizer.StateTensors("adam_model/"));
-        foreach (var (n, r) in _relevanceAcc.Values) tensors.Add(new("relevance/" + n, r));
+        if (_fpOptimizer is not null) tensors.AddRange(_fpOptimizer.StateTensors(TrainingCheckpoint.FullPrecisionOptimizerPrefix));
+        if (_backgroundOptimizer is not null) tensors.AddRange(_backgroundOptimizer.StateTensors(TrainingCheckpoint.BackgroundOptimizerPrefix));
+        if (_modelOptimizer is not null) tensors.AddRange(_modelOptimizer.StateTensors(TrainingCheckpoint.ModelOptimizerPrefix));
+        foreach (var (n, r) in _relevanceAcc.Values) tensors.Add(new(TrainingCheckpoint.RelevancePrefix + n, r));
         using var rng = DefaultCpuGenerator.Value.get_state();
-        tensors.Add(new("rng/cpu", rng));
+        tensors.Add(new(TrainingCheckpoint.CpuGeneratorKey, rng));
         var state = new CheckpointState
         {
             Phase = _phase, Epoch = _epoch, NextBatch = _nextBatch, Seed = _o.Seed, BatchSize = _o.BatchSize,
-            Quantized = _quantizer is not null, Best = _best, BadEpochs = _badEpochs, StoppedEarly = _stoppedEarly,
+            Quantized = _quantizer is not null, Best = _stopping.Best, BadEpochs = _stopping.BadEpochs, StoppedEarly = _stopping.Stopped,
             EpochLossSum = _lossSum, EpochCorrect = _correct, EpochSeen = _seen, EpochWallSeconds = _wallBefore,
             FullPrecisionSteps = _fpOptimizer?.Steps.ToArray(), BackgroundSteps = _backgroundOptimizer?.Steps.ToArray(),
             ModelSteps = _modelOptimizer?.Steps.ToArray(),
@@ -440,37 +435,24 @@ public sealed class QuantizationAwareTrainer : IDisposable
             EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
             Settings = new Dictionary<string, string>(CurrentSettings(), StringComparer.Ordinal),
         };
-        string json = JsonSerializer.Serialize(state, MetricsLog.Json);
-        var meta = new Dictionary<string, string>
-        {
-            [CheckpointState.MetadataKey] = json, [CheckpointIntegrity.MetadataKey] = CheckpointIntegrity.Digest(json, tensors),
-        };
-        SafeTensors.Save(path, tensors, meta);
+        TrainingCheckpoint.Write(path, state, tensors);
         CheckpointSaved?.Invoke(this, new CheckpointWritten(path, _phase, _epoch, _nextBatch));
     }
 
     private void LoadCheckpoint(string path)
     {
-        using var doc = SafeTensors.Load(path, _o.Device);
-        if (!doc.Metadata.TryGetValue(CheckpointState.MetadataKey, out var json))
-            throw new InvalidDataException($"{path}: not a training checkpoint (metadata key '{CheckpointState.MetadataKey}' missing)");
-        CheckpointIntegrity.Verify(path, doc.Metadata, json, doc.Tensors);
-        CheckpointState st;
-        try { st = JsonSerializer.Deserialize<CheckpointState>(json, MetricsLog.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint state"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: checkpoint state is not valid JSON: {e.Message}", e); }
-        if (st.Format != CheckpointState.CurrentFormat) throw new InvalidDataException($"{path}: checkpoint format {st.Format}, this build reads {CheckpointState.CurrentFormat}");
-        if (st.Seed != _o.Seed) throw new ArgumentException($"{path}: checkpoint was written with seed {st.Seed}, but this run uses seed {_o.Seed}");
-        if (st.BatchSize != _o.BatchSize) throw new ArgumentException($"{path}: checkpoint was written with batch size {st.BatchSize}, but this run uses {_o.BatchSize}");
-        if (st.Quantized != (_quantizer is not null)) throw new ArgumentException($"{path}: checkpoint is of a {(st.Quantized ? "quantized" : "full-precision")} run");
+        using var doc = TrainingCheckpoint.Read(path, _o.Device, out var st);
+        TrainingCheckpoint.RequireSameRun(st, path, _o, _quantizer is not null);
         RunSettings.Compare(path, st.Settings ?? throw new InvalidDataException($"{path}: checkpoint records no run settings"), CurrentSettings());
         var t = doc.Tensors;
 
         using (no_grad())
             foreach (var (k, dst) in _model.state_dict())
-                CopyChecked(t, "model/" + k, dst, path);
+                TrainingCheckpoint.CopyInto(t, TrainingCheckpoint.ModelPrefix + k, dst, path);
 
-        _phase = st.Phase; _epoch = st.Epoch; _nextBatch = st.NextBatch; _best = st.Best; _badEpochs = st.BadEpochs;
-        _stoppedEarly = st.StoppedEarly; _lossSum = st.EpochLossSum; _correct = st.EpochCorrect; _seen = st.EpochSeen;
+        _phase = st.Phase; _epoch = st.Epoch; _nextBatch = st.NextBatch;
+        _stopping.Restore(st.Best, st.BadEpochs, st.StoppedEarly);
+        _lossSum = st.EpochLossSum; _correct = st.EpochCorrect; _seen = st.EpochSeen;
         _wallBefore = st.EpochWallSeconds;
         _history.Clear(); _history.AddRange(st.History);
         _ecqSparsity.Clear();
@@ -479,7 +461,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         if (st.Phase is TrainingPhase.Pretrain or TrainingPhase.FullPrecision)
         {
             _fpOptimizer = new AdamOptimizer(_params.Select(p => new AdamParameter(p.Name, p.Param, p.Param.ndim < 2 ? _o.WeightDecay : 0)), _o.LearningRate);
-            _fpOptimizer.LoadState("adam_fp/", t, st.FullPrecisionSteps ?? throw new InvalidDataException($"{path}: FP optimizer steps missing"), path);
+            _fpOptimizer.LoadState(TrainingCheckpoint.FullPrecisionOptimizerPrefix, t, st.FullPrecisionSteps ?? throw new InvalidDataException($"{path}: FP optimizer steps missing"), path);
         }
         else if (st.Codebooks is { Count: > 0 })
         {
@@ -487,19 +469,19 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 foreach (var n in _quantizedNames)
                 {
                     if (!st.Codebooks.TryGetValue(n, out var info)) throw new InvalidDataException($"{path}: codebook of '{n}' missing");
-                    if (!t.TryGetValue("codebook/" + n, out var c)) throw new InvalidDataException($"{path}: tensor 'codebook/{n}' missing");
-                    _codebooks[n] = RestoreCodebook(n, info, c, path);
+                    if (!t.TryGetValue(TrainingCheckpoint.CodebookPrefix + n, out var c)) throw new InvalidDataException($"{path}: tensor '{TrainingCheckpoint.CodebookPrefix}{n}' missing");
+                    _codebooks[n] = TrainingCheckpoint.ReadCodebook(n, info, c, _o.Device, path);
                     var bg = torch.empty_like(_paramByName[n]).DetachFromDisposeScope();
-                    CopyChecked(t, "background/" + n, bg, path);
-                    _background[n] = bg;
+                    TrainingCheckpoint.CopyInto(t, TrainingCheckpoint.BackgroundPrefix + n, bg, path);
+                    _background.Add(n, bg);
                 }
             CreateQuantizationOptimizers();
-            _backgroundOptimizer.LoadState("adam_background/", t, st.BackgroundSteps ?? throw new InvalidDataException($"{path}: background optimizer steps missing"), path);
-            _modelOptimizer.LoadState("adam_model/", t, st.ModelSteps ?? throw new InvalidDataException($"{path}: model optimizer steps missing"), path);
+            _backgroundOptimizer.LoadState(TrainingCheckpoint.BackgroundOptimizerPrefix, t, st.BackgroundSteps ?? throw new InvalidDataException($"{path}: background optimizer steps missing"), path);
+            _modelOptimizer.LoadState(TrainingCheckpoint.ModelOptimizerPrefix, t, st.ModelSteps ?? throw new InvalidDataException($"{path}: model optimizer steps missing"), path);
         }
-        _relevanceAcc.Load(t.Where(kv => kv.Key.StartsWith("relevance/", StringComparison.Ordinal))
-            .Select(kv => new KeyValuePair<string, Tensor>(kv.Key["relevance/".Length..], kv.Value)));
-        if (!t.TryGetValue("rng/cpu", out var rng)) throw new InvalidDataException($"{path}: generator state 'rng/cpu' missing");
+        _relevanceAcc.Load(t.Where(kv => kv.Key.StartsWith(TrainingCheckpoint.RelevancePrefix, StringComparison.Ordinal))
+            .Select(kv => new KeyValuePair<string, Tensor>(kv.Key[TrainingCheckpoint.RelevancePrefix.Length..], kv.Value)));
+        if (!t.TryGetValue(TrainingCheckpoint.CpuGeneratorKey, out var rng)) throw new InvalidDataException($"{path}: generator state '{TrainingCheckpoint.CpuGeneratorKey}' missing");
         using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
     }
 
@@ -514,48 +496,11 @@ public sealed class QuantizationAwareTrainer : IDisposable
             AtomicFile.RemoveStaleTemporaries(dir, name);
     }
 
-    /// <summary>The codebook stored as step, bits and centroids (its lowest level is the first centroid over the step).</summary>
-    private Codebook RestoreCodebook(string name, CheckpointState.StoredCodebook info, Tensor centroids, string path)
-    {
-        using var scope = NewDisposeScope();
-        var stored = centroids.to(float32).cpu();
-        int minLevel = info.StepSize == 0 || stored.numel() == 0 ? 0 : (int)Math.Round(stored[0].item<float>() / info.StepSize);
-        Codebook cb;
-        try { cb = new Codebook(info.Bits, info.StepSize, minLevel, _o.Device, name); }
-        catch (ArgumentException e) { throw new InvalidDataException($"{path}: codebook of '{name}' is invalid: {e.Message}", e); }
-        using var rebuilt = cb.Centroids.cpu();
-        if (!rebuilt.shape.SequenceEqual(stored.shape) || !rebuilt.eq(stored).all().item<bool>())
-        {
-            cb.Dispose();
-            throw new InvalidDataException($"{path}: tensor 'codebook/{name}' does not match its step {info.StepSize:R} and bit width {info.Bits}");
-        }
-        return cb;
-    }
-
-    /// <summary>Metrics of a quantized tensor from its current values (only after a resume that has not re-quantized yet).</summary>
-    private LayerMetrics StatisticsOfCurrentWeights(string name)
-    {
-        using var scope = NewDisposeScope();
-        var p = _paramByName[name].detach();
-        var cb = _codebooks[name];
-        long n = p.numel();
-        double zeros = n == 0 ? 0 : (double)p.eq(0).sum().item<long>() / n;
-        return ModelStatistics.Layer(name, n, new LayerQuantization(p, _ecqSparsity.GetValueOrDefault(name), zeros, cb.LevelHistogram(p)), cb);
-    }
-
-    private static void CopyChecked(IReadOnlyDictionary<string, Tensor> t, string key, Tensor dst, string path)
-    {
-        if (!t.TryGetValue(key, out var src)) throw new InvalidDataException($"{path}: tensor '{key}' missing (was the checkpoint written for another model?)");
-        if (!src.shape.SequenceEqual(dst.shape))
-            throw new InvalidDataException($"{path}: tensor '{key}' has shape [{string.Join(", ", src.shape)}], the model expects [{string.Join(", ", dst.shape)}]");
-        dst.copy_(src);
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
         _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
-        foreach (var t in _background.Values) t.Dispose();
+        _background.Dispose();
         foreach (var cb in _codebooks.Values) cb.Dispose();
         _relevanceAcc.Dispose();
     }

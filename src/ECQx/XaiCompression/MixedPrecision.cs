@@ -78,9 +78,8 @@ public static class MixedPrecision
         if (options.IsUniform) inputs = layers.Select(l => new LayerBitInput(l.WeightName, l.Count, double.NaN)).ToList();
         else
         {
-            var scores = RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Method });
-            try { inputs = layers.Select(l => new LayerBitInput(l.WeightName, l.Count, scores[l.WeightName].to(float64).sum().item<double>())).ToList(); }
-            finally { foreach (var s in scores.Values) s.Dispose(); }
+            using var scores = RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Method });
+            inputs = layers.Select(l => new LayerBitInput(l.WeightName, l.Count, scores[l.WeightName].to(float64).sum().item<double>())).ToList();
         }
         var alloc = options.IsUniform
             ? BitAllocation.Uniform(inputs.Select(i => i with { Relevance = 0 }).ToList(), options.Budget, options.MinBits, options.MaxBits)
@@ -96,14 +95,14 @@ public static class MixedPrecision
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CompressibleLayers.CheckFinite(CompressibleLayers.Of(model));
-        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
+        double before = ModelEvaluation.Accuracy(model, data.Test);
         var (inputs, alloc) = Allocate(model, data, options);
         var bits = inputs.Select((l, i) => (l.Name, alloc.Bits[i])).ToDictionary(t => t.Name, t => t.Item2, StringComparer.Ordinal);
         var quantizer = new FixedPointWeightQuantizer(bits);
         using var trainer = new QuantizationAwareTrainer(model, data, options.FineTune with { PretrainEpochs = 0, Patience = 0 }, quantizer);
         var result = trainer.Run(ct);
         double quantized = result.History.FirstOrDefault(h => h.Phase == TrainingPhase.Initial)?.TestAccuracy ?? double.NaN;
-        double tuned = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
+        double tuned = ModelEvaluation.Accuracy(model, data.Test);
         var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => new Codebook(kv.Value.Bits, kv.Value.Step, kv.Value.MinLevel, kv.Value.Centroids.device, kv.Key), StringComparer.Ordinal);
         var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].Step)).ToList();
         return new MixedPrecisionResult(options.IsUniform ? "uniform" : options.Method, layers, alloc.AverageBits(inputs), alloc, before, quantized, tuned, result.History, codebooks);

@@ -83,39 +83,33 @@ public static class Pruning
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
+        double before = ModelEvaluation.Accuracy(model, data.Test);
         long paramsBefore = ModelEvaluation.ParameterCount(model);
-        var scores = RelevanceCalibration.Scores(model, data, options.Calibration);
-        try
+        using var scores = RelevanceCalibration.Scores(model, data, options.Calibration);
+        nn.Module<Tensor, Tensor> result;
+        List<LayerPruning> layers;
+        Dictionary<string, Tensor>? masks = null;
+        if (options.Structure == PruningStructure.Filter)
         {
-            if (options.Structure == PruningStructure.Filter)
-            {
-                var plan = StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
-                var pruned = StructuredPruning.Shrink(model, plan);
-                var layers = plan.Groups.Select((g, i) => new LayerPruning(g.ProducerName, g.Units, g.Units - plan.Keep[i].numel())).ToList();
-                foreach (var k in plan.Keep) k.Dispose();
-                foreach (var s in plan.UnitScores) s.Dispose();
-                double afterPrune = ModelEvaluation.Accuracy(pruned, data.Test, CompressibleLayers.DeviceOf(pruned));
-                var history = FineTune(pruned, data, options.FineTune, null, cancellationToken);
-                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(pruned, data.Test, CompressibleLayers.DeviceOf(pruned));
-                return new PruningResult(pruned, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
-                    ModelEvaluation.ParameterCount(pruned), ModelEvaluation.NonZeroParameterCount(pruned),
-                    layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, null, history);
-            }
-            else
-            {
-                var masks = UnstructuredPruning.Masks(scores, options.Ratio, options.Scope);
-                UnstructuredPruning.Apply(model, masks);
-                var layers = masks.Select(kv => new LayerPruning(kv.Key, kv.Value.numel(), kv.Value.numel() - kv.Value.count_nonzero().item<long>())).ToList();
-                double afterPrune = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
-                var history = FineTune(model, data, options.FineTune, masks, cancellationToken);
-                double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
-                return new PruningResult(model, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
-                    ModelEvaluation.ParameterCount(model), ModelEvaluation.NonZeroParameterCount(model),
-                    layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, masks, history);
-            }
+            var plan = StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
+            result = StructuredPruning.Shrink(model, plan);
+            layers = plan.Groups.Select((g, i) => new LayerPruning(g.ProducerName, g.Units, g.Units - plan.Keep[i].numel())).ToList();
+            foreach (var k in plan.Keep) k.Dispose();
+            foreach (var s in plan.UnitScores) s.Dispose();
         }
-        finally { foreach (var s in scores.Values) s.Dispose(); }
+        else
+        {
+            masks = UnstructuredPruning.Masks(scores, options.Ratio, options.Scope);
+            UnstructuredPruning.Apply(model, masks);
+            result = model;
+            layers = masks.Select(kv => new LayerPruning(kv.Key, kv.Value.numel(), kv.Value.numel() - kv.Value.count_nonzero().item<long>())).ToList();
+        }
+        double afterPrune = ModelEvaluation.Accuracy(result, data.Test);
+        var history = FineTune(result, data, options.FineTune, masks, cancellationToken);
+        double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(result, data.Test);
+        return new PruningResult(result, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
+            ModelEvaluation.ParameterCount(result), ModelEvaluation.NonZeroParameterCount(result),
+            layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, masks, history);
     }
 
     private static IReadOnlyList<EpochMetrics> FineTune(nn.Module<Tensor, Tensor> model, DatasetSplits data, TrainerOptions o,

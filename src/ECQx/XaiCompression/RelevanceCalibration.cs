@@ -3,6 +3,7 @@ using ECQx.Relevance;
 using ECQx.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using ECQx.IO;
 
 namespace ECQx.XaiCompression;
 
@@ -37,10 +38,10 @@ public static class RelevanceCalibration
 {
     /// <summary>
     /// Scores every weight of every convolution/linear layer of <paramref name="model"/>; the result maps the
-    /// weight's state-dict name to a non-negative tensor of its shape (caller owns the tensors). The model's
+    /// weight's state-dict name to a non-negative tensor of its shape (the caller disposes the dictionary). The model's
     /// weights and mode are not changed. <paramref name="data"/> may be null only for <c>magnitude</c>.
     /// </summary>
-    public static Dictionary<string, Tensor> Scores(nn.Module<Tensor, Tensor> model, DatasetSplits? data, CalibrationOptions options)
+    public static TensorDictionary Scores(nn.Module<Tensor, Tensor> model, DatasetSplits? data, CalibrationOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -53,7 +54,7 @@ public static class RelevanceCalibration
             if (method is MagnitudeRelevance)
             {
                 using var noGrad = no_grad();
-                return layers.ToDictionary(l => l.WeightName, l => l.Weight.detach().abs().clone().DetachFromDisposeScope(), StringComparer.Ordinal);
+                return new TensorDictionary(layers.Select(l => new KeyValuePair<string, Tensor>(l.WeightName, l.Weight.detach().abs().clone().DetachFromDisposeScope())));
             }
             if (data is null) throw new ArgumentException($"relevance method '{options.Method}' needs calibration data");
             var device = CompressibleLayers.DeviceOf(model);
@@ -86,7 +87,7 @@ public static class RelevanceCalibration
                 s.Dispose();
                 sums[k] = f;
             }
-            return sums;
+            return new TensorDictionary(sums);
         }
         finally { (method as IDisposable)?.Dispose(); }
     }

@@ -173,16 +173,13 @@ public static class WeightSharing
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        double before = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
-        Dictionary<string, Tensor>? rel = options.IsWeighted
-            ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting })
-            : null;
+        double before = ModelEvaluation.Accuracy(model, data.Test);
         List<SharedLayer> layers;
-        try { layers = Cluster(model, rel, options); }
-        finally { if (rel is not null) foreach (var t in rel.Values) t.Dispose(); }
-        double shared = ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
+        using (var rel = options.IsWeighted ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting }) : null)
+            layers = Cluster(model, rel, options);
+        double shared = ModelEvaluation.Accuracy(model, data.Test);
         FineTune(model, layers, data, options.FineTune, ct);
-        double tuned = options.FineTune.Epochs == 0 ? shared : ModelEvaluation.Accuracy(model, data.Test, CompressibleLayers.DeviceOf(model));
+        double tuned = options.FineTune.Epochs == 0 ? shared : ModelEvaluation.Accuracy(model, data.Test);
         long bits = layers.Sum(l => l.Assignment.numel() * options.Bits + 32L * l.Centroids.numel());
         return new WeightSharingResult(layers, options.IsWeighted ? options.Weighting : "none", options.Bits, before, shared, tuned, bits);
     }

@@ -47,7 +47,7 @@ public class DirectCodingTests
             var decoded = StateDictAdapter.ToStateDict(EcqxModelFile.Parse(EcqxModelFile.Serialize(model), "memory").Model);
             foreach (var (name, expected) in q.StateDict)
                 Assert.True(decoded.Single(kv => kv.Key == name).Value.Same(expected), $"{name} differs after decoding");
-            foreach (var kv in decoded) kv.Value.Dispose();
+            decoded.Dispose();
         }
         // same levels: the file's integers are the assignment's
         foreach (var layer in q.Layers)

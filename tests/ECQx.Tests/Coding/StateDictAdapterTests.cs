@@ -59,14 +59,14 @@ public class StateDictAdapterTests
                 Assert.Equal(tensors.Select(kv => kv.Key), back.Select(kv => kv.Key));
                 for (int i = 0; i < tensors.Count; i++)
                 {
-                    Assert.Equal(tensors[i].Value.dtype, back[i].Value.dtype);
-                    Assert.Equal(tensors[i].Value.shape, back[i].Value.shape);
-                    Assert.Equal(Bytes(tensors[i].Value), Bytes(back[i].Value));
+                    Assert.Equal(tensors[i].Value.dtype, back.ElementAt(i).Value.dtype);
+                    Assert.Equal(tensors[i].Value.shape, back.ElementAt(i).Value.shape);
+                    Assert.Equal(Bytes(tensors[i].Value), Bytes(back.ElementAt(i).Value));
                 }
             }
             finally
             {
-                foreach (var kv in back) kv.Value.Dispose();
+                back.Dispose();
             }
             var restored = StateDictAdapter.MetadataFor(read);
             Assert.Equal("pt", restored["format"]);
@@ -95,11 +95,11 @@ public class StateDictAdapterTests
             var back = StateDictAdapter.ToStateDict(EcqxModelFile.Parse(EcqxModelFile.Serialize(model), "mem").Model);
             try
             {
-                for (int i = 0; i < tensors.Count; i++) Assert.Equal(Bytes(tensors[i].Value), Bytes(back[i].Value));
+                for (int i = 0; i < tensors.Count; i++) Assert.Equal(Bytes(tensors[i].Value), Bytes(back.ElementAt(i).Value));
             }
             finally
             {
-                foreach (var kv in back) kv.Value.Dispose();
+                back.Dispose();
             }
         }
         finally
@@ -161,7 +161,7 @@ public class StateDictAdapterTests
         Assert.True(report.CompressionFactor > 8);
 
         var back = StateDictAdapter.ToStateDict(EcqxModelFile.Parse(EcqxModelFile.Serialize(model), "mem").Model);
-        for (int i = 0; i < tensors.Count; i++) Assert.Equal(Bytes(tensors[i].Value), Bytes(back[i].Value));
-        foreach (var kv in back) kv.Value.Dispose();
+        for (int i = 0; i < tensors.Count; i++) Assert.Equal(Bytes(tensors[i].Value), Bytes(back.ElementAt(i).Value));
+        back.Dispose();
     }
 }

@@ -9,28 +9,25 @@ namespace ECQx.Data.Speech;
 /// cached on disk and served by index; or <b>augmented</b> (training), where each batch's WAVs are read, time-shifted
 /// and mixed with noise (seeded by the seed and epoch) and the MFCCs are computed on the batch's device.
 /// </summary>
-public sealed class SpeechCommandsBatchSource : IBatchSource
+public sealed class SpeechCommandsBatchSource : BatchSource
 {
     private const int ChunkSize = 256;
     private readonly SpeechCommandsLayout _layout;
     private readonly IReadOnlyList<SpeechExample> _examples;
     private readonly SpeechCommandsOptions _options;
-    private readonly BatchOptions _batch;
     private readonly Mfcc _mfcc;
     private readonly Tensor _labels;
     private readonly Tensor? _features;           // fixed mode
     private readonly BackgroundNoise? _noise;     // augmented mode (owned)
-    private bool _disposed;
 
     internal SpeechCommandsBatchSource(string split, SpeechCommandsLayout layout, IReadOnlyList<SpeechExample> examples,
         IReadOnlyList<string> classNames, SpeechCommandsOptions options, BatchOptions batch, BackgroundNoise noise, bool augment)
+        : base(batch, classNames)
     {
         Split = split;
         _layout = layout;
         _examples = examples;
         _options = options;
-        _batch = batch;
-        ClassNames = classNames;
         _mfcc = new Mfcc(options.Mfcc, batch.Device ?? CPU);
         _labels = tensor(examples.Select(e => (long)e.Label).ToArray(), dtype: int64).DetachFromDisposeScope();
         if (augment)
@@ -66,48 +63,14 @@ public sealed class SpeechCommandsBatchSource : IBatchSource
     public bool LoadedFromCache { get; private set; }
 
     /// <inheritdoc />
-    public int Count => _examples.Count;
+    public override int Count => _examples.Count;
 
     /// <inheritdoc />
-    public int NumClasses => ClassNames.Count;
+    public override long[] InputShape => new long[] { _options.Mfcc.FramesFor(_options.ClipSamples), _options.Mfcc.Coefficients };
 
     /// <inheritdoc />
-    public long[] InputShape => new long[] { _options.Mfcc.FramesFor(_options.ClipSamples), _options.Mfcc.Coefficients };
-
-    /// <inheritdoc />
-    public int BatchSize => _batch.BatchSize;
-
-    /// <inheritdoc />
-    public int BatchesPerEpoch => _batch.BatchesFor(Count);
-
-    /// <inheritdoc />
-    public ulong Seed => _batch.Seed;
-
-    /// <inheritdoc />
-    public Device Device => _batch.Device ?? CPU;
-
-    /// <inheritdoc />
-    public IReadOnlyList<string> ClassNames { get; }
-
-    /// <inheritdoc />
-    public IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var plan = BatchPlan.For(Count, _batch, epoch);
-        Generator? gen = _noise is null ? null : EpochSeeds.Generator(_batch.Seed, epoch, EpochSeeds.AugmentStream);
-        try
-        {
-            foreach (var indices in plan)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                yield return _features is not null ? FixedBatch(indices) : AugmentedBatch(indices, gen!);
-            }
-        }
-        finally
-        {
-            gen?.Dispose();
-        }
-    }
+    public override IEnumerable<(Tensor inputs, Tensor labels)> Batches(int epoch) =>
+        PlannedBatches(epoch, _noise is not null, (indices, gen) => _features is not null ? FixedBatch(indices) : AugmentedBatch(indices, gen!));
 
     /// <summary>
     /// Reads the clips of <paramref name="indices"/> as float waveforms <c>[B, ClipSamples]</c> in [−1, 1) on CPU
@@ -185,7 +148,7 @@ public sealed class SpeechCommandsBatchSource : IBatchSource
     private Tensor ComputeFixedFeatures(BackgroundNoise noise)
     {
         var evalAug = SpeechAugmentation.EvaluationSilenceOnly with { SilenceVolume = _options.EvaluationSilenceVolume };
-        using var gen = EpochSeeds.Generator(_batch.Seed, -1, EpochSeeds.AugmentStream ^ StableHash(Split));
+        using var gen = EpochSeeds.Generator(Batching.Seed, -1, EpochSeeds.AugmentStream ^ StableHash(Split));
         var parts = new List<Tensor>();
         try
         {
@@ -213,7 +176,7 @@ public sealed class SpeechCommandsBatchSource : IBatchSource
         sb.Append(SpeechFeatureCache.FormatVersion).Append('\n');
         sb.Append("split=").Append(Split).Append('\n');
         sb.Append("mfcc=").Append(System.Text.Json.JsonSerializer.Serialize(_options.Mfcc)).Append('\n');
-        sb.Append($"rate={_options.SampleRate} clip={_options.ClipSamples} seed={_batch.Seed} evalSilenceVolume={_options.EvaluationSilenceVolume:R}\n");
+        sb.Append($"rate={_options.SampleRate} clip={_options.ClipSamples} seed={Batching.Seed} evalSilenceVolume={_options.EvaluationSilenceVolume:R}\n");
         foreach (var ex in _examples) sb.Append(ex.Label).Append('\t').Append(ex.RelativePath ?? "<silence>").Append('\t').Append(FileStamp(ex.RelativePath)).Append('\n');
         foreach (var f in noise.Files) sb.Append("noise\t").Append(Path.GetFileName(f)).Append('\t').Append(FileStampAbsolute(f)).Append('\n');
         return sb.ToString();
@@ -236,10 +199,8 @@ public sealed class SpeechCommandsBatchSource : IBatchSource
     }
 
     /// <summary>Disposes the features, labels, MFCC tensors and (in augmented mode) the noise.</summary>
-    public void Dispose()
+    protected override void DisposeData()
     {
-        if (_disposed) return;
-        _disposed = true;
         _features?.Dispose();
         _labels.Dispose();
         _mfcc.Dispose();
