@@ -1,23 +1,19 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
+using ECQx.Notebooks.Execution;
 using ECQx.Notebooks.Nbformat;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Scripting;
-using Microsoft.CodeAnalysis.Scripting;
 
 namespace ECQx.Notebooks;
 
 /// <summary>
-/// Runs the C# code cells of a notebook in order, headless, with Roslyn scripting: the first cell starts a
-/// script (<see cref="CSharpScript.RunAsync(string, ScriptOptions?, object?, Type?, CancellationToken)"/>),
-/// every further cell continues it, so variables, functions and usings carry over as in Polyglot Notebooks.
-/// Each cell's printed text, displayed values and final value become nbformat 4 outputs; the first failing
+/// Runs the C# code cells of a notebook in order, headless: a thin client of the cell-execution core
+/// (<see cref="CellSession"/>, shared with the Jupyter kernel), which continues one Roslyn script from cell
+/// to cell, so variables, functions and usings carry over. The runner adds the notebook around it: the
+/// <c>parameters</c> cell and its injected overrides, cell numbers, and the executed copy. Each cell's printed text, displayed values and final value become nbformat 4 outputs; the first failing
 /// cell stops the run, and the result still holds the notebook executed up to and including that cell.
 /// One runner can run many notebooks; the reference set is built once per process.
 /// </summary>
-public sealed partial class NotebookRunner
+public sealed class NotebookRunner
 {
     private readonly NotebookRunnerOptions _options;
 
@@ -78,16 +74,12 @@ public sealed partial class NotebookRunner
         string baseDir = Path.GetFullPath(baseDirectory ?? Directory.GetCurrentDirectory());
 
         var notes = new List<string>();
-        var formatter = new MimeFormatter(_options.PlotlyJs);
-        var gate = new object();
-        ScriptOptions scriptOptions = ScriptEnvironment.OptionsFor(baseDir);
-        ScriptState<object>? state = null;
+        var session = new CellSession(baseDir, _options.PlotlyJs);
         IReadOnlyDictionary<string, Type>? parameterVariables = null;
         CellFailure? failure = null;
         int executed = 0;
         int codeCells = plan.Count(c => NotebookDocument.TypeOf(c.Cell) == "code");
 
-        ConsoleRouter.EnsureInstalled();
         string? previousDirectory = null;
         if (_options.WorkingDirectory is { } wd)
         {
@@ -111,7 +103,7 @@ public sealed partial class NotebookRunner
                 var cellClock = Stopwatch.StartNew();
                 _options.Log?.WriteLine($"[{executed}/{codeCells}] {(number is int m ? $"cell {m}" : "injected parameters cell")} ...");
 
-                var capture = new CellCapture(formatter, gate,
+                CellCapture capture = session.NewCapture(
                     _options.EchoCellOutput ? ConsoleRouter.OriginalOut : null,
                     _options.EchoCellOutput ? ConsoleRouter.OriginalError : null);
                 var outputs = new List<JsonObject>();
@@ -128,23 +120,15 @@ public sealed partial class NotebookRunner
                         source = NotebookDocument.SourceOf(cell);
                         CheckCellKernel(cell);
                     }
-                    CellDirectives.Result prepared = CellDirectives.Process(source, baseDir, ScriptEnvironment.PreloadedAssemblyNames);
-                    notes.AddRange(prepared.Notes.Select(x => $"{(number is int c ? $"cell {c}" : "injected cell")}, {x}"));
-                    if (prepared.References.Count > 0) scriptOptions = scriptOptions.AddReferences(prepared.References);
-
-                    int variablesBefore = state?.Variables.Length ?? 0;
-                    (state, failure) = await ExecuteAsync(state, prepared.Code, scriptOptions.WithFilePath(label), label, number, capture, cancellationToken)
-                        .ConfigureAwait(false);
+                    CellOutcome outcome = await session.ExecuteAsync(source, label, capture, cancellationToken).ConfigureAwait(false);
+                    notes.AddRange(outcome.Notes.Select(x => $"{(number is int c ? $"cell {c}" : "injected cell")}, {x}"));
                     outputs.AddRange(capture.ToOutputs());
-                    if (failure is null && state!.ReturnValue is { } value and not DisplayHandle)
-                        outputs.Add(Outputs.ExecuteResult(formatter.Format(value), executed));
+                    if (outcome.Error is { } error)
+                        failure = new CellFailure(number, error.Line, error.Name, error.Message, error.Traceback);
+                    else if (outcome.Result is { } value)
+                        outputs.Add(Outputs.ExecuteResult(value, executed));
                     if (failure is null && number == plan.ParametersCellNumber && plan.HasInjectedCell)
-                        parameterVariables = state!.Variables.Skip(variablesBefore)
-                            .GroupBy(v => v.Name).ToDictionary(g => g.Key, g => g.Last().Type);
-                }
-                catch (CellDirectives.DirectiveException e)
-                {
-                    failure = new CellFailure(number, e.Line, "DirectiveError", e.Message, [$"{label}, line {e.Line}: {e.Message}"]);
+                        parameterVariables = outcome.NewVariables.GroupBy(v => v.Name).ToDictionary(g => g.Key, g => g.Last().Type);
                 }
                 catch (ArgumentException e) when (number is null)
                 {
@@ -170,101 +154,6 @@ public sealed partial class NotebookRunner
         RecordRun(nb, parameters, failure, clock.Elapsed);
         foreach (string note in notes) _options.Log?.WriteLine("note: " + note);
         return new NotebookRunResult(nb, failure, executed, notes, clock.Elapsed);
-    }
-
-    /// <summary>Runs one cell; returns the new state or the failure (never throws for errors in the cell).</summary>
-    private static async Task<(ScriptState<object>?, CellFailure?)> ExecuteAsync(
-        ScriptState<object>? state, string code, ScriptOptions options, string label, int? number, CellCapture capture, CancellationToken ct)
-    {
-        // Set here, inside this async method, so the routing is undone for the caller when it returns.
-        Display.Enter(capture);
-        try
-        {
-            ScriptState<object> next = state is null
-                ? await CSharpScript.RunAsync(code, options, new NotebookGlobals(), typeof(NotebookGlobals), ct).ConfigureAwait(false)
-                : await state.ContinueWithAsync(code, options, ct).ConfigureAwait(false);
-            return (next, null);
-        }
-        catch (CompilationErrorException e)
-        {
-            return (state, CompileFailure(e, label, number));
-        }
-        catch (OperationCanceledException e) when (ct.IsCancellationRequested)
-        {
-            return (state, new CellFailure(number, null, "Cancelled", "The run was cancelled.", [e.Message]));
-        }
-        catch (Exception e)
-        {
-            return (state, RuntimeFailure(e, label, number));
-        }
-        finally
-        {
-            Display.Enter(null);
-        }
-    }
-
-    private static CellFailure CompileFailure(CompilationErrorException e, string label, int? number)
-    {
-        var errors = e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        if (errors.Count == 0) errors = e.Diagnostics.ToList();
-        var lines = errors.Select(d =>
-        {
-            FileLinePositionSpan span = d.Location.GetLineSpan();
-            string where = d.Location.IsInSource ? $"{Path.GetFileName(span.Path)}, line {span.StartLinePosition.Line + 1}, column {span.StartLinePosition.Character + 1}" : label;
-            return $"{where}: error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}";
-        }).ToList();
-        Diagnostic first = errors.FirstOrDefault(d => Path.GetFileName(d.Location.GetLineSpan().Path) == label) ?? errors[0];
-        int? line = first.Location.IsInSource && Path.GetFileName(first.Location.GetLineSpan().Path) == label ? first.Location.GetLineSpan().StartLinePosition.Line + 1 : null;
-        return new CellFailure(number, line, "CompilationError", $"{first.Id}: {first.GetMessage(CultureInfo.InvariantCulture)}", lines);
-    }
-
-    private static CellFailure RuntimeFailure(Exception e, string label, int? number)
-    {
-        while ((e is AggregateException { InnerExceptions.Count: 1 } || e is System.Reflection.TargetInvocationException) && e.InnerException is not null)
-            e = e.InnerException;
-        var frames = new StackTrace(e, fNeedFileInfo: true).GetFrames();
-        // Script file paths come back resolved against the base directory; the file name is the cell label.
-        static string? CellOf(StackFrame f) => f.GetFileLineNumber() > 0 && f.GetFileName() is { } file ? Path.GetFileName(file) : null;
-        StackFrame? own = frames.FirstOrDefault(f => CellOf(f) == label);
-        StackFrame? origin = frames.FirstOrDefault(f => CellOf(f)?.StartsWith("cell-", StringComparison.Ordinal) == true);
-        string message = e.Message;
-        if (origin is not null && CellOf(origin) != label)
-        {
-            string where = CellOf(origin) == "cell-injected-parameters" ? "the injected parameters cell" : "cell " + CellOf(origin)!["cell-".Length..];
-            message += $" (raised in {where}, line {origin.GetFileLineNumber()})";
-        }
-        return new CellFailure(number, own?.GetFileLineNumber(), e.GetType().Name, message, Traceback(e));
-    }
-
-    [GeneratedRegex(@"Submission#\d+\.<<Initialize>>d__\d+\.MoveNext\(\)")]
-    private static partial Regex CellBodyFrame();
-
-    [GeneratedRegex(@" in [^\n]*?[/\\]?(cell-[A-Za-z0-9-]+):line")]
-    private static partial Regex CellPath();
-
-    [GeneratedRegex(@"Submission#\d+\.")]
-    private static partial Regex SubmissionPrefix();
-
-    /// <summary>The exception text with the runner's and Roslyn's own frames left out and cell frames made readable.</summary>
-    private static List<string> Traceback(Exception e)
-    {
-        string[] noise =
-        [
-            "   at Microsoft.CodeAnalysis.Scripting.", "   at ECQx.Notebooks.NotebookRunner", "   at System.Runtime.CompilerServices.",
-            "   at System.Runtime.ExceptionServices.", "   at System.Threading.ExecutionContext.", "   at System.Threading.Tasks.",
-        ];
-        var kept = new List<string>();
-        foreach (string raw in e.ToString().Split('\n'))
-        {
-            string line = raw.TrimEnd('\r');
-            if (noise.Any(n => line.StartsWith(n, StringComparison.Ordinal))) continue;
-            line = CellPath().Replace(SubmissionPrefix().Replace(CellBodyFrame().Replace(line, "<cell>"), ""), " in $1:line");
-            if (line.StartsWith("--- End of stack trace", StringComparison.Ordinal) && kept.Count > 0 && kept[^1].StartsWith("--- End of stack trace", StringComparison.Ordinal))
-                continue;
-            kept.Add(line);
-        }
-        while (kept.Count > 0 && kept[^1].StartsWith("--- End of stack trace", StringComparison.Ordinal)) kept.RemoveAt(kept.Count - 1);
-        return kept;
     }
 
     /// <summary>The cells to run in order (each with its 1-based number in the input, null for the injected one).</summary>

@@ -16,6 +16,7 @@ public sealed class NotebookVerb : ICliVerb
     {
         var notebook = new Command("notebook", "Work with the C# notebooks (.ipynb) headless.");
         notebook.Subcommands.Add(BuildRun());
+        notebook.Subcommands.Add(NotebookGalleryCommand.Build());
         return notebook;
     }
 

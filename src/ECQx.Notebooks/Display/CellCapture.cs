@@ -6,8 +6,8 @@ namespace ECQx.Notebooks;
 
 /// <summary>
 /// Collects one cell's outputs in the order they happen: printed text (merged into one stream output per
-/// run of writes to the same stream) and displayed values. Thread-safe, so cells may print and display
-/// from parallel loops.
+/// run of writes to the same stream) and displayed values, and passes each one on to an optional live
+/// <see cref="ICellOutputListener"/> (the kernel). Thread-safe, so cells may print and display from parallel loops.
 /// </summary>
 internal sealed class CellCapture
 {
@@ -16,13 +16,15 @@ internal sealed class CellCapture
     private readonly MimeFormatter _formatter;
     private readonly TextWriter? _echoOut;
     private readonly TextWriter? _echoErr;
+    private readonly ICellOutputListener? _listener;
 
-    internal CellCapture(MimeFormatter formatter, object gate, TextWriter? echoOut, TextWriter? echoErr)
+    internal CellCapture(MimeFormatter formatter, object gate, TextWriter? echoOut, TextWriter? echoErr, ICellOutputListener? listener = null)
     {
         _formatter = formatter;
         _gate = gate;
         _echoOut = echoOut;
         _echoErr = echoErr;
+        _listener = listener;
     }
 
     internal void WriteStream(string name, string text)
@@ -33,6 +35,7 @@ internal sealed class CellCapture
             if (_entries.Count > 0 && _entries[^1] is StreamEntry last && last.Name == name) last.Text.Append(text);
             else _entries.Add(new StreamEntry(name, new StringBuilder(text)));
             (name == "stderr" ? _echoErr : _echoOut)?.Write(text);
+            _listener?.Stream(name, text);
         }
     }
 
@@ -40,12 +43,25 @@ internal sealed class CellCapture
     {
         MimeBundle bundle = _formatter.Format(value);
         JsonObject output = Outputs.DisplayData(bundle);
+        string displayId = Guid.NewGuid().ToString("N");
         lock (_gate)
         {
             _entries.Add(output);
             _echoOut?.WriteLine(bundle.GetText("text/plain") ?? "[display: " + string.Join(", ", bundle.MimeTypes) + "]");
+            _listener?.Display(bundle, displayId);
         }
-        return new DisplayHandle(output, _formatter, _gate);
+        return new DisplayHandle(this, output, displayId);
+    }
+
+    /// <summary>Replaces the data of a displayed output (the handle's <see cref="DisplayHandle.Update"/>).</summary>
+    internal void UpdateDisplay(JsonObject output, string displayId, object? value)
+    {
+        MimeBundle bundle = _formatter.Format(value);
+        lock (_gate)
+        {
+            output["data"] = bundle.ToJson();
+            _listener?.UpdateDisplay(bundle, displayId);
+        }
     }
 
     /// <summary>The nbformat outputs so far (display outputs are the live objects their handles update).</summary>

@@ -17,7 +17,7 @@ public static class Display
         if (capture is null)
         {
             Console.Out.WriteLine(MimeFormatter.PlainText(value));
-            return new DisplayHandle(null, null, new object());
+            return new DisplayHandle(null, null, Guid.NewGuid().ToString("N"));
         }
         return capture.AddDisplay(value);
     }

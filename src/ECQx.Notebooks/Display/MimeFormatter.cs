@@ -14,7 +14,9 @@ namespace ECQx.Notebooks;
 /// <item><see cref="Html"/> → <c>text/html</c>;</item>
 /// <item>Plotly.NET <see cref="GenericChart"/> → <c>application/vnd.plotly.v1+json</c> (the figure) plus a
 /// <c>text/html</c> fallback that draws it with inline plotly.js (see <see cref="PlotlyJsEmbedding"/>) and a
-/// short <c>text/plain</c>;</item>
+/// short <c>text/plain</c>, and an offline-rendered <c>image/png</c> (<see cref="ChartPngRenderer"/>);</item>
+/// <item>an XPlot.Plotly <see cref="XPlot.Plotly.PlotlyChart"/> → <c>text/html</c> drawing it with inline plotly.js
+/// (not the CDN script tag XPlot writes, so it works offline) and a short <c>text/plain</c>;</item>
 /// <item>a sequence of records/objects → an HTML table plus a plain-text table; a sequence of scalars → a
 /// bracketed list;</item>
 /// <item>a tensor → its values (up to 1000 elements) and shape;</item>
@@ -45,6 +47,8 @@ internal sealed class MimeFormatter
                 return new MimeBundle().SetText("text/html", html.Content);
             case GenericChart chart:
                 return FormatChart(chart);
+            case XPlot.Plotly.PlotlyChart xplot:
+                return FormatXPlotChart(xplot);
             case string s:
                 return Text(s);
             case torch.Tensor tensor:
@@ -62,30 +66,46 @@ internal sealed class MimeFormatter
     internal static string PlainText(object? value) => value switch
     {
         GenericChart chart => $"Plotly chart with {GenericChart.getTraces(chart).Length} trace(s); display it in a notebook or add it to an ECQx.Plots.Report.",
+        XPlot.Plotly.PlotlyChart => "XPlot.Plotly chart; display it in a notebook.",
         Html html => html.Content,
         _ => new MimeFormatter(PlotlyJsEmbedding.EveryFigure).Format(value).GetText("text/plain") ?? "",
     };
 
     private static MimeBundle Text(string text) => new MimeBundle().SetText("text/plain", text);
 
-    private MimeBundle FormatChart(GenericChart chart)
+    /// <summary>The next chart's element id, and whether its output carries plotly.js.</summary>
+    private (string Id, bool Embed) NextChart()
     {
-        bool embed;
-        string id;
         lock (_gate)
         {
             _charts++;
-            id = $"ecqx-plot-{_runTag}-{_charts}";
-            embed = _embedding == PlotlyJsEmbedding.EveryFigure || !_plotlyJsEmitted;
+            bool embed = _embedding == PlotlyJsEmbedding.EveryFigure || !_plotlyJsEmitted;
             _plotlyJsEmitted = true;
+            return ($"ecqx-plot-{_runTag}-{_charts}", embed);
         }
+    }
+
+    private MimeBundle FormatXPlotChart(XPlot.Plotly.PlotlyChart chart)
+    {
+        (string id, bool embed) = NextChart();
+        chart.WithId(id);
+        // XPlot's inline markup is the chart's div and its newPlot script; plotly.js comes from the package's copy.
+        string html = (embed ? PlotlyJs.InlineScriptElement() + "\n" : "") + chart.GetInlineHtml();
+        return new MimeBundle()
+            .SetText("text/html", html)
+            .SetText("text/plain", "XPlot.Plotly chart");
+    }
+
+    private MimeBundle FormatChart(GenericChart chart)
+    {
+        (string id, bool embed) = NextChart();
         var figure = ChartHtml.FigureJson(chart);
         int traces = (figure["data"] as System.Text.Json.Nodes.JsonArray)?.Count ?? 0;
         string title = figure["layout"]?["title"]?["text"]?.GetValue<string>() ?? "";
-        return new MimeBundle()
+        return ChartPngRenderer.Shared.AddPng(new MimeBundle()
             .SetJson("application/vnd.plotly.v1+json", figure)
             .SetText("text/html", ChartHtml.Fragment(figure, id, embed))
-            .SetText("text/plain", $"Plotly chart{(title.Length > 0 ? $" '{title}'" : "")} with {traces} trace{(traces == 1 ? "" : "s")}");
+            .SetText("text/plain", $"Plotly chart{(title.Length > 0 ? $" '{title}'" : "")} with {traces} trace{(traces == 1 ? "" : "s")}"));
     }
 
     private static MimeBundle FormatSequence(IEnumerable sequence)

@@ -45,6 +45,18 @@ public sealed class MimeBundle
         return data;
     }
 
+    /// <summary>
+    /// The <c>data</c> object of a Jupyter message (<c>display_data</c>, <c>execute_result</c>): like
+    /// <see cref="ToJson"/>, but text representations are single strings, as the messaging protocol has them.
+    /// </summary>
+    public JsonObject ToMessageJson()
+    {
+        var data = new JsonObject();
+        foreach (var (mime, value) in _entries)
+            data[mime] = value is JsonArray && !IsJsonMime(mime) ? JsonValue.Create(GetText(mime)) : value.DeepClone();
+        return data;
+    }
+
     /// <summary>True for <c>application/json</c> and <c>application/…+json</c>, whose nbformat value is JSON rather than text.</summary>
     public static bool IsJsonMime(string mimeType) =>
         mimeType == "application/json" || (mimeType.StartsWith("application/", StringComparison.Ordinal) && mimeType.EndsWith("+json", StringComparison.Ordinal));

@@ -5,7 +5,7 @@ using TorchSharp;
 namespace ECQx.Notebooks;
 
 /// <summary>
-/// The NuGet packages the runner already has loaded. A notebook's <c>#r "nuget: Name, Version"</c> line for
+/// The NuGet packages the runner and the kernel already have loaded (this file is the one list of them). A notebook's <c>#r "nuget: Name, Version"</c> line for
 /// one of them (needed in Polyglot Notebooks) is accepted and ignored; any other package is an error,
 /// because the headless runner does not download packages.
 /// </summary>
@@ -57,6 +57,9 @@ public static class CarriedPackages
             ["Plotly.NET.Interactive"] = null,
             ["FSharp.Core"] = VersionOf(typeof(Microsoft.FSharp.Core.FSharpOption<int>).Assembly),
             ["DynamicObj"] = VersionOf(typeof(DynamicObj.DynamicObj).Assembly),
+            // XPlot's informational version says 1.0.0; the highest of its (two) file versions is the package version.
+            ["XPlot.Plotly"] = typeof(XPlot.Plotly.PlotlyChart).Assembly.GetCustomAttributes<AssemblyFileVersionAttribute>()
+                .Select(a => Version.TryParse(a.Version, out Version? v) ? v : null).Where(v => v is not null).Max()?.ToString(),
         };
     }
 

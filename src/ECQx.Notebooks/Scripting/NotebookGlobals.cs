@@ -11,4 +11,10 @@ public class NotebookGlobals
 
     /// <summary>Wraps trusted markup so that <c>display</c> shows it as HTML.</summary>
     public Html HTML(string markup) => new(markup ?? "");
+
+    /// <summary>
+    /// The running cell's cancellation token: interrupting the cell in the kernel cancels it. Pass it to long
+    /// library calls, e.g. <c>trainer.Run(Cancellation)</c>, so they stop at the next batch.
+    /// </summary>
+    public CancellationToken Cancellation => CellCancellation.Token;
 }

@@ -10,7 +10,7 @@ namespace ECQx.Notebooks;
 
 /// <summary>
 /// What every notebook starts with: references (the .NET shared framework, ECQx, TorchSharp, Plotly.NET,
-/// Plotly.NET.CSharp, FSharp.Core, DynamicObj) and imports. Built once per process, because reading the
+/// Plotly.NET.CSharp, FSharp.Core, DynamicObj, XPlot.Plotly, Newtonsoft.Json) and imports. Built once per process, because reading the
 /// reference metadata is the slow part of the first compile.
 /// </summary>
 public static class ScriptEnvironment
@@ -44,6 +44,8 @@ public static class ScriptEnvironment
             typeof(Plotly.NET.CSharp.Chart).Assembly,
             typeof(Microsoft.FSharp.Core.FSharpOption<int>).Assembly,
             typeof(DynamicObj.DynamicObj).Assembly,
+            typeof(XPlot.Plotly.PlotlyChart).Assembly,
+            typeof(Newtonsoft.Json.JsonConvert).Assembly,
         };
         var references = new List<MetadataReference>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

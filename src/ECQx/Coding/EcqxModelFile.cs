@@ -38,15 +38,18 @@ public static class EcqxModelFile
     internal const uint TagRaw = 0x53574152;     // "RAWS"
     internal const uint TagEnd = 0x53444E45;     // "ENDS"
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, EcqxModel model, EcqxWriteOptions? options = null)
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically (nothing is written when cancelled).</summary>
+    public static void Write(string path, EcqxModel model, EcqxWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        byte[] bytes = Serialize(model, options);
+        byte[] bytes = Serialize(model, options, cancellationToken);
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
-    /// <summary>The bytes of the .ecqx file for <paramref name="model"/>.</summary>
-    public static byte[] Serialize(EcqxModel model, EcqxWriteOptions? options = null)
+    /// <summary>
+    /// The bytes of the .ecqx file for <paramref name="model"/>. <paramref name="cancellationToken"/> stops the
+    /// coding of the tensors (checked before each tensor) with <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static byte[] Serialize(EcqxModel model, EcqxWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= EcqxWriteOptions.Default;
@@ -54,7 +57,7 @@ public static class EcqxModelFile
 
         var storage = model.Tensors.Select(t => StorageOf(t, options)).ToArray();
         var streams = new byte[model.Tensors.Count][];
-        Parallel.For(0, model.Tensors.Count, i =>
+        Parallel.For(0, model.Tensors.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             if (model.Tensors[i] is QuantizedTensor q) streams[i] = LevelCoder.Encode(q.Levels.Span, options.Coder);
         });

@@ -6,8 +6,8 @@ namespace ECQx.Experiments;
 
 /// <summary>
 /// <c>primer</c>: the offline experiment on the bundled Fashion-MNIST sample (10,000 train / 2,000 test images):
-/// train a LeNet-300-100 MLP baseline, then ECQ and ECQx at 2–5 bit over a small Λ sweep, every result coded to an
-/// .ecqx file.
+/// train a LeNet-300-100 MLP baseline, then ECQ and ECQx at 2–5 bit over Λ up to 0.4 (where ECQ collapses to chance and ECQx does not), every
+/// result coded to an .ecqx file.
 /// </summary>
 public sealed class PrimerExperiment : ExperimentDefinition
 {
@@ -26,8 +26,8 @@ public sealed class PrimerExperiment : ExperimentDefinition
 
     /// <inheritdoc />
     public override ExperimentDefaults Defaults(bool quick) => quick
-        ? new(new[] { "mlp_28x28" }, new[] { 2, 4 }, new[] { 0.02, 0.2 }, Epochs: 1, BaselineEpochs: 1, MaxBatchesPerEpoch: 8, BaselineMaxBatchesPerEpoch: 40, BatchSize: 64)
-        : new(new[] { "mlp_28x28" }, new[] { 2, 3, 4, 5 }, new[] { 0.02, 0.05, 0.2 }, Epochs: 2, BaselineEpochs: 3, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 64);
+        ? new(new[] { "mlp_28x28" }, new[] { 2, 4 }, new[] { 0.1, 0.4 }, Epochs: 1, BaselineEpochs: 1, MaxBatchesPerEpoch: 8, BaselineMaxBatchesPerEpoch: 40, BatchSize: 64)
+        : new(new[] { "mlp_28x28" }, new[] { 2, 3, 4, 5 }, new[] { 0.05, 0.1, 0.2, 0.4 }, Epochs: 2, BaselineEpochs: 3, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 64);
 
     /// <inheritdoc />
     public override ExperimentData LoadData(ExperimentSettings settings, int batchSize, torch.Device device, Action<string>? log)

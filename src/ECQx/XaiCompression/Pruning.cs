@@ -85,7 +85,7 @@ public static class Pruning
         options.Validate();
         double before = ModelEvaluation.Accuracy(model, data.Test);
         long paramsBefore = ModelEvaluation.ParameterCount(model);
-        using var scores = RelevanceCalibration.Scores(model, data, options.Calibration);
+        using var scores = RelevanceCalibration.Scores(model, data, options.Calibration, cancellationToken);
         nn.Module<Tensor, Tensor> result;
         List<LayerPruning> layers;
         Dictionary<string, Tensor>? masks = null;

@@ -40,8 +40,10 @@ public static class RelevanceCalibration
     /// Scores every weight of every convolution/linear layer of <paramref name="model"/>; the result maps the
     /// weight's state-dict name to a non-negative tensor of its shape (the caller disposes the dictionary). The model's
     /// weights and mode are not changed. <paramref name="data"/> may be null only for <c>magnitude</c>.
+    /// <paramref name="cancellationToken"/> is checked before every calibration batch.
     /// </summary>
-    public static TensorDictionary Scores(nn.Module<Tensor, Tensor> model, DatasetSplits? data, CalibrationOptions options)
+    public static TensorDictionary Scores(nn.Module<Tensor, Tensor> model, DatasetSplits? data, CalibrationOptions options,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -62,6 +64,7 @@ public static class RelevanceCalibration
             int seen = 0;
             foreach (var (inputs, targets) in data.TrainBatches(0, 0, device))
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using (var scope = NewDisposeScope())
                 {
                     using var r = method.Attribute(model, inputs, targets);

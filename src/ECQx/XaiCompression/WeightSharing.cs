@@ -175,7 +175,7 @@ public static class WeightSharing
         options.Validate();
         double before = ModelEvaluation.Accuracy(model, data.Test);
         List<SharedLayer> layers;
-        using (var rel = options.IsWeighted ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting }) : null)
+        using (var rel = options.IsWeighted ? RelevanceCalibration.Scores(model, data, options.Calibration with { Method = options.Weighting }, ct) : null)
             layers = Cluster(model, rel, options);
         double shared = ModelEvaluation.Accuracy(model, data.Test);
         FineTune(model, layers, data, options.FineTune, ct);

@@ -286,4 +286,18 @@ public class EcqxModelFileTests
         var e = Assert.Throws<FileNotFoundException>(() => EcqxModelFile.Read(path));
         Assert.Contains("missing.ecqx", e.Message);
     }
+
+    /// <summary>A cancelled write codes nothing and leaves no file; the same model then writes and reads back.</summary>
+    [Fact]
+    public void CancelledWriteWritesNothing()
+    {
+        var model = EcqxFileSamples.SmallModel();
+        string path = Path.Combine(TestPaths.NewTempDir(), "m.ecqx");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => EcqxModelFile.Write(path, model, cancellationToken: cancelled.Token));
+        Assert.False(File.Exists(path));
+        EcqxModelFile.Write(path, model, cancellationToken: CancellationToken.None);
+        AssertSameModel(model, EcqxModelFile.Read(path));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using ECQx.Notebooks;
 using ECQx.Notebooks.Nbformat;
@@ -9,11 +10,42 @@ namespace ECQx.Tests.NotebookRuns;
 /// <summary>
 /// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
 /// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
-/// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder.
+/// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder. Each run's charts are
+/// checked against <c>notebooks/expected-figures/&lt;notebook&gt;.json</c> (title and image/png, see <see cref="ExpectedFigures"/>).
 /// </summary>
 [Collection(GlobalStateCollection.Name)]
 public sealed class NotebookRunTests
 {
+    private static readonly ConcurrentDictionary<string, Lazy<Task<NotebookRunResult>>> Runs = new();
+
+    /// <summary>
+    /// The headless run of one committed notebook in quick mode, done once per test process and shared with
+    /// <see cref="ECQx.Tests.Kernel.NotebookKernelRunTests"/>, which runs the same notebook with the same
+    /// parameters through the kernel and compares.
+    /// </summary>
+    public static Task<NotebookRunResult> Headless(string name) => Runs.GetOrAdd(name, n => new Lazy<Task<NotebookRunResult>>(() => n switch
+    {
+        "00-ecqx-primer.ipynb" => Run(n, minCharts: 8),
+        "01-google-speech-commands.ipynb" => Run(n, minCharts: 5, "dataDir=" + SpeechCommandsData()),
+        "02-cifar10.ipynb" => Run(n, minCharts: 5, "dataDir=" + CifarData()),
+        "03-lrp-vs-deeplift.ipynb" => Run(n, minCharts: 6, writesResults: false),
+        "04-xai-pruning-and-mixed-precision.ipynb" => Run(n, minCharts: 3, writesResults: false),
+        _ => throw new ArgumentException("not a committed notebook: " + n),
+    })).Value;
+
+    private static string SpeechCommandsData()
+    {
+        string data = TestPaths.NewTempDir();
+        SpeechCommandsFixtures.Make(data);
+        return data;
+    }
+
+    private static string CifarData()
+    {
+        string data = TestPaths.NewTempDir();
+        CifarFixtures.MakeDataset(data, perTrainFile: 4, testCount: 8);
+        return data;
+    }
 
     private static Task<NotebookRunResult> Run(string name, int minCharts, params string[] parameters) =>
         Run(name, minCharts, writesResults: true, parameters);
@@ -33,6 +65,7 @@ public sealed class NotebookRunTests
         Assert.DoesNotContain(outputs, o => o["output_type"]!.GetValue<string>() == "error");
         int charts = outputs.Count(o => o["data"] is JsonObject d && d.ContainsKey("application/vnd.plotly.v1+json"));
         Assert.True(charts >= minCharts, $"{name}: {charts} charts, expected at least {minCharts}");
+        ExpectedFigures.Check(name, result.Notebook);
         try { Directory.Delete(results, recursive: true); } catch (IOException) { }
         return result;
     }
@@ -47,33 +80,23 @@ public sealed class NotebookRunTests
     }
 
     [Fact]
-    public Task PrimerNotebookRunsInQuickMode() => Run("00-ecqx-primer.ipynb", minCharts: 8);
+    public Task PrimerNotebookRunsInQuickMode() => Headless("00-ecqx-primer.ipynb");
 
     [Fact]
-    public Task SpeechCommandsNotebookRunsOnAFixtureTree()
-    {
-        string data = TestPaths.NewTempDir();
-        SpeechCommandsFixtures.Make(data);
-        return Run("01-google-speech-commands.ipynb", minCharts: 5, "dataDir=" + data);
-    }
+    public Task SpeechCommandsNotebookRunsOnAFixtureTree() => Headless("01-google-speech-commands.ipynb");
 
     /// <summary>Both of the notebook's models (ResNet20 and VGG16), as in its default parameters.</summary>
     [Fact]
-    public Task Cifar10NotebookRunsOnAFixtureDataset()
-    {
-        string data = TestPaths.NewTempDir();
-        CifarFixtures.MakeDataset(data, perTrainFile: 4, testCount: 8);
-        return Run("02-cifar10.ipynb", minCharts: 5, "dataDir=" + data);
-    }
+    public Task Cifar10NotebookRunsOnAFixtureDataset() => Headless("02-cifar10.ipynb");
 
     [Fact]
-    public Task RelevanceComparisonNotebookRunsInQuickMode() => Run("03-lrp-vs-deeplift.ipynb", minCharts: 6);
+    public Task RelevanceComparisonNotebookRunsInQuickMode() => Headless("03-lrp-vs-deeplift.ipynb");
 
     /// <summary>Notebook 04 (pruning, weight sharing, mixed precision) ends with its ECQx comparison point.</summary>
     [Fact]
     public async Task XaiCompressionNotebookRunsInQuickMode()
     {
-        var result = await Run("04-xai-pruning-and-mixed-precision.ipynb", minCharts: 3, writesResults: false);
+        var result = await Headless("04-xai-pruning-and-mixed-precision.ipynb");
         string text = result.Notebook.Root.ToJsonString();
         Assert.Contains("Weight sharing", text);
         Assert.Contains("ECQx 4 bit", text);

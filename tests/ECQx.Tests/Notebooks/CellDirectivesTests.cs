@@ -53,6 +53,7 @@ public sealed class CellDirectivesTests
         Assert.Null(CarriedPackages.Check("torchsharp", "0.107.0"));
         Assert.Null(CarriedPackages.Check("Plotly.NET", null));
         Assert.Contains("6.0.0", CarriedPackages.Check("Plotly.NET", "5.0.0"));
+        Assert.Null(CarriedPackages.Check("XPlot.Plotly", "4.1.0"));
         Assert.Throws<NotSupportedException>(() => CarriedPackages.Check("Newtonsoft.Json", "13.0.3"));
     }
 }

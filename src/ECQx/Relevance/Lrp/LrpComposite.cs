@@ -117,6 +117,7 @@ public static class LrpComposites
         ["alpha2_beta1_flat"] = () => new("alpha2_beta1_flat", new AlphaBetaRule(2, 1), new EpsilonRule(), new AlphaBetaRule(2, 1), new FlatRule()),
         ["alpha2_beta1_flat_bn_pass"] = () => new("alpha2_beta1_flat_bn_pass", new AlphaBetaRule(2, 1), new EpsilonRule(), PassRule.Instance, new FlatRule()),
         ["epsilon_alpha2_beta1"] = () => new("epsilon_alpha2_beta1", new AlphaBetaRule(2, 1), new EpsilonRule(), new AlphaBetaRule(2, 1), null),
+        ["epsilon"] = () => new("epsilon", new EpsilonRule(), new EpsilonRule(), PassRule.Instance, null),
         ["epsilon_flat"] = () => new("epsilon_flat", new EpsilonRule(), new EpsilonRule(), new EpsilonRule(), new FlatRule()),
         ["epsilon_gamma_flat"] = () => new("epsilon_gamma_flat", new GammaRule(0.1), new EpsilonRule(), null, new FlatRule()),
     };

@@ -1,0 +1,91 @@
+"""Bench of the C# (ECQx) kernel, driven by jupyter_client (numbers for the issue note, not a test).
+
+    ./ecqx kernel install --prefix /tmp/ecqx-kernel
+    JUPYTER_PATH=/tmp/ecqx-kernel/share/jupyter /usr/bin/python3 tests/ECQx.Benchmarks/kernel_bench.py
+
+Prints: kernel start to first idle; first-cell latency (a trivial cell, then a first TorchSharp cell);
+median latency of a trivial cell when warm; interrupt latency during a training cell (median of 5);
+the kernel process's resident memory after 10 and after 100 executed cells, and the growth per cell
+(Roslyn emits one in-memory assembly per cell, and collectible script assemblies are not unloaded).
+"""
+import os
+import statistics
+import time
+
+from jupyter_client.manager import KernelManager
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(kc, code):
+    t = time.perf_counter()
+    reply = kc.execute_interactive(code, timeout=600, output_hook=lambda m: None)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return time.perf_counter() - t
+
+
+def main():
+    km = KernelManager(kernel_name=os.environ.get("ECQX_KERNEL_NAME", "ecqx-csharp"))
+    t0 = time.perf_counter()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    start = time.perf_counter() - t0
+    pid = km.provisioner.pid
+    try:
+        first = run(kc, "1 + 1")
+        torch_first = run(kc, "using TorchSharp;\nvar t0 = torch.ones(3, 3).sum().item<float>();")
+        warm = statistics.median(run(kc, "2 + 2") for _ in range(8))
+        executed = 10
+        rss10 = rss_mib(pid)
+        setup = ('using ECQx.Training;\nusing ECQx.Models;\nusing ECQx.Data;\n'
+                 'var blobs = SyntheticBlobs.Create(seed: 1, trainCount: 4096, testCount: 64, features: 784, classes: 10, batch: new BatchOptions { BatchSize = 8, Seed = 1 });')
+        run(kc, setup)
+        executed += 1
+        latencies = []
+        for _ in range(5):
+            msg_id = kc.execute('var model = ModelZoo.Create("mlp_28x28", seed: 1);\nConsole.WriteLine("training");\n'
+                                'var trainer = new QuantizationAwareTrainer(model, blobs, new TrainerOptions { Epochs = 100000, BatchSize = 8, Seed = 1, Patience = 0 });\n'
+                                'trainer.Run(Cancellation);')
+            while True:
+                m = kc.get_iopub_msg(timeout=120)
+                if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
+                    break
+            time.sleep(1.0)
+            t = time.perf_counter()
+            km.interrupt_kernel()
+            while True:
+                m = kc.get_shell_msg(timeout=60)
+                if m["parent_header"].get("msg_id") == msg_id:
+                    break
+            latencies.append(time.perf_counter() - t)
+            assert m["content"]["status"] == "error" and m["content"]["ename"] == "Cancelled", m["content"]
+            executed += 1
+        rss_after_training = rss_mib(pid)
+        trained_at = executed
+        for i in range(executed, 100):
+            run(kc, f"var v{i} = new List<int> {{ {i} }}.Sum();")
+        rss100 = rss_mib(pid)
+        print(f"kernel start to first idle:          {start:7.2f} s")
+        print(f"first cell (1 + 1):                  {first * 1000:7.0f} ms")
+        print(f"first TorchSharp cell:               {torch_first * 1000:7.0f} ms")
+        print(f"warm trivial cell (median of 8) :    {warm * 1000:7.0f} ms")
+        print(f"interrupt during training (median):  {statistics.median(latencies) * 1000:7.0f} ms (max {max(latencies) * 1000:.0f} ms, n={len(latencies)})")
+        print(f"kernel RSS after 10 cells:           {rss10:7.0f} MiB")
+        print(f"kernel RSS after {trained_at} cells (5 training): {rss_after_training:7.0f} MiB")
+        print(f"kernel RSS after 100 cells:          {rss100:7.0f} MiB "
+              f"({(rss100 - rss_after_training) / (100 - trained_at) * 1024:.0f} KiB per small cell from cell {trained_at} to 100)")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+using System.Text.Json.Nodes;
+using ECQx.Notebooks;
+using ECQx.Notebooks.Nbformat;
+using ECQx.Tests.NotebookRuns;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ECQx.Tests.Kernel;
+
+/// <summary>
+/// Every committed notebook executed by <c>nbclient</c> (a client nobody here wrote) through the installed
+/// kernelspec that the notebook's metadata names, in quick mode with the same parameters as the headless run
+/// (nbclient gets them as a cell tagged <c>injected-parameters</c> after the <c>parameters</c> cell, as papermill
+/// does). Every cell must succeed, and each cell's result tables and chart JSON must equal the headless runner's.
+/// </summary>
+[Collection(GlobalStateCollection.Name)]
+public sealed class NotebookKernelRunTests(ITestOutputHelper log)
+{
+    private async Task RunThroughKernel(string name)
+    {
+        NotebookRunResult headless = await NotebookRunTests.Headless(name);
+        string root = TestPaths.RepoRoot();
+        string input = Path.Combine(root, "notebooks", name);
+        string work = TestPaths.NewTempDir();
+
+        // The headless run's injected cell, with a fresh results folder (a reused one would resume finished runs).
+        JsonObject injectedCell = headless.Notebook.Cells.Cast<JsonObject>().Single(c => NotebookDocument.TagsOf(c).Contains(NotebookParameters.InjectedTag));
+        string injected = string.Join('\n', NotebookDocument.SourceOf(injectedCell).Split('\n')
+            .Select(line => line.StartsWith("resultsDir = ", StringComparison.Ordinal)
+                ? NotebookParameters.Assignment("resultsDir", Path.Combine(work, "results"), typeof(string)) : line));
+        string injectedFile = Path.Combine(work, "injected.cs");
+        File.WriteAllText(injectedFile, injected);
+        string output = Path.Combine(work, name);
+
+        var (exit, text) = JupyterClients.RunScript("run_notebook.py", [input, output, injectedFile], JupyterClients.InstallKernelSpec(), TimeSpan.FromMinutes(20));
+        log.WriteLine(text);
+        Assert.True(exit == 0, $"nbclient could not run {name} through the kernel (exit {exit}):\n{text}");
+
+        NotebookDocument viaKernel = NotebookDocument.Load(output);
+        var kernelCells = viaKernel.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code")
+            .ToDictionary(c => c["id"]!.GetValue<string>());
+        int compared = 0;
+        foreach (JsonObject cell in headless.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code"))
+        {
+            string id = cell["id"]!.GetValue<string>();
+            Assert.True(kernelCells.TryGetValue(id, out JsonObject? other), $"{name}: cell {id} is missing from the kernel's run");
+            var expected = Results(cell);
+            var actual = Results(other!);
+            Assert.DoesNotContain(((JsonArray)other!["outputs"]!).Cast<JsonObject>(), o => o["output_type"]!.GetValue<string>() == "error");
+            Assert.True(expected.Count == actual.Count, $"{name}, cell {id}: {expected.Count} tables/charts headless, {actual.Count} through the kernel");
+            for (int k = 0; k < expected.Count; k++)
+            {
+                Assert.Equal(expected[k].Kind, actual[k].Kind);
+                Assert.True(SameJson(expected[k].Value, actual[k].Value),
+                    $"{name}, cell {id}, {expected[k].Kind} {k + 1} differs:\nheadless: {Clip(expected[k].Value)}\nkernel:   {Clip(actual[k].Value)}");
+                compared++;
+            }
+        }
+        Assert.True(compared > 0, $"{name}: no tables or charts to compare");
+        log.WriteLine($"{name}: {compared} tables and charts equal");
+    }
+
+    /// <summary>The cell's result tables (HTML) and charts (Plotly figure JSON), in output order.</summary>
+    private static List<(string Kind, JsonNode Value)> Results(JsonObject cell)
+    {
+        var results = new List<(string, JsonNode)>();
+        foreach (JsonObject output in ((JsonArray)cell["outputs"]!).Cast<JsonObject>())
+        {
+            if (output["data"] is not JsonObject data) continue;
+            if (data["application/vnd.plotly.v1+json"] is { } figure) results.Add(("chart", figure));
+            else if (data["text/html"] is { } html && Joined(html).Contains("<table", StringComparison.Ordinal)) results.Add(("table", JsonValue.Create(Joined(html))));
+        }
+        return results;
+    }
+
+    private static string Joined(JsonNode text) => text is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : text.GetValue<string>();
+
+    /// <summary>JSON equality where numbers compare by value (Python writes 1.0 where .NET writes 1).</summary>
+    private static bool SameJson(JsonNode? a, JsonNode? b) => (a, b) switch
+    {
+        (null, null) => true,
+        (JsonObject x, JsonObject y) => x.Count == y.Count && x.All(p => y.ContainsKey(p.Key) && SameJson(p.Value, y[p.Key])),
+        (JsonArray x, JsonArray y) => x.Count == y.Count && x.Zip(y).All(p => SameJson(p.First, p.Second)),
+        (JsonValue x, JsonValue y) when x.TryGetValue(out double dx) && y.TryGetValue(out double dy) => dx.Equals(dy),
+        (JsonValue x, JsonValue y) => x.ToJsonString() == y.ToJsonString(),
+        _ => false,
+    };
+
+    private static string Clip(JsonNode node)
+    {
+        string s = node.ToJsonString();
+        return s.Length > 600 ? s[..600] + "…" : s;
+    }
+
+    [JupyterFact]
+    public Task PrimerThroughTheKernel() => RunThroughKernel("00-ecqx-primer.ipynb");
+
+    [JupyterFact]
+    public Task SpeechCommandsThroughTheKernel() => RunThroughKernel("01-google-speech-commands.ipynb");
+
+    [JupyterFact]
+    public Task Cifar10ThroughTheKernel() => RunThroughKernel("02-cifar10.ipynb");
+
+    [JupyterFact]
+    public Task RelevanceComparisonThroughTheKernel() => RunThroughKernel("03-lrp-vs-deeplift.ipynb");
+
+    [JupyterFact]
+    public Task XaiCompressionThroughTheKernel() => RunThroughKernel("04-xai-pruning-and-mixed-precision.ipynb");
+}

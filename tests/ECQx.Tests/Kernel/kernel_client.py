@@ -1,0 +1,234 @@
+"""Drives the C# (ECQx) kernel with jupyter_client's BlockingKernelClient (a client nobody here wrote).
+
+Usage: kernel_client.py SCENARIO   (JUPYTER_PATH must find the kernelspec named by ECQX_KERNEL_NAME)
+Scenarios: protocol, interrupt, restart, wrong-key. Each asserts what the kernel must do and prints
+'PASS <scenario>' at the end; any failed assertion exits non-zero with the reason.
+"""
+import json
+import os
+import queue
+import sys
+import time
+import uuid
+
+from jupyter_client.manager import KernelManager
+from jupyter_client.session import Session
+
+TIMEOUT = 120
+
+
+def start():
+    km = KernelManager(kernel_name=os.environ.get("ECQX_KERNEL_NAME", "ecqx-csharp"))
+    km.start_kernel(cwd=os.environ.get("ECQX_KERNEL_CWD") or None)
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=TIMEOUT)
+    print("kernel pid", km.provisioner.pid if hasattr(km, "provisioner") and km.provisioner else "?", flush=True)
+    return km, kc
+
+
+def reply_to(kc, msg_id, timeout=TIMEOUT):
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.time()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def run(kc, code, timeout=TIMEOUT):
+    """Executes code; returns (reply content, iopub messages of this request in order, without status)."""
+    msgs = []
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=lambda m: msgs.append(m))
+    return reply["content"], [(m["msg_type"], m["content"]) for m in msgs if m["msg_type"] != "status"]
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def text(data):
+    value = data.get("text/plain", "")
+    return "".join(value) if isinstance(value, list) else value
+
+
+def protocol():
+    km, kc = start()
+    try:
+        info = kc.kernel_info(reply=True) if "reply" in kc.kernel_info.__code__.co_varnames else reply_to(kc, kc.kernel_info())
+        content = info["content"]
+        check(content["status"] == "ok", f"kernel_info status {content}")
+        check(content["protocol_version"].split(".")[0] == "5" and tuple(map(int, content["protocol_version"].split(".")[:2])) >= (5, 3),
+              f"protocol version {content['protocol_version']}")
+        check(content["language_info"]["name"] == "C#" and content["language_info"]["file_extension"] == ".cs", f"language_info {content['language_info']}")
+
+        # Streams and displays arrive in order, the display handle updates in place, the trailing value is the result.
+        reply, out = run(kc, 'Console.WriteLine("first");\nvar h = display("shown");\nConsole.Error.WriteLine("warn");\n'
+                             'h.Update("updated");\ndisplay(HTML("<b>bold</b>"));\nint answer = 6 * 7;\nanswer')
+        check(reply["status"] == "ok" and reply["execution_count"] == 1, f"execute_reply {reply}")
+        kinds = [k for k, _ in out]
+        check(kinds == ["execute_input", "stream", "display_data", "stream", "update_display_data", "display_data", "execute_result"],
+              f"output order {kinds}")
+        check(out[0][1]["execution_count"] == 1 and "answer" in out[0][1]["code"], f"execute_input {out[0]}")
+        check(out[1][1] == {"name": "stdout", "text": "first\n"}, f"stdout {out[1]}")
+        display_id = out[2][1]["transient"]["display_id"]
+        check(text(out[2][1]["data"]) == "shown" and display_id, f"display_data {out[2]}")
+        check(out[3][1] == {"name": "stderr", "text": "warn\n"}, f"stderr {out[3]}")
+        check(out[4][1]["transient"]["display_id"] == display_id and text(out[4][1]["data"]) == "updated", f"update {out[4]}")
+        check(out[5][1]["data"]["text/html"] == "<b>bold</b>", f"html {out[5]}")
+        check(out[6][1]["execution_count"] == 1 and text(out[6][1]["data"]) == "42", f"execute_result {out[6]}")
+
+        # A runtime error: ename, evalue and a traceback naming the cell and line; the count still advances.
+        reply, out = run(kc, 'var numbers = new List<int> { 1, 2 };\n\nvar third = numbers[answer];')
+        check(reply["status"] == "error" and reply["ename"] == "ArgumentOutOfRangeException", f"error reply {reply}")
+        errors = [c for k, c in out if k == "error"]
+        check(len(errors) == 1 and any("cell-2, line 3" in line for line in errors[0]["traceback"]), f"traceback {errors}")
+        # A compile error names the line and column.
+        reply, out = run(kc, 'int ok = 1;\nstring s = ok;')
+        check(reply["status"] == "error" and reply["ename"] == "CompilationError" and "CS0029" in reply["evalue"], f"compile error {reply}")
+        check(any("cell-3, line 2, column" in line for line in reply["traceback"]), f"compile traceback {reply['traceback']}")
+        # Variables of cells that succeeded survive the failures.
+        reply, out = run(kc, 'answer + 1')
+        check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "43", f"after errors {reply} {out}")
+
+        # is_complete
+        for code, status in [("for (int i = 0; i < 3; i++) {", "incomplete"), ("var z = answer *", "incomplete"), ("var z = answer * 2;", "complete")]:
+            r = reply_to(kc, kc.is_complete(code))["content"]
+            check(r["status"] == status, f"is_complete({code!r}) = {r}")
+
+        # complete: members after '.', variables of earlier cells, types.
+        code = "answer.ToStr"
+        r = reply_to(kc, kc.complete(code, len(code)))["content"]
+        check(r["status"] == "ok" and "ToString" in r["matches"] and r["cursor_start"] == len("answer.") and r["cursor_end"] == len(code), f"complete members {r}")
+        code = "var q = ans"
+        r = reply_to(kc, kc.complete(code, len(code)))["content"]
+        check("answer" in r["matches"], f"complete variable {r['matches'][:20]}")
+        code = "var t = new QuantizationAw"
+        r = reply_to(kc, kc.complete(code, len(code)))["content"]
+        check("QuantizationAwareTrainer" in r["matches"] or not r["matches"] and False, f"complete type {r['matches'][:20]}")
+        code = "Console.Wri"
+        r = reply_to(kc, kc.complete(code, len(code)))["content"]
+        check("WriteLine" in r["matches"] and "Write" in r["matches"], f"complete static member {r['matches'][:20]}")
+
+        # inspect: signature and XML-doc summary of the symbol under the cursor.
+        code = "ECQx.Plots.ChartHtml.FigureJson(null)"
+        r = reply_to(kc, kc.inspect(code, code.index("FigureJson") + 3))["content"]
+        check(r["status"] == "ok" and r["found"], f"inspect found {r}")
+        check("FigureJson(" in text(r["data"]) and len(text(r["data"]).split("\n\n")) >= 2, f"inspect text {text(r['data'])!r}")
+        code = "answer"
+        r = reply_to(kc, kc.inspect(code, 3))["content"]
+        check(r["found"] and "int" in text(r["data"]) and "answer" in text(r["data"]), f"inspect variable {r}")
+
+        # comm_info: no comms.
+        r = reply_to(kc, kc.comm_info())["content"]
+        check(r["status"] == "ok" and r["comms"] == {}, f"comm_info {r}")
+        print("PASS protocol", flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def interrupt():
+    km, kc = start()
+    try:
+        reply, _ = run(kc, "var kept = \"before\";")
+        check(reply["status"] == "ok", f"setup {reply}")
+        cells = {
+            # A training loop of the library (cancellation after every batch, via the cell's token).
+            "training": 'using ECQx.Training;\nusing ECQx.Models;\nusing ECQx.Data;\n'
+                        'var blobs = SyntheticBlobs.Create(seed: 1, trainCount: 4096, testCount: 64, features: 784, classes: 10, batch: new BatchOptions { BatchSize = 8, Seed = 1 });\n'
+                        'var model = ModelZoo.Create("mlp_28x28", seed: 1);\n'
+                        'Console.WriteLine("training");\n'
+                        'var trainer = new QuantizationAwareTrainer(model, blobs, new TrainerOptions { Epochs = 100000, BatchSize = 8, Seed = 1, Patience = 0 });\n'
+                        'trainer.Run(Cancellation);',
+            # Plain C#: a loop with sleeps, and a busy loop with no call at all.
+            "sleep loop": 'Console.WriteLine("training");\nfor (int i = 0; i < 100000; i++) { Thread.Sleep(100); }',
+            "busy loop": 'Console.WriteLine("training");\nlong n = 0;\nwhile (true) n++;',
+        }
+        for name, code in cells.items():
+            msg_id = kc.execute(code)
+            # Wait until the cell is really running (its first printed line), then interrupt.
+            deadline = time.time() + TIMEOUT
+            while True:
+                m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
+                if m["parent_header"].get("msg_id") != msg_id:
+                    continue
+                check(m["msg_type"] != "error", f"{name}: the cell failed before it was interrupted: {m['content']}")
+                if m["msg_type"] == "stream":
+                    break
+            time.sleep(0.5)
+            t0 = time.time()
+            km.interrupt_kernel()
+            reply = reply_to(kc, msg_id, timeout=30)["content"]
+            latency = time.time() - t0
+            print(f"interrupt latency ({name}): {latency:.3f} s", flush=True)
+            check(reply["status"] == "error" and reply["ename"] == "Cancelled", f"{name}: interrupted reply {reply}")
+            check(latency < 2.0, f"{name}: interrupt took {latency:.2f} s")
+            reply, out = run(kc, "kept + \" and after\"")
+            check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "before and after", f"{name}: after interrupt {reply} {out}")
+        # interrupt_request on shell (some clients send it there) also stops a running cell.
+        msg_id = kc.execute('Console.WriteLine("go");\nwhile (true) { Thread.Sleep(50); }')
+        time.sleep(1.5)
+        t0 = time.time()
+        shell_interrupt = kc.session.msg("interrupt_request", {})
+        kc.shell_channel.send(shell_interrupt)
+        reply = reply_to(kc, msg_id, timeout=30)["content"]
+        check(reply["status"] == "error" and reply["ename"] == "Cancelled" and time.time() - t0 < 2.0, f"shell interrupt {reply}")
+        print("PASS interrupt", flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def restart():
+    km, kc = start()
+    try:
+        pid = km.provisioner.pid
+        reply, _ = run(kc, "int survives = 1;")
+        check(reply["status"] == "ok", f"setup {reply}")
+        km.restart_kernel(now=False)
+        kc.wait_for_ready(timeout=TIMEOUT)
+        check(km.provisioner.pid != pid, "restart kept the same process")
+        check(km.is_alive(), "kernel is not alive after restart")
+        reply, _ = run(kc, "survives")
+        check(reply["status"] == "error" and "CS0103" in reply["evalue"], f"restart kept state {reply}")
+        reply, out = run(kc, "1 + 1")
+        check(reply["status"] == "ok" and reply["execution_count"] == 2 and text(out[-1][1]["data"]) == "2", f"after restart {reply} {out}")
+        print("PASS restart", flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    check(not km.is_alive(), "kernel still alive after shutdown")
+
+
+def wrong_key():
+    km, kc = start()
+    try:
+        marker = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ecqx-forged-" + uuid.uuid4().hex)
+        forged_code = f'System.IO.File.WriteAllText("{marker}", "executed");'
+        while True:  # replies left over from wait_for_ready
+            try:
+                kc.get_shell_msg(timeout=1)
+            except queue.Empty:
+                break
+        for forger in (Session(key=b"not-the-key"), Session(key=b"")):
+            msg = forger.msg("execute_request", {"code": forged_code, "silent": False, "store_history": True,
+                                                 "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+            forger.send(kc.shell_channel.socket, msg)
+            try:
+                m = kc.get_shell_msg(timeout=3)
+                raise AssertionError(f"forged message was answered: {m['msg_type']}")
+            except queue.Empty:
+                pass
+        check(not os.path.exists(marker), "a forged execute_request was executed")
+        reply, out = run(kc, "21 * 2")
+        check(reply["status"] == "ok" and reply["execution_count"] == 1 and text(out[-1][1]["data"]) == "42", f"after forged {reply}")
+        check(not os.path.exists(marker), "a forged execute_request was executed")
+        print("PASS wrong-key", flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+if __name__ == "__main__":
+    {"protocol": protocol, "interrupt": interrupt, "restart": restart, "wrong-key": wrong_key}[sys.argv[1]]()
