@@ -1,22 +1,8 @@
-using Spectre.Console;
-
 namespace ECQx.Cli.Verbs;
 
-/// <summary>Turns expected failures (bad or missing files, bad options) into a message and exit code 1.</summary>
+/// <summary>The coding verbs' (<c>compress</c>, <c>decompress</c>, <c>inspect</c>) error convention: every expected failure
+/// (see <see cref="CliRun.ExitCodeFor"/>) is one <c>error: …</c> line on standard error and exit code 1.</summary>
 internal static class CompressionCliErrors
 {
-    internal static int Run(Action action)
-    {
-        try
-        {
-            action();
-            return 0;
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                       or ArgumentException or UnauthorizedAccessException or IOException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    }
+    internal static int Run(Action action) => CliRun.Guarded(Console.Error, 1, action);
 }

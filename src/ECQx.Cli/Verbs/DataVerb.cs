@@ -38,7 +38,7 @@ public sealed class DataVerb : ICliVerb
 
         var list = new Command("list", "List the known datasets and what is on disk");
         list.Options.Add(dataDir);
-        list.SetAction(r => List(r.GetValue(dataDir)));
+        list.SetAction(r => CliRun.Guarded(Console, _ => List(r.GetValue(dataDir))));
 
         var downloadName = new Argument<string>("name") { Description = "Dataset name (see 'ecqx data list')" };
         var download = new Command("download", "Download, verify and extract a dataset (resumable)");
@@ -51,7 +51,7 @@ public sealed class DataVerb : ICliVerb
         var verify = new Command("verify", "Re-hash a dataset's archive and check its extracted files (no network)");
         verify.Arguments.Add(verifyName);
         verify.Options.Add(dataDir);
-        verify.SetAction(r => Verify(r.GetValue(verifyName)!, r.GetValue(dataDir)));
+        verify.SetAction(r => CliRun.Guarded(Console, _ => Verify(r.GetValue(verifyName)!, r.GetValue(dataDir))));
 
         var data = new Command("data", "Datasets: list, download (resumable, verified) and verify the local cache");
         data.Subcommands.Add(list);

@@ -35,12 +35,14 @@ internal sealed record ExplainOptions
 /// class) from <c>.npy</c>, runs a relevance method (<c>lrp</c>, <c>lrp:&lt;composite&gt;</c>, <c>deeplift</c>,
 /// <c>gradxweight</c>, <c>magnitude</c>, <c>random</c>) in chunks of <c>--batch-size</c>, and writes one relevance
 /// tensor per parameter (summed over all inputs, divided by their number as if they were one batch) to a
-/// safetensors file, and optionally the input relevance to <c>.npy</c>. Exit codes: 0 success, 2 bad input.
+/// safetensors file, and optionally the input relevance to <c>.npy</c>. Inputs (and a DeepLIFT reference file) must be
+/// finite and must give finite logits (float32 inputs near 3e38 overflow in the first layer); the error names the
+/// file and the first offending sample. Exit codes: 0 success, 2 bad input, 1 output not writable (see <see cref="CliRun"/>).
 /// </summary>
 public sealed class ExplainVerb : ICliVerb
 {
     /// <summary>Exit code for unusable input (missing or malformed file, unknown name, wrong shape).</summary>
-    public const int ExitBadInput = 2;
+    public const int ExitBadInput = CliRun.BadInput;
 
     /// <summary>Console used for output (tests substitute a recording console).</summary>
     internal static IAnsiConsole Console { get; set; } = AnsiConsole.Console;
@@ -77,19 +79,11 @@ public sealed class ExplainVerb : ICliVerb
         return cmd;
     }
 
-    internal static int Run(ExplainOptions o)
+    internal static int Run(ExplainOptions o) => CliRun.Guarded(Console, _ =>
     {
-        try
-        {
-            Explain(o);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or NotSupportedException or KeyNotFoundException)
-        {
-            Console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-            return ExitBadInput;
-        }
-    }
+        Explain(o);
+        return 0;
+    });
 
     private static void Explain(ExplainOptions o)
     {
@@ -110,6 +104,8 @@ public sealed class ExplainVerb : ICliVerb
         var originalShape = x.shape;
         x = x.to_type(ScalarType.Float32).reshape(new[] { x.shape[0] }.Concat(info.SampleShape).ToArray());
         long n = x.shape[0];
+        ExplainInputChecks.CheckValues(x, o.Inputs, "input");
+        var predicted = ExplainInputChecks.CheckedPredictions(model, x, o.BatchSize, device, o.Inputs, "input");
 
         Tensor y;
         string targetSource;
@@ -123,18 +119,14 @@ public sealed class ExplainVerb : ICliVerb
         }
         else
         {
-            var preds = new List<Tensor>();
-            using (no_grad())
-                for (long s = 0; s < n; s += o.BatchSize)
-                    preds.Add(model.forward(x.narrow(0, s, Math.Min(o.BatchSize, n - s)).to(device)).argmax(1).cpu());
-            y = cat(preds, 0);
+            y = predicted;
             targetSource = "predicted";
         }
 
         var options = new RelevanceOptions
         {
             WeightRule = o.WeightRule, Canonizer = o.Canonizer, Output = StartRelevance.Parse(o.Output),
-            DeepLiftReference = ParseReference(o.Reference, x, out var perInputReference), Seed = o.Seed,
+            DeepLiftReference = ParseReference(o.Reference, x, model, o.BatchSize, device, out var perInputReference), Seed = o.Seed,
         };
         var method = ECQx.Relevance.RelevanceMethods.Create(o.Method, options);
         var sums = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -180,21 +172,26 @@ public sealed class ExplainVerb : ICliVerb
     }
 
     /// <summary>The DeepLIFT reference: null (method default), the mean of all inputs, zeros, or a .npy file.</summary>
-    private static DeepLiftReference? ParseReference(string? value, Tensor inputs, out Tensor? perInput)
+    private static DeepLiftReference? ParseReference(string? value, Tensor inputs, nn.Module<Tensor, Tensor> model, int batchSize, Device device, out Tensor? perInput)
     {
         perInput = null;
         if (value is null) return null;
         if (value.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
-            var t = Npy.Read(value).to_type(ScalarType.Float32);
-            if (t.numel() == inputs.numel() && inputs.shape[0] > 1)
-            {
-                perInput = t.reshape(inputs.shape).MoveToOuterDisposeScope();
-                return DeepLiftReference.Of(perInput);
-            }
+            var t = Npy.Read(value);
+            if (!t.is_floating_point()) throw new ArgumentException($"{value}: a DeepLIFT reference must be float32 or float64, got {t.dtype}");
+            t = t.to_type(ScalarType.Float32);
             long per = inputs.numel() / inputs.shape[0];
-            if (t.numel() == per) return DeepLiftReference.Of(t.reshape(inputs.shape.Skip(1).ToArray()).MoveToOuterDisposeScope());
-            throw new ArgumentException($"{value}: a DeepLIFT reference of {t.numel()} values fits neither one input sample ({per} values) nor all inputs ({inputs.numel()})");
+            if (t.numel() == inputs.numel() && inputs.shape[0] > 1) t = t.reshape(inputs.shape);
+            else if (t.numel() == per) t = t.reshape(inputs.shape.Skip(1).ToArray());
+            else throw new ArgumentException($"{value}: a DeepLIFT reference of {t.numel()} values fits neither one input sample ({per} values) nor all inputs ({inputs.numel()})");
+            bool oneSample = t.dim() == inputs.dim() - 1;
+            var batched = oneSample ? t.unsqueeze(0) : t;
+            ExplainInputChecks.CheckValues(batched, value, "reference sample");
+            ExplainInputChecks.CheckedPredictions(model, batched, batchSize, device, value, "reference sample");
+            if (oneSample) return DeepLiftReference.Of(t.MoveToOuterDisposeScope());
+            perInput = t.MoveToOuterDisposeScope();
+            return DeepLiftReference.Of(perInput);
         }
         var parsed = DeepLiftReference.Parse(value);
         // "mean" means the mean over all inputs, not over each chunk of --batch-size

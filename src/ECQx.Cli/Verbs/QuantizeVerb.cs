@@ -84,6 +84,7 @@ public sealed class QuantizeVerb : ICliVerb
         {
             using var trainer = new QuantizationAwareTrainer(model, data, options, quantizer, relevance);
             console.MarkupLine($"[bold]{(relevance is null ? "ECQ" : "ECQx (" + Markup.Escape(relevance.Name) + ")")}[/], {settings.Bits} bit, Λ = {settings.Ecq.Lambda.ToString(CultureInfo.InvariantCulture)}, {trainer.QuantizedNames.Count} quantized tensors");
+            TrainingCommandOptions.AnnounceResume(console, options, trainer.CheckpointPath);
             var result = TrainingProgressView.Run(console, trainer, ct);
             trainer.SaveQuantizedStateDict(outPath);
             console.Write(SummaryTables.Epochs(result.History));
@@ -98,13 +99,15 @@ public sealed class QuantizeVerb : ICliVerb
         }
     }
 
-    /// <summary>The <c>--epochs 0</c> path: quantize the state dict of <c>--weights</c> once, no model or data needed.</summary>
+    /// <summary>The <c>--epochs 0</c> path: quantize the state dict of <c>--weights</c> once, no model or data needed; an
+    /// explicit <c>--model</c> is checked against the weights' names and shapes.</summary>
     private int OneShot(ParseResult r, IAnsiConsole console, EcqWeightQuantizer quantizer, string? relevanceMethod, string? relevanceFile, string outPath)
     {
         if (relevanceMethod is not null)
             throw new ArgumentException("--relevance computes relevances during training; with --epochs 0 supply them with --relevance-file");
         string weights = r.GetValue(_o.Weights) ?? throw new ArgumentException("--epochs 0 quantizes the given weights: --weights <state_dict.safetensors> is required");
         using var state = TrainingCommandOptions.LoadStateDict(weights, out _);
+        if (r.GetResult(_o.Model) is { Implicit: false }) _o.CheckAgainstModel(r, state, weights);
         using var rel = relevanceFile is null ? null : TrainingCommandOptions.LoadStateDict(relevanceFile, out _);
         if (rel is not null)
             StateDictQuantizer.CheckRelevanceCoverage(state.Where(kv => quantizer.IsQuantized(kv.Key, kv.Value)).ToList(), rel);

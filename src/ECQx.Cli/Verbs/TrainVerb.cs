@@ -31,6 +31,7 @@ public sealed class TrainVerb : ICliVerb
         try
         {
             using var trainer = new QuantizationAwareTrainer(model, data, options);
+            TrainingCommandOptions.AnnounceResume(console, options, trainer.CheckpointPath);
             var result = TrainingProgressView.Run(console, trainer, ct);
             string outPath = Path.Combine(options.OutputDirectory!, "model.safetensors");
             ECQx.IO.SafeTensors.Save(outPath, model.state_dict());

@@ -5,6 +5,7 @@ using ECQx.Data.Idx;
 using ECQx.IO;
 using ECQx.Models;
 using ECQx.Training;
+using Spectre.Console;
 using TorchSharp;
 
 namespace ECQx.Cli.Verbs;
@@ -51,6 +52,31 @@ internal sealed class TrainingCommandOptions
             StateDictLoader.Load(model, state, w);
         }
         return model;
+    }
+
+    /// <summary>
+    /// With <c>--resume</c>, says which checkpoint the run continues from, or that there is none and the run starts
+    /// from scratch (a resume in an empty folder is allowed, so that one command line both starts and continues a run).
+    /// </summary>
+    public static void AnnounceResume(IAnsiConsole console, TrainerOptions options, string? checkpoint)
+    {
+        if (!options.Resume) return;
+        string where = Markup.Escape(options.OutputDirectory ?? "");
+        console.MarkupLine(checkpoint is not null && File.Exists(checkpoint)
+            ? $"resuming from [bold]{Markup.Escape(checkpoint)}[/]"
+            : $"[yellow]--resume: no checkpoint in {where}; starting from scratch[/]");
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="state"/> (read from <paramref name="source"/>) fits the model named by <c>--model</c>:
+    /// the same parameter and buffer names and shapes; the error names the model and the first mismatch.
+    /// </summary>
+    public void CheckAgainstModel(ParseResult r, IReadOnlyDictionary<string, torch.Tensor> state, string source)
+    {
+        string name = r.GetValue(Model)!;
+        using var model = ModelZoo.Create(name, seed: r.GetValue(Seed));
+        try { StateDictLoader.Load(model, state, source); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--model {name}: {e.Message}", e); }
     }
 
     /// <summary>

@@ -94,12 +94,17 @@ internal static class EcqxDataSections
             throw new InvalidDataException($"{context}: {e.Message}", e);
         }
         long maxLevel = d.MinLevel + (1L << d.BitWidth) - 1;
+        long largest = 0;
         for (int i = 0; i < levels.Length; i++)
         {
             if (levels[i] < d.MinLevel || levels[i] > maxLevel)
                 throw new InvalidDataException(
                     $"{context}: decoded level {levels[i]} at element {i} is outside the {d.BitWidth}-bit codebook [{d.MinLevel}, {maxLevel}] (corrupt stream).");
+            largest = Math.Max(largest, Math.Abs((long)levels[i]));
         }
+        if (!float.IsFinite(QuantizedTensor.GridValue(largest, d.Step)))
+            throw new InvalidDataException(
+                $"{context}: step {d.Step:R} × largest level {largest} = {largest * d.Step:R} overflows float32; the dequantized weights would be infinite.");
         return new QuantizedTensor(d.Name, d.Shape, levels, d.Step, d.BitWidth, d.MinLevel, patches);
     }
 }

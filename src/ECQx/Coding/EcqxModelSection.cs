@@ -156,7 +156,8 @@ internal static class EcqxModelSection
                 case EcqxStorage.Levels:
                     if (dtype != EcqxDType.Float32) throw r.Fail($"tensor '{name}' stores levels but has dtype {dtype}; levels need Float32");
                     step = r.Double($"step of tensor '{name}'");
-                    if (!double.IsFinite(step) || step <= 0) throw r.Fail($"tensor '{name}' has step {step}; it must be finite and positive");
+                    if (!QuantizedTensor.IsUsableStep(step))
+                        throw r.Fail($"tensor '{name}' has step {step:R}; it must be finite and at least {QuantizedTensor.MinStep:R} (the smallest normal float32)");
                     long min = r.VarInt($"minimum level of tensor '{name}'");
                     bitWidth = r.Byte($"bit width of tensor '{name}'");
                     if (bitWidth is < 1 or > 32) throw r.Fail($"tensor '{name}' has bit width {bitWidth}; it must be 1..32");

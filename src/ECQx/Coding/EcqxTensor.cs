@@ -54,7 +54,7 @@ public sealed class QuantizedTensor : EcqxTensor
     /// <param name="name">State-dict key.</param>
     /// <param name="shape">Dimensions.</param>
     /// <param name="levels">One level per element, row-major; kept by reference (do not modify).</param>
-    /// <param name="step">Grid step Δ &gt; 0, finite.</param>
+    /// <param name="step">Grid step Δ, finite and at least <see cref="MinStep"/>; step × the largest |level| must be a finite float32.</param>
     /// <param name="bitWidth">Codebook bit width b, 1..32; levels lie in <c>[minLevel, minLevel + 2^b − 1]</c>.</param>
     /// <param name="minLevel">The codebook's lowest level (its offset).</param>
     /// <param name="patches">Exact values for elements the grid formula does not reproduce, by increasing index.</param>
@@ -65,19 +65,23 @@ public sealed class QuantizedTensor : EcqxTensor
         ArgumentNullException.ThrowIfNull(levels);
         if (levels.Length != ElementCount)
             throw new ArgumentException($"tensor '{name}': {levels.Length} levels for {ElementCount} elements", nameof(levels));
-        if (!double.IsFinite(step) || step <= 0)
-            throw new ArgumentOutOfRangeException(nameof(step), step, $"tensor '{name}': step must be finite and positive");
+        if (!IsUsableStep(step))
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"tensor '{name}': step must be finite and at least {MinStep:R} (the smallest normal float32)");
         if (bitWidth is < 1 or > 32)
             throw new ArgumentOutOfRangeException(nameof(bitWidth), bitWidth, $"tensor '{name}': bit width must be 1..32");
         long maxLevel = minLevel + (1L << bitWidth) - 1;
         if (maxLevel > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(minLevel), minLevel, $"tensor '{name}': a {bitWidth}-bit codebook from level {minLevel} exceeds int32");
+        long largest = 0;
         for (int i = 0; i < levels.Length; i++)
         {
             if (levels[i] < minLevel || levels[i] > maxLevel)
                 throw new ArgumentException(
                     $"tensor '{name}': level {levels[i]} at index {i} is outside the {bitWidth}-bit codebook [{minLevel}, {maxLevel}]", nameof(levels));
+            largest = Math.Max(largest, Math.Abs((long)levels[i]));
         }
+        if (!float.IsFinite(GridValue(largest, step)))
+            throw new ArgumentException($"tensor '{name}': step {step:R} × largest level {largest} overflows float32", nameof(step));
         patches ??= [];
         for (int i = 0; i < patches.Count; i++)
         {
@@ -130,7 +134,14 @@ public sealed class QuantizedTensor : EcqxTensor
     }
 
     /// <summary>The float32 value of a level on a grid of step <paramref name="step"/>: <c>(float)(level · step)</c> in double.</summary>
-    public static float GridValue(int level, double step) => (float)(level * step);
+    public static float GridValue(long level, double step) => (float)(level * step);
+
+    /// <summary>The smallest usable step: the smallest normal float32 (2^-126). A smaller step is degenerate: its grid
+    /// values are float32 subnormals or zeros (a forged step of 5e-324 would decode every weight to 0).</summary>
+    public const double MinStep = 1.1754943508222875e-38;
+
+    /// <summary>True for a finite step of at least <see cref="MinStep"/>.</summary>
+    public static bool IsUsableStep(double step) => double.IsFinite(step) && step >= MinStep;
 }
 
 /// <summary>The exact float32 value of one element of a <see cref="QuantizedTensor"/>.</summary>

@@ -37,6 +37,7 @@ public static class SafeTensors
         var headerBytes = file.Slice(8, (int)headerLen);
         var data = file[(8 + (int)headerLen)..];
 
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw Bad(sourceName, "header is not valid UTF-8");
         JsonDocument json;
         try { json = JsonDocument.Parse(headerBytes.ToArray()); }
         catch (JsonException e) { throw Bad(sourceName, "header is not valid JSON: " + e.Message); }
@@ -44,6 +45,7 @@ public static class SafeTensors
         var entries = new List<(string Name, torch.ScalarType Type, long[] Shape, long Begin, long End)>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         using (json)
+        try
         {
             if (json.RootElement.ValueKind != JsonValueKind.Object) throw Bad(sourceName, "header is not a JSON object");
             foreach (var prop in json.RootElement.EnumerateObject())
@@ -62,11 +64,25 @@ public static class SafeTensors
                 entries.Add(ParseEntry(prop, data.Length, sourceName));
             }
         }
+        catch (InvalidOperationException e)
+        {
+            // e.g. a string escape that is not a valid UTF-16 sequence (a lone surrogate)
+            throw Bad(sourceName, "header holds an undecodable string: " + e.Message);
+        }
 
         entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         for (int i = 1; i < entries.Count; i++)
             if (entries[i].Begin < entries[i - 1].End)
                 throw Bad(sourceName, $"tensors '{entries[i - 1].Name}' and '{entries[i].Name}' overlap in the data buffer");
+        // The format requires the data buffer to be indexed entirely, without holes (as the reference reader checks):
+        // bytes no tensor owns are damage (a truncated header entry, appended garbage).
+        long covered = 0;
+        foreach (var e in entries)
+        {
+            if (e.Begin != covered) throw Bad(sourceName, $"bytes {covered}..{e.Begin} of the data buffer belong to no tensor (before '{e.Name}')");
+            covered = e.End;
+        }
+        if (covered != data.Length) throw Bad(sourceName, $"{data.Length - covered} trailing byte(s) after the last tensor's data");
 
         var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
         try

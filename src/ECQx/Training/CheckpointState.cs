@@ -9,8 +9,8 @@ public sealed record CheckpointState
 {
     /// <summary>The metadata key holding this record as JSON.</summary>
     public const string MetadataKey = "ecqx.training-checkpoint";
-    /// <summary>Current format version.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>Current format version (2: with <see cref="Settings"/> and the <see cref="CheckpointIntegrity"/> digest).</summary>
+    public const int CurrentFormat = 2;
 
     /// <summary>Format version.</summary>
     public int Format { get; init; } = CurrentFormat;
@@ -50,6 +50,8 @@ public sealed record CheckpointState
     public Dictionary<string, StoredCodebook>? Codebooks { get; init; }
     /// <summary>s_E of each tensor's last assignment.</summary>
     public Dictionary<string, double>? EcqSparsity { get; init; }
+    /// <summary>The run's result-changing settings (<see cref="RunSettings"/>), compared on resume.</summary>
+    public Dictionary<string, string>? Settings { get; init; }
     /// <summary>Metrics rows so far.</summary>
     public List<EpochMetrics> History { get; init; } = new();
 

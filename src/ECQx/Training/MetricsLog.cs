@@ -13,6 +13,12 @@ namespace ECQx.Training;
 /// </summary>
 public static class MetricsLog
 {
+    /// <summary>File name of the JSON-lines metrics in a run's output directory.</summary>
+    public const string JsonLinesFileName = "metrics.jsonl";
+
+    /// <summary>File name of the CSV metrics in a run's output directory.</summary>
+    public const string CsvFileName = "metrics.csv";
+
     /// <summary>JSON settings used for metrics and checkpoints (camelCase, NaN allowed, enums as strings).</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -60,8 +66,8 @@ public static class MetricsLog
     /// <summary>Rewrites <c>metrics.jsonl</c> and <c>metrics.csv</c> in <paramref name="directory"/> atomically.</summary>
     public static void Write(string directory, IReadOnlyList<EpochMetrics> rows)
     {
-        AtomicFile.WriteAllText(Path.Combine(directory, "metrics.jsonl"), ToJsonLines(rows));
-        AtomicFile.WriteAllText(Path.Combine(directory, "metrics.csv"), ToCsv(rows));
+        AtomicFile.WriteAllText(Path.Combine(directory, JsonLinesFileName), ToJsonLines(rows));
+        AtomicFile.WriteAllText(Path.Combine(directory, CsvFileName), ToCsv(rows));
     }
 
     private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);

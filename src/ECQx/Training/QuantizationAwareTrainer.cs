@@ -36,6 +36,9 @@ public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, bool St
 /// <para>Determinism: on CPU, with the same seed and thread count, two runs give bit-identical weights, and a
 /// run resumed from any checkpoint ends in the same state as an uninterrupted one: shuffles come from
 /// generators seeded by (seed, epoch), and the global torch generator state is checkpointed.</para>
+/// <para>Checkpoints carry a SHA-256 of their state and tensors (<see cref="CheckpointIntegrity"/>) and the run's
+/// result-changing settings (<see cref="RunSettings"/>); a resume refuses a damaged checkpoint or changed settings.
+/// Every run first removes the temporaries that a killed checkpoint or metrics write left in the output directory.</para>
 /// </remarks>
 public sealed class QuantizationAwareTrainer : IDisposable
 {
@@ -134,6 +137,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// </summary>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
+        RemoveStaleTemporaries();
         if (_o.Resume && CheckpointPath is string ck && File.Exists(ck)) LoadCheckpoint(ck);
         else StartFresh();
 
@@ -429,6 +433,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
             ModelSteps = _modelOptimizer?.Steps.ToArray(),
             Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CheckpointState.StoredCodebook(kv.Value.Step, kv.Value.Bits)),
             EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
+            Settings = new Dictionary<string, string>(CurrentSettings(), StringComparer.Ordinal),
         };
         TrainingCheckpoint.Write(path, state, tensors);
         CheckpointSaved?.Invoke(this, new CheckpointWritten(path, _phase, _epoch, _nextBatch));
@@ -438,6 +443,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
     {
         using var doc = TrainingCheckpoint.Read(path, _o.Device, out var st);
         TrainingCheckpoint.RequireSameRun(st, path, _o, _quantizer is not null);
+        RunSettings.Compare(path, st.Settings ?? throw new InvalidDataException($"{path}: checkpoint records no run settings"), CurrentSettings());
         var t = doc.Tensors;
 
         using (no_grad())
@@ -477,6 +483,17 @@ public sealed class QuantizationAwareTrainer : IDisposable
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key[TrainingCheckpoint.RelevancePrefix.Length..], kv.Value)));
         if (!t.TryGetValue(TrainingCheckpoint.CpuGeneratorKey, out var rng)) throw new InvalidDataException($"{path}: generator state '{TrainingCheckpoint.CpuGeneratorKey}' missing");
         using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
+    }
+
+    private SortedDictionary<string, string> CurrentSettings() => RunSettings.Describe(_o, _model.GetName(), _quantizer, _relevance);
+
+    /// <summary>Removes what a killed checkpoint or metrics write left in the output directory (only our temporaries of
+    /// dead processes, by name; see <see cref="AtomicFile.RemoveStaleTemporaries"/>).</summary>
+    private void RemoveStaleTemporaries()
+    {
+        if (_o.OutputDirectory is not string dir) return;
+        foreach (string name in new[] { CheckpointFileName, MetricsLog.JsonLinesFileName, MetricsLog.CsvFileName })
+            AtomicFile.RemoveStaleTemporaries(dir, name);
     }
 
     /// <inheritdoc />

@@ -46,7 +46,11 @@ public sealed record TrainerOptions
     public string? OutputDirectory { get; init; }
     /// <summary>Write a checkpoint every this many batches (0 = only at the end of each epoch).</summary>
     public int CheckpointEveryBatches { get; init; }
-    /// <summary>Continue from the checkpoint in <see cref="OutputDirectory"/> when one exists.</summary>
+    /// <summary>
+    /// Continue from the checkpoint in <see cref="OutputDirectory"/> when one exists (otherwise start from scratch). A
+    /// damaged checkpoint (<see cref="CheckpointIntegrity"/>) or one written with other result-changing settings
+    /// (<see cref="RunSettings"/>, seed, batch size) is refused; <see cref="Epochs"/> may differ.
+    /// </summary>
     public bool Resume { get; init; }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>

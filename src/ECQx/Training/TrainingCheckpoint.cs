@@ -9,8 +9,9 @@ namespace ECQx.Training;
 /// <summary>
 /// The checkpoint file of a training run: a safetensors file whose tensors carry prefixed names
 /// (<see cref="ModelPrefix"/>, <see cref="BackgroundPrefix"/>, …) and whose metadata holds the JSON
-/// <see cref="CheckpointState"/> under <see cref="CheckpointState.MetadataKey"/>. Reading checks the format version
-/// and that the run's options match the ones it was written with.
+/// <see cref="CheckpointState"/> under <see cref="CheckpointState.MetadataKey"/> and its SHA-256 under
+/// <see cref="CheckpointIntegrity.MetadataKey"/>. Reading checks the digest (a damaged checkpoint is refused), the format
+/// version and that the run's options match the ones it was written with (see also <see cref="RunSettings"/>).
 /// </summary>
 public static class TrainingCheckpoint
 {
@@ -36,14 +37,19 @@ public static class TrainingCheckpoint
     /// <summary>Writes <paramref name="state"/> and <paramref name="tensors"/> atomically to <paramref name="path"/>.</summary>
     public static void Write(string path, CheckpointState state, IEnumerable<KeyValuePair<string, Tensor>> tensors)
     {
-        var meta = new Dictionary<string, string> { [CheckpointState.MetadataKey] = JsonSerializer.Serialize(state, MetricsLog.Json) };
-        SafeTensors.Save(path, tensors, meta);
+        var list = tensors.ToList();
+        string json = JsonSerializer.Serialize(state, MetricsLog.Json);
+        var meta = new Dictionary<string, string>
+        {
+            [CheckpointState.MetadataKey] = json, [CheckpointIntegrity.MetadataKey] = CheckpointIntegrity.Digest(json, list),
+        };
+        SafeTensors.Save(path, list, meta);
     }
 
     /// <summary>
     /// Reads a checkpoint (tensors on <paramref name="device"/>; the caller disposes the document) and its state.
     /// </summary>
-    /// <exception cref="InvalidDataException">Not a checkpoint, invalid JSON, or another format version.</exception>
+    /// <exception cref="InvalidDataException">Not a checkpoint, damaged (digest mismatch), invalid JSON, or another format version.</exception>
     public static SafeTensorsDocument Read(string path, Device device, out CheckpointState state)
     {
         var doc = SafeTensors.Load(path, device);
@@ -51,6 +57,7 @@ public static class TrainingCheckpoint
         {
             if (!doc.Metadata.TryGetValue(CheckpointState.MetadataKey, out var json))
                 throw new InvalidDataException($"{path}: not a training checkpoint (metadata key '{CheckpointState.MetadataKey}' missing)");
+            CheckpointIntegrity.Verify(path, doc.Metadata, json, doc.Tensors);
             try { state = JsonSerializer.Deserialize<CheckpointState>(json, MetricsLog.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint state"); }
             catch (JsonException e) { throw new InvalidDataException($"{path}: checkpoint state is not valid JSON: {e.Message}", e); }
             if (state.Format != CheckpointState.CurrentFormat) throw new InvalidDataException($"{path}: checkpoint format {state.Format}, this build reads {CheckpointState.CurrentFormat}");

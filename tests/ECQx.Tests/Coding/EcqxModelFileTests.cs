@@ -178,6 +178,36 @@ public class EcqxModelFileTests
         Assert.Contains("outside the 2-bit codebook", e.Message);
     }
 
+    [Theory]
+    [InlineData(1e308, "step 1E+308 × largest level 8 = ", "overflows float32")]
+    [InlineData(1e38, "step 1E+38 × largest level 8 = 8E+38", "overflows float32")]
+    [InlineData(5e-324, "has step 5E-324; it must be finite and at least 1.1754943508222875E-38", "smallest normal float32")]
+    [InlineData(1e-39, "has step 1E-39;", "smallest normal float32")]
+    public void AForgedStepThatOverflowsOrDegeneratesIsRejected(double forged, string expected, string reason)
+    {
+        var model = new EcqxModel([new QuantizedTensor("w", [4], [0, 1, 7, -8], 0.5, 4, -8)]);
+        var sections = EcqxFileSamples.Sections(EcqxModelFile.Serialize(model));
+        byte[] modl = EcqxFileSamples.ModelBody(sections[0].Payload);
+        byte[] half = BitConverter.GetBytes(0.5);
+        int at = modl.AsSpan().IndexOf(half);
+        Assert.True(at >= 0 && modl.AsSpan(at + 1).IndexOf(half) < 0, "the step must appear once in the model description");
+        BitConverter.GetBytes(forged).CopyTo(modl, at);
+        var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, EcqxFileSamples.ModelPayload(modl)) };
+        var e = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy), "forged.ecqx"));
+        Assert.Contains("forged.ecqx", e.Message);
+        Assert.Contains("tensor 'w'", e.Message);
+        Assert.Contains(expected, e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public void TheEncoderRefusesWhatTheDecoderWouldRefuse()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantizedTensor("w", [2], [0, 1], 5e-324, 2, 0));
+        Assert.Throws<ArgumentException>(() => new QuantizedTensor("w", [2], [0, 3], 2e38, 2, 0));
+        Assert.Equal(3.4e38, new QuantizedTensor("w", [2], [0, 1], 3.4e38, 2, 0).Step); // 1 × 3.4e38 still fits float32
+    }
+
     [Fact]
     public void ThousandsOfCorruptedFilesFailCleanly()
     {

@@ -248,4 +248,40 @@ public class SpeechCommandsTests
         var e = Assert.Throws<InvalidDataException>(() => SpeechCommands.Load(root, new SpeechCommandsOptions { FeatureCacheDirectory = cache }));
         Assert.Contains(clip, e.Message);
     }
+
+    [Fact]
+    public void ListsNamingMissingClipsRandomBytesOrNothingAreRefusedUpFront()
+    {
+        var (root, cache) = MakeFixture();
+        string val = Path.Combine(root, "validation_list.txt"), test = Path.Combine(root, "testing_list.txt");
+        string goodVal = File.ReadAllText(val);
+
+        File.AppendAllText(val, "yes/ffffffff_nohash_9.wav\n");
+        var e = Assert.Throws<InvalidDataException>(() => SpeechCommands.Load(root, new SpeechCommandsOptions { FeatureCacheDirectory = cache }));
+        Assert.Contains($"{val} line 7: 'yes/ffffffff_nohash_9.wav' names a clip that does not exist", e.Message);
+
+        var noise = new byte[4096];
+        new Random(5).NextBytes(noise);
+        File.WriteAllBytes(val, noise);
+        e = Assert.Throws<InvalidDataException>(() => SpeechCommandsLayout.Scan(root));
+        Assert.Contains($"{val} line ", e.Message);
+        Assert.Contains("is not a clip path", e.Message);
+
+        File.WriteAllText(val, goodVal);
+        File.WriteAllText(test, "\n  \n");
+        e = Assert.Throws<InvalidDataException>(() => SpeechCommandsLayout.Scan(root));
+        Assert.Contains($"{test} lists no clips", e.Message);
+    }
+
+    [Fact]
+    public void ABrokenTrainingClipIsReportedAtLoadNotMidTraining()
+    {
+        var (root, cache) = MakeFixture();
+        // a training clip (speaker 3) whose LIST chunk declares 2^31 bytes: augmented training reads it lazily
+        string clip = Path.Combine(root, SpeechCommandsFixtures.ClipPath("up", 3));
+        WavFixtures.Write(clip, WavFixtures.Tone(500, 16000), new WavFixtures.WavSpec { ListChunkBeforeData = true, DeclaredListSize = 0x80000000 });
+        var e = Assert.Throws<InvalidDataException>(() => SpeechCommands.Load(root, new SpeechCommandsOptions { FeatureCacheDirectory = cache }));
+        Assert.Contains(clip, e.Message);
+        Assert.Contains("declares 2147483648 bytes", e.Message);
+    }
 }

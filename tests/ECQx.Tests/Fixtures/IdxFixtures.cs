@@ -20,6 +20,22 @@ public static class IdxFixtures
         gz.Write(raw);
     }
 
+    /// <summary>
+    /// Writes a gzip "bomb": a valid IDX header for <paramref name="shape"/> whose compressed stream carries the declared
+    /// data plus <paramref name="extraBytes"/> zero bytes more (streamed, so the fixture itself stays small in memory).
+    /// </summary>
+    public static void WriteGzipBomb(string path, int[] shape, long extraBytes)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var fs = File.Create(path);
+        using var gz = new GZipStream(fs, CompressionLevel.SmallestSize);
+        gz.Write(new byte[] { 0, 0, 0x08, (byte)shape.Length });
+        foreach (int d in shape) gz.Write(new[] { (byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d });
+        long total = shape.Aggregate(1L, (a, b) => a * b) + extraBytes;
+        var zeros = new byte[1 << 16];
+        for (long left = total; left > 0; left -= zeros.Length) gz.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+    }
+
     /// <summary>The pixel bytes of example <paramref name="index"/> of a synthetic set: a pattern that encodes the
     /// index, row and column so that any layout mistake shows.</summary>
     public static byte Pixel(int index, int row, int col) => (byte)((index * 7 + row * 3 + col * 11) % 256);

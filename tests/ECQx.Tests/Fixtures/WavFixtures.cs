@@ -22,6 +22,12 @@ public static class WavFixtures
         public bool ListChunkBeforeData { get; init; }
         /// <summary>Put the data chunk before the fmt chunk.</summary>
         public bool DataBeforeFormat { get; init; }
+        /// <summary>Size the LIST chunk declares (when <see cref="ListChunkBeforeData"/>), instead of its real size: e.g. 0x80000000.</summary>
+        public uint? DeclaredListSize { get; init; }
+        /// <summary>Extra bytes appended to the fmt chunk (an odd count makes it odd-sized).</summary>
+        public int FormatExtraBytes { get; init; }
+        /// <summary>Leave out the RIFF pad byte after odd-sized chunks (a broken writer).</summary>
+        public bool OmitPadBytes { get; init; }
         /// <summary>Cut the file to this many bytes after writing.</summary>
         public int? TruncateTo { get; init; }
     }
@@ -34,7 +40,7 @@ public static class WavFixtures
         for (int i = 0; i < samples.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(data.AsSpan(2 * i), samples[i]);
 
         bool ext = spec.FormatTag == 0xFFFE;
-        var fmt = new byte[ext ? 40 : 16];
+        var fmt = new byte[(ext ? 40 : 16) + spec.FormatExtraBytes];
         BinaryPrimitives.WriteUInt16LittleEndian(fmt.AsSpan(0), (ushort)spec.FormatTag);
         BinaryPrimitives.WriteUInt16LittleEndian(fmt.AsSpan(2), (ushort)spec.Channels);
         BinaryPrimitives.WriteInt32LittleEndian(fmt.AsSpan(4), spec.SampleRate);
@@ -53,14 +59,14 @@ public static class WavFixtures
         }
 
         using var ms = new MemoryStream();
-        void Chunk(string id, byte[] body)
+        void Chunk(string id, byte[] body, uint? declared = null)
         {
             ms.Write(System.Text.Encoding.ASCII.GetBytes(id));
             Span<byte> len = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32LittleEndian(len, (uint)body.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(len, declared ?? (uint)body.Length);
             ms.Write(len);
             ms.Write(body);
-            if (body.Length % 2 == 1) ms.WriteByte(0);
+            if (body.Length % 2 == 1 && !spec.OmitPadBytes) ms.WriteByte(0);
         }
         ms.Write("RIFF"u8);
         ms.Write(new byte[4]);
@@ -69,7 +75,7 @@ public static class WavFixtures
         else
         {
             Chunk("fmt ", fmt);
-            if (spec.ListChunkBeforeData) Chunk("LIST", System.Text.Encoding.ASCII.GetBytes("INFOISFT\u0005\0\0\0ecqx\0"));
+            if (spec.ListChunkBeforeData) Chunk("LIST", System.Text.Encoding.ASCII.GetBytes("INFOISFT\u0005\0\0\0ecqx\0"), spec.DeclaredListSize);
             Chunk("data", data);
         }
         var bytes = ms.ToArray();

@@ -124,6 +124,33 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void BytesThatNoTensorOwnsAreRejected()
+    {
+        byte[] bytes = File.ReadAllBytes(TestPaths.PretrainedResNet20);
+        var trailing = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse([.. bytes, 1, 2, 3], "extra"));
+        Assert.Contains("3 trailing byte(s) after the last tensor's data", trailing.Message);
+
+        // a hole: the first tensor starts at 4 instead of 0 (header rewritten, lengths consistent)
+        string header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        byte[] h = System.Text.Encoding.UTF8.GetBytes(header);
+        byte[] file = [.. BitConverter.GetBytes((ulong)h.Length), .. h, .. new byte[8]];
+        var hole = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(file, "hole"));
+        Assert.Contains("bytes 0..4 of the data buffer belong to no tensor (before 'a')", hole.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x5F, 0x5F, 0x6D, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x5F, 0x5F, 0x22, 0x3A, 0x7B, 0x22, 0x6B, 0x22, 0x3A, 0x22, 0x93, 0x22, 0x7D, 0x7D },
+        "header is not valid UTF-8")] // {"__metadata__":{"k":"<0x93>"}}
+    [InlineData(new byte[] { 0x7B, 0x22, 0x5F, 0x5F, 0x6D, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x5F, 0x5F, 0x22, 0x3A, 0x7B, 0x22, 0x6B, 0x22, 0x3A, 0x22, 0x5C, 0x75, 0x64, 0x63, 0x30, 0x30, 0x22, 0x7D, 0x7D },
+        "undecodable string")] // {"__metadata__":{"k":"\udc00"}}
+    public void HeadersWithUndecodableTextAreRejected(byte[] header, string expected)
+    {
+        byte[] file = [.. BitConverter.GetBytes((ulong)header.Length), .. header];
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensors.Parse(file, "text"));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
     public void DuplicateNamesAreRejectedOnSave()
     {
         var list = new[] { KeyValuePair.Create("a", torch.zeros(1)), KeyValuePair.Create("a", torch.zeros(1)) };

@@ -128,4 +128,118 @@ public class ExplainVerbTests
         Assert.True(doc.Tensors["layer3.2.conv2.weight"].abs().sum().item<float>() > 0);
         Assert.Equal("lrp:epsilon_plus_flat_bn_pass", doc.Metadata["method"]);
     }
+
+    [Fact]
+    public void FiniteButOverflowingInputsNameTheFileAndSample()
+    {
+        var (dir, weights, _, _, x) = Fixture();
+        var big = x.clone();
+        big[3] = full(new long[] { 1, 28, 28 }, 3e38f);
+        string inputs = Path.Combine(dir, "big.npy"), outPath = Path.Combine(dir, "r.safetensors");
+        Npy.Write(inputs, big);
+        foreach (var method in new[] { "lrp", "deeplift", "gradxweight" })
+        {
+            var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--method", method, "--out", outPath);
+            Assert.Equal(ExplainVerb.ExitBadInput, code);
+            Assert.Contains("error:", output);
+            Assert.Contains("big.npy: input 3 gives NaN or infinite logits", output);
+            Assert.Contains("3E+38", output);
+            Assert.DoesNotContain("   at ", output); // no stack trace
+        }
+        // explicit targets skip the prediction pass in the library, but not the check
+        string targets = Path.Combine(dir, "y.npy");
+        Npy.Write(targets, tensor(new long[] { 0, 1, 2, 3, 4 }));
+        var (c2, o2) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--targets", targets, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c2);
+        Assert.Contains("input 3 gives NaN or infinite logits", o2);
+        Assert.False(File.Exists(outPath));
+    }
+
+    [Fact]
+    public void ANonFiniteOrOverflowingDeepLiftReferenceIsCheckedLikeTheInputs()
+    {
+        var (dir, weights, inputs, _, x) = Fixture();
+        string outPath = Path.Combine(dir, "r.safetensors");
+        string nanRef = Path.Combine(dir, "nan-ref.npy");
+        Npy.Write(nanRef, full(new long[] { 1, 28, 28 }, float.NaN));
+        var (c1, o1) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--method", "deeplift", "--reference", nanRef, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c1);
+        Assert.Contains("nan-ref.npy: reference sample 0 holds a non-finite value (NaN at element 0)", o1);
+
+        var perInput = x.clone();
+        perInput[2, 0, 5, 5] = float.PositiveInfinity;
+        string infRef = Path.Combine(dir, "inf-ref.npy");
+        Npy.Write(infRef, perInput);
+        var (c2, o2) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--method", "deeplift", "--reference", infRef, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c2);
+        Assert.True(o2.Contains($"inf-ref.npy: reference sample 2 holds a non-finite value ({float.PositiveInfinity.ToString(System.Globalization.CultureInfo.InvariantCulture)} at element {5 * 28 + 5})"), o2);
+
+        string bigRef = Path.Combine(dir, "big-ref.npy");
+        Npy.Write(bigRef, full(new long[] { 1, 1, 28, 28 }, -3e38f));
+        var (c3, o3) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--method", "deeplift", "--reference", bigRef, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, c3);
+        Assert.Contains("big-ref.npy: reference sample 0 gives NaN or infinite logits", o3);
+        Assert.False(File.Exists(outPath));
+    }
+
+    [Fact]
+    public void NonFiniteInputsNameTheFirstBadSample()
+    {
+        var (dir, weights, _, _, x) = Fixture();
+        var bad = x.clone();
+        bad[1, 0, 0, 2] = float.NaN;
+        string inputs = Path.Combine(dir, "nan.npy");
+        Npy.Write(inputs, bad);
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", Path.Combine(dir, "r.safetensors"));
+        Assert.Equal(ExplainVerb.ExitBadInput, code);
+        Assert.Contains("nan.npy: input 1 holds a non-finite value (NaN at element 2)", output);
+    }
+
+    [Fact]
+    public void AnOutputPathThatCannotBeWrittenIsAnErrorLineNotAStackTrace()
+    {
+        var (dir, weights, inputs, _, _) = Fixture();
+        string plain = Path.Combine(dir, "plain");
+        File.WriteAllText(plain, "x");
+        string outPath = Path.Combine(plain, "r.safetensors"); // a folder path running through a regular file
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", outPath);
+        Assert.Equal(CliRun.IoFailure, code);
+        Assert.Contains($"error: cannot write {outPath}", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [ECQx.Tests.IO.TmpfsFact]
+    public void ExplainOnAFullOrReadOnlyDiskFailsWithAnErrorLine()
+    {
+        var (dir, weights, inputs, _, _) = Fixture();
+        using (var full = ECQx.Tests.IO.TmpfsMount.Create(16 * 1024))
+        {
+            string outPath = Path.Combine(full.Path, "r.safetensors");
+            var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", outPath);
+            Assert.Equal(CliRun.IoFailure, code);
+            Assert.Contains($"error: cannot write {outPath}", output);
+            Assert.Contains("No space left on device", output);
+            Assert.Empty(Directory.GetFileSystemEntries(full.Path));
+        }
+        using (var ro = ECQx.Tests.IO.TmpfsMount.Create(64 * 1024, readOnly: true))
+        {
+            string outPath = Path.Combine(ro.Path, "r.safetensors");
+            var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", outPath);
+            Assert.Equal(CliRun.IoFailure, code);
+            Assert.Contains($"error: cannot write {outPath}", output);
+            Assert.Contains("Read-only file system", output);
+        }
+    }
+
+    [ECQx.Tests.IO.RootFact]
+    public void AnOutputThatIsADeviceIsRefusedAndLeftAlone()
+    {
+        var (dir, weights, inputs, _, _) = Fixture();
+        string device = Path.Combine(dir, "null");
+        Assert.Equal(0, ECQx.Tests.IO.TmpfsMount.Run("mknod", "-m", "666", device, "c", "1", "3").Code);
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", device);
+        Assert.Equal(CliRun.IoFailure, code);
+        Assert.Contains($"error: cannot write {device}: it is a character device, not a regular file", output);
+        Assert.Equal(ECQx.IO.FileKind.CharacterDevice, ECQx.IO.FileKinds.Of(device));
+    }
 }

@@ -133,4 +133,71 @@ public class QuantizeCliTests
         Assert.True(exit == 0, text);
         Assert.Equal(2, MetricsLog.FromJsonLines(File.ReadAllText(Path.Combine(dir, "metrics.jsonl"))).Count);
     }
+
+    [ECQx.Tests.IO.TmpfsFact]
+    public void AReadOnlyOrFullOutputFolderIsAnErrorLine()
+    {
+        foreach (bool readOnly in new[] { true, false })
+        {
+            using var disk = ECQx.Tests.IO.TmpfsMount.Create(readOnly ? 64 * 1024 : 24 * 1024, readOnly);
+            var (exit, text) = Run("--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "128", "--max-batches", "2",
+                "--threads", "1", "--out-dir", disk.Path);
+            Assert.Equal(CliRun.IoFailure, exit);
+            Assert.Contains("error: cannot write " + disk.Path, text);
+            Assert.Contains(readOnly ? "Read-only file system" : "No space left on device", text);
+            Assert.DoesNotContain("   at ", text);
+            Assert.DoesNotContain(Directory.GetFiles(disk.Path), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void OneShotChecksTheWeightsAgainstAnExplicitModel()
+    {
+        string dir = TestPaths.NewTempDir();
+        string output = Path.Combine(dir, "q.safetensors");
+        var (exit, text) = Run("--epochs", "0", "--model", "mlp_28x28", "--weights", TestPaths.PretrainedResNet20, "--out", output);
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("resnet20-cifar10.safetensors", text);
+        Assert.Contains("mlp_28x28", text);
+        Assert.Contains("missing key(s)", text);
+        Assert.False(File.Exists(output));
+
+        // the right model passes; a shape mismatch names the tensor and both shapes
+        (exit, text) = Run("--epochs", "0", "--model", "resnet20", "--weights", TestPaths.PretrainedResNet20, "--out", output);
+        Assert.True(exit == 0, text);
+        string tenClasses = Path.Combine(dir, "r.safetensors");
+        using (var doc = SafeTensors.Load(TestPaths.PretrainedResNet20))
+        {
+            var changed = doc.Tensors.ToDictionary(kv => kv.Key, kv => kv.Key == "linear.weight" ? kv.Value.narrow(0, 0, 9).contiguous() : kv.Value);
+            changed["linear.bias"] = changed["linear.bias"].narrow(0, 0, 9).contiguous();
+            SafeTensors.Save(tenClasses, changed);
+        }
+        (exit, text) = Run("--epochs", "0", "--model", "resnet20", "--weights", tenClasses, "--out", Path.Combine(dir, "q2.safetensors"));
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("'linear.weight'", text);
+        Assert.Contains("[9, 64]", text);
+    }
+
+    [Fact]
+    public void ResumeSaysWhereItStartsAndRefusesChangedBitsAndLambda()
+    {
+        string dir = TestPaths.NewTempDir();
+        string[] args = { "--dataset", "synthetic", "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "128", "--max-batches", "2",
+            "--threads", "1", "--out-dir", dir, "--resume" };
+        var (exit, text) = Run(args);
+        Assert.True(exit == 0, text);
+        Assert.Contains($"--resume: no checkpoint in {dir}; starting from scratch", text);
+
+        (exit, text) = Run(args.Concat(new[] { "--bits", "2", "--lambda", "0.5" }).ToArray());
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("written with bits = 4, but this run has bits = 2", text);
+
+        (exit, text) = Run(args.Concat(new[] { "--lambda", "0.5" }).ToArray());
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains("ecq.lambda = 0.05, but this run has ecq.lambda = 0.5", text);
+
+        (exit, text) = Run(args);
+        Assert.True(exit == 0, text);
+        Assert.Contains("resuming from " + Path.Combine(dir, QuantizationAwareTrainer.CheckpointFileName), text);
+    }
 }

@@ -32,7 +32,7 @@ public static class TarGzExtractor
         using var file = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         long compressedLength = file.Length;
         if (compressedLength < 18) throw Bad(archivePath, $"only {compressedLength} bytes, too short for a gzip file (truncated?)");
-        using var check = new CrcStream(new GZipStream(file, CompressionMode.Decompress, leaveOpen: true));
+        using var check = new CrcStream(ECQx.IO.GzipInput.OpenRead(file, archivePath, leaveOpen: true));
         int files = 0;
         long lastReport = 0;
         try

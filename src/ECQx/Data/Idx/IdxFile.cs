@@ -23,50 +23,88 @@ public sealed record IdxFile(string Path, int[] Shape, byte[] Data)
     /// <summary>
     /// Reads an IDX file, gzip-compressed or raw (detected from the gzip magic bytes, not the file name).
     /// A wrong magic, an unsupported element type, non-positive sizes, or a data length that differs from the
-    /// header's (truncated or trailing bytes) raise an <see cref="InvalidDataException"/> naming the file.
+    /// header's (truncated or trailing bytes) raise an <see cref="InvalidDataException"/> naming the file, as does a
+    /// damaged gzip stream (<c>… is corrupt (gzip: …)</c>, see <see cref="ECQx.IO.GzipInput"/>). Decompression stops
+    /// one byte after the size the header declares, so a small <c>.gz</c> that inflates to gigabytes (a "gzip bomb")
+    /// costs no more memory than the data its header promises; the buffer grows with the data actually read.
     /// </summary>
     public static IdxFile Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"IDX file not found: {path}", path);
-        byte[] bytes;
-        try
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        Span<byte> head = stackalloc byte[2];
+        int n = fs.ReadAtLeast(head, 2, throwOnEndOfStream: false);
+        fs.Position = 0;
+        if (n == 2 && ECQx.IO.GzipInput.HasMagic(head))
         {
-            bytes = ReadMaybeGzip(path);
+            using var gz = ECQx.IO.GzipInput.OpenRead(fs, path, leaveOpen: true);
+            return ReadFrom(gz, path, knownLength: null);
         }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"{path}: corrupt gzip stream: {e.Message}", e);
-        }
-        return Parse(bytes, path);
+        return ReadFrom(fs, path, fs.Length);
     }
 
     /// <summary>Parses IDX bytes (already decompressed); <paramref name="path"/> is used in messages.</summary>
     public static IdxFile Parse(byte[] bytes, string path)
     {
-        if (bytes.Length < 4) throw Bad(path, $"file has {bytes.Length} bytes, fewer than the 4-byte magic");
-        if (bytes[0] != 0 || bytes[1] != 0)
-            throw Bad(path, $"magic starts with {bytes[0]:X2} {bytes[1]:X2}, expected 00 00 (not an IDX file?)");
-        byte type = bytes[2];
-        int dims = bytes[3];
+        ArgumentNullException.ThrowIfNull(bytes);
+        return ReadFrom(new MemoryStream(bytes, writable: false), path, bytes.Length);
+    }
+
+    /// <summary>
+    /// Reads header and data from <paramref name="input"/>. With <paramref name="knownLength"/> (a raw file) the data
+    /// length is checked before anything is allocated; otherwise (a decompressing stream) at most the declared count
+    /// plus one byte is read.
+    /// </summary>
+    private static IdxFile ReadFrom(Stream input, string path, long? knownLength)
+    {
+        var magic = new byte[4];
+        int got = input.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        if (got < 4) throw Bad(path, $"file has {got} bytes, fewer than the 4-byte magic");
+        if (magic[0] != 0 || magic[1] != 0)
+            throw Bad(path, $"magic starts with {magic[0]:X2} {magic[1]:X2}, expected 00 00 (not an IDX file?)");
+        byte type = magic[2];
+        int dims = magic[3];
         if (type != UnsignedByte)
             throw Bad(path, $"element type 0x{type:X2} is not supported (only 0x08, unsigned byte)");
         if (dims < 1) throw Bad(path, "has 0 dimensions");
         int headerLen = 4 + 4 * dims;
-        if (bytes.Length < headerLen) throw Bad(path, $"file has {bytes.Length} bytes, fewer than the {headerLen}-byte header for {dims} dimensions (truncated?)");
+        var sizes = new byte[4 * dims];
+        got = input.ReadAtLeast(sizes, sizes.Length, throwOnEndOfStream: false);
+        if (got < sizes.Length)
+            throw Bad(path, $"file has {4 + got} bytes, fewer than the {headerLen}-byte header for {dims} dimensions (truncated?)");
         var shape = new int[dims];
         long count = 1;
         for (int d = 0; d < dims; d++)
         {
-            int size = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * d));
+            int size = BinaryPrimitives.ReadInt32BigEndian(sizes.AsSpan(4 * d));
             if (size <= 0) throw Bad(path, $"dimension {d} has size {size}");
             shape[d] = size;
             count *= size;
             if (count > MaxElements) throw Bad(path, $"header declares more than {MaxElements} elements");
         }
-        long payload = bytes.Length - headerLen;
-        if (payload < count) throw Bad(path, $"header [{string.Join(", ", shape)}] needs {count} data bytes but only {payload} follow (truncated file)");
-        if (payload > count) throw Bad(path, $"header [{string.Join(", ", shape)}] needs {count} data bytes but {payload} follow (trailing data)");
-        return new IdxFile(path, shape, bytes.AsSpan(headerLen).ToArray());
+        string declared = $"header [{string.Join(", ", shape)}] needs {count} data bytes";
+        if (knownLength is long total)
+        {
+            long payload = total - headerLen;
+            if (payload < count) throw Bad(path, $"{declared} but only {payload} follow (truncated file)");
+            if (payload > count) throw Bad(path, $"{declared} but {payload} follow (trailing data)");
+        }
+
+        // Grow with the data actually present, never past the declared count.
+        var data = new byte[Math.Min(count, 1 << 20)];
+        long filled = 0;
+        while (filled < count)
+        {
+            if (filled == data.Length) Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+            int read = input.Read(data, (int)filled, data.Length - (int)filled);
+            if (read == 0) throw Bad(path, $"{declared} but only {filled} follow (truncated file)");
+            filled += read;
+        }
+        if (input.ReadByte() >= 0)
+            throw Bad(path, knownLength is null
+                ? $"{declared} but the stream inflates beyond that (trailing data); decompression was stopped there"
+                : $"{declared} but more follow (trailing data)");
+        return new IdxFile(path, shape, data);
     }
 
     /// <summary>Writes IDX unsigned-byte data, gzip-compressed when <paramref name="gzip"/> is true. Atomic.</summary>
@@ -91,25 +129,6 @@ public sealed record IdxFile(string Path, int[] Shape, byte[] Data)
             using var gz = new GZipStream(s, CompressionLevel.SmallestSize, leaveOpen: true);
             gz.Write(raw);
         });
-    }
-
-    private static byte[] ReadMaybeGzip(string path)
-    {
-        using var fs = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[2];
-        int n = fs.ReadAtLeast(head, 2, throwOnEndOfStream: false);
-        fs.Position = 0;
-        using var ms = new MemoryStream();
-        if (n == 2 && head[0] == 0x1F && head[1] == 0x8B)
-        {
-            using var gz = new GZipStream(fs, CompressionMode.Decompress);
-            gz.CopyTo(ms);
-        }
-        else
-        {
-            fs.CopyTo(ms);
-        }
-        return ms.ToArray();
     }
 
     private static InvalidDataException Bad(string path, string what) => new($"{path}: not a valid IDX file: {what}.");

@@ -13,7 +13,8 @@ namespace ECQx.Data.Speech;
 /// of them; and <c>⌈SilencePercentage% · #keywords⌉</c> silence examples. Silence is an all-zero clip plus background
 /// noise: fresh random noise each epoch in training, a fixed seeded noise crop (volume uniform in
 /// [0, EvaluationSilenceVolume]) in validation and test. Examples are ordered keywords, unknowns (each by path),
-/// then silence.
+/// then silence. <see cref="Load"/> validates up front: the list files (<see cref="SpeechCommandsLayout.Scan"/>) and the
+/// WAV headers of every clip used (<see cref="CheckClipHeaders"/>).
 /// </remarks>
 public static class SpeechCommands
 {
@@ -30,12 +31,14 @@ public static class SpeechCommands
         SpeechCommandsBatchSource? train = null, validation = null, test = null;
         try
         {
+            var validationExamples = SelectExamples(layout.Validation, layout, options, 1);
+            var testExamples = SelectExamples(layout.Test, layout, options, 2);
+            var trainExamples = SelectExamples(layout.Train, layout, options, 0);
+            CheckClipHeaders(layout, trainExamples.Concat(validationExamples).Concat(testExamples), options.SampleRate);
             var common = new BatchOptions { BatchSize = options.BatchSize, Seed = options.Seed, Device = options.Device };
-            validation = new SpeechCommandsBatchSource("validation", layout, SelectExamples(layout.Validation, layout, options, 1), classes,
-                options, common, noise, augment: false);
-            test = new SpeechCommandsBatchSource("test", layout, SelectExamples(layout.Test, layout, options, 2), classes,
-                options, common, noise, augment: false);
-            train = new SpeechCommandsBatchSource("train", layout, SelectExamples(layout.Train, layout, options, 0), classes,
+            validation = new SpeechCommandsBatchSource("validation", layout, validationExamples, classes, options, common, noise, augment: false);
+            test = new SpeechCommandsBatchSource("test", layout, testExamples, classes, options, common, noise, augment: false);
+            train = new SpeechCommandsBatchSource("train", layout, trainExamples, classes,
                 options, common with { Shuffle = true, DropLast = options.DropLast }, noise, augment);
         }
         catch
@@ -48,6 +51,17 @@ public static class SpeechCommands
         }
         if (!augment) noise.Dispose();
         return new DatasetSplits(options.Task == SpeechCommandsTask.Keywords12 ? "speech_commands_12" : "speech_commands_all", train, test, validation);
+    }
+
+    /// <summary>
+    /// Checks the chunk headers of every clip an example uses (<see cref="WavReader.ReadLayout"/>: format, rate, chunk
+    /// sizes; not the samples), so that a broken WAV is reported when the data is loaded, not epochs into training
+    /// when augmentation first reads it. Costs one small read per file.
+    /// </summary>
+    public static void CheckClipHeaders(SpeechCommandsLayout layout, IEnumerable<SpeechExample> examples, int sampleRate)
+    {
+        foreach (var ex in examples)
+            if (!ex.IsSilence) WavReader.ReadLayout(layout.FullPath(new SpeechClip(ex.RelativePath!, "")), sampleRate);
     }
 
     /// <summary>Class names of a task for a scanned layout.</summary>

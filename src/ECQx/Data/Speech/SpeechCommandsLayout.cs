@@ -53,15 +53,21 @@ public sealed class SpeechCommandsLayout
     /// <summary>Absolute path of a clip.</summary>
     public string FullPath(SpeechClip clip) => Path.Combine(Root, clip.RelativePath.Replace('/', Path.DirectorySeparatorChar));
 
-    /// <summary>Scans <paramref name="root"/>; missing list files raise a <see cref="FileNotFoundException"/> naming them.</summary>
+    /// <summary>
+    /// Scans <paramref name="root"/>. Missing list files raise a <see cref="FileNotFoundException"/> naming them; a
+    /// list that names no clip, has a line that is not a relative clip path (<c>word/name.wav</c>), or names a clip
+    /// that does not exist raises an <see cref="InvalidDataException"/> naming the list, the line and the entry.
+    /// </summary>
     public static SpeechCommandsLayout Scan(string root)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Speech Commands directory not found: {root}");
         string valPath = Path.Combine(root, ValidationList), testPath = Path.Combine(root, TestingList);
         foreach (var p in new[] { valPath, testPath })
             if (!File.Exists(p)) throw new FileNotFoundException($"{p} is missing; is '{root}' an extracted Speech Commands archive?", p);
-        var val = ReadList(valPath);
-        var test = ReadList(testPath);
+        var valLines = ReadList(valPath);
+        var testLines = ReadList(testPath);
+        var val = valLines.Select(l => l.Entry).ToHashSet(StringComparer.Ordinal);
+        var test = testLines.Select(l => l.Entry).ToHashSet(StringComparer.Ordinal);
 
         var words = Directory.EnumerateDirectories(root)
             .Select(Path.GetFileName)
@@ -85,6 +91,9 @@ public sealed class SpeechCommandsLayout
                 else train.Add(clip);
             }
         }
+        var scanned = train.Concat(validation).Concat(testing).Select(c => c.RelativePath).ToHashSet(StringComparer.Ordinal);
+        CheckListed(valPath, valLines, scanned, root);
+        CheckListed(testPath, testLines, scanned, root);
         string noiseDir = Path.Combine(root, BackgroundNoiseFolder);
         var noise = Directory.Exists(noiseDir)
             ? Directory.EnumerateFiles(noiseDir, "*.wav").OrderBy(n => n, StringComparer.Ordinal).ToList()
@@ -92,10 +101,41 @@ public sealed class SpeechCommandsLayout
         return new SpeechCommandsLayout(root, words, noise, train, validation, testing);
     }
 
-    private static HashSet<string> ReadList(string path) =>
-        File.ReadLines(path)
-            .Select(l => l.Trim().Replace('\\', '/'))
-            .Where(l => l.Length > 0)
-            .Select(l => l.StartsWith("./", StringComparison.Ordinal) ? l[2..] : l)
-            .ToHashSet(StringComparer.Ordinal);
+    /// <summary>The non-empty lines of a list file as normalised relative paths, with their 1-based line numbers;
+    /// a line that cannot be a clip path (<c>word/name.wav</c>, printable characters) is an error naming it.</summary>
+    private static List<(int Line, string Entry)> ReadList(string path)
+    {
+        var entries = new List<(int, string)>();
+        int number = 0;
+        foreach (string raw in File.ReadLines(path))
+        {
+            number++;
+            string l = raw.Trim().Replace('\\', '/');
+            if (l.Length == 0) continue;
+            if (l.StartsWith("./", StringComparison.Ordinal)) l = l[2..];
+            var parts = l.Split('/');
+            bool printable = l.All(c => !char.IsControl(c) && c != '\uFFFD');
+            if (!printable || parts.Length != 2 || parts[0].Length == 0 || parts[0].StartsWith('.') || parts[0].StartsWith('_')
+                || !parts[1].EndsWith(".wav", StringComparison.Ordinal) || parts[1].Length <= 4)
+                throw new InvalidDataException(
+                    $"{path} line {number}: '{Snippet(raw)}' is not a clip path like 'yes/0a7c2a8d_nohash_0.wav' (is this a Speech Commands list file?)");
+            entries.Add((number, l));
+        }
+        if (entries.Count == 0)
+            throw new InvalidDataException($"{path} lists no clips, so its split would be empty (an extracted Speech Commands archive lists thousands).");
+        return entries;
+    }
+
+    private static void CheckListed(string listPath, List<(int Line, string Entry)> entries, HashSet<string> scanned, string root)
+    {
+        foreach (var (line, entry) in entries)
+            if (!scanned.Contains(entry))
+                throw new InvalidDataException($"{listPath} line {line}: '{entry}' names a clip that does not exist under {root}.");
+    }
+
+    private static string Snippet(string line)
+    {
+        var chars = line.Take(60).Select(c => char.IsControl(c) || c == '\uFFFD' ? '?' : c).ToArray();
+        return new string(chars) + (line.Length > 60 ? "…" : "");
+    }
 }
