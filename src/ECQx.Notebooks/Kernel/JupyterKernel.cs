@@ -21,13 +21,15 @@ public sealed class JupyterKernel : IDisposable
     private readonly TextWriter _log;
     private readonly CellSession _session;
     private readonly CodeAssistant _assistant;
-    private readonly BlockingCollection<JupyterMessage> _shellQueue = new();
+    private readonly BlockingCollection<(JupyterMessage Message, long Arrival)> _shellQueue = new();
     private readonly ManualResetEventSlim _stopped = new();
     private readonly string _kernelSession = Guid.NewGuid().ToString("N");
     private readonly object _runningGate = new();
     private KernelSockets? _sockets;
     private CancellationTokenSource? _running;
     private int _executionCount;
+    private long _shellArrivals;
+    private long _abortArrivalsBefore;
 
     /// <summary>A kernel for <paramref name="connection"/>; <paramref name="log"/> receives what the kernel itself reports (dropped messages, errors).</summary>
     public JupyterKernel(ConnectionInfo connection, TextWriter log, string? workingDirectory = null)
@@ -151,7 +153,7 @@ public sealed class JupyterKernel : IDisposable
                 Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
                 break;
             case (KernelChannel.Shell, _):
-                if (!_shellQueue.IsAddingCompleted) _shellQueue.Add(message);
+                if (!_shellQueue.IsAddingCompleted) _shellQueue.Add((message, Interlocked.Increment(ref _shellArrivals)));
                 break;
             default:
                 break; // stdin: the kernel sends no input_request, so nothing is expected there.
@@ -160,32 +162,27 @@ public sealed class JupyterKernel : IDisposable
 
     private void ShellLoop()
     {
-        foreach (JupyterMessage message in _shellQueue.GetConsumingEnumerable())
+        foreach (var (message, arrival) in _shellQueue.GetConsumingEnumerable())
         {
-            bool failed = HandleShell(message);
-            if (!failed || message.Content["stop_on_error"]?.GetValue<bool>() == false) continue;
-            // As in IPython: executions queued behind a failed one are aborted, not run.
-            while (_shellQueue.TryTake(out JupyterMessage? queued))
+            // As in IPython: executions that had already arrived when a cell failed are aborted, not run; those sent
+            // after the failed cell's reply (a client that saw the error and goes on) run as usual.
+            if (message.MessageType == "execute_request" && arrival <= Interlocked.Read(ref _abortArrivalsBefore))
             {
-                if (queued.MessageType == "execute_request")
-                {
-                    Publish(queued, "status", new JsonObject { ["execution_state"] = "busy" });
-                    Reply(KernelChannel.Shell, queued, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = _executionCount });
-                    Publish(queued, "status", new JsonObject { ["execution_state"] = "idle" });
-                }
-                else HandleShell(queued);
+                Publish(message, "status", new JsonObject { ["execution_state"] = "busy" });
+                Reply(KernelChannel.Shell, message, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = _executionCount });
+                Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
             }
+            else HandleShell(message);
         }
     }
 
-    /// <summary>Handles one shell request between busy and idle; true when it was an execution that failed.</summary>
-    private bool HandleShell(JupyterMessage message)
+    /// <summary>Handles one shell request between busy and idle.</summary>
+    private void HandleShell(JupyterMessage message)
     {
         Publish(message, "status", new JsonObject { ["execution_state"] = "busy" });
-        bool failed = false;
         try
         {
-            if (message.MessageType == "execute_request") failed = !Execute(message);
+            if (message.MessageType == "execute_request") Execute(message);
             else if (!HandleRequest(KernelChannel.Shell, message))
                 _log.WriteLine($"ecqx kernel: no handler for '{message.MessageType}' on shell; ignored.");
         }
@@ -194,7 +191,6 @@ public sealed class JupyterKernel : IDisposable
             _log.WriteLine($"ecqx kernel: error while handling '{message.MessageType}': {e}");
         }
         Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
-        return failed;
     }
 
     /// <summary>The requests answered the same way on shell and control; false for an unknown type.</summary>
@@ -255,6 +251,10 @@ public sealed class JupyterKernel : IDisposable
         if (outcome.Error is { } error)
         {
             var traceback = new JsonArray(error.Traceback.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
+            // Executions already queued behind this one are aborted (unless the request says otherwise); the cut is
+            // taken before the reply goes out, so nothing sent in answer to the reply is caught by it.
+            if (content["stop_on_error"]?.GetValue<bool>() != false)
+                Interlocked.Exchange(ref _abortArrivalsBefore, Interlocked.Read(ref _shellArrivals));
             if (!silent)
                 Publish(request, "error", new JsonObject { ["ename"] = error.Name, ["evalue"] = error.Message, ["traceback"] = traceback.DeepClone() });
             Reply(KernelChannel.Shell, request, "execute_reply", new JsonObject

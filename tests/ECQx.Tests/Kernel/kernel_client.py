@@ -91,6 +91,21 @@ def protocol():
         reply, out = run(kc, 'answer + 1')
         check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "43", f"after errors {reply} {out}")
 
+        # Executions queued behind a failing one (sent before its reply) are aborted; stop_on_error=False lets
+        # them run; an execution sent after the failed cell's reply runs (a client that saw the error goes on).
+        failing = kc.execute('Thread.Sleep(700);\nthrow new InvalidOperationException("stop here");')
+        queued = kc.execute('answer + 100')
+        fail_reply = reply_to(kc, failing)["content"]
+        queued_reply = reply_to(kc, queued)["content"]
+        check(fail_reply["status"] == "error" and fail_reply["ename"] == "InvalidOperationException", f"failing cell {fail_reply}")
+        check(queued_reply["status"] == "aborted", f"queued behind a failure {queued_reply}")
+        allowed_failing = kc.execute('Thread.Sleep(700);\nthrow new InvalidOperationException("go on");', stop_on_error=False)
+        allowed = kc.execute('answer + 200')
+        check(reply_to(kc, allowed_failing)["content"]["status"] == "error", "failing cell with stop_on_error=False")
+        check(reply_to(kc, allowed)["content"]["status"] == "ok", "queued behind stop_on_error=False must run")
+        reply, out = run(kc, 'answer + 300')
+        check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "342", f"after an aborted queue {reply} {out}")
+
         # is_complete
         for code, status in [("for (int i = 0; i < 3; i++) {", "incomplete"), ("var z = answer *", "incomplete"), ("var z = answer * 2;", "complete")]:
             r = reply_to(kc, kc.is_complete(code))["content"]
