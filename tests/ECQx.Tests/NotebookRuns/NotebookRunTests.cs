@@ -7,7 +7,8 @@ using Xunit;
 namespace ECQx.Tests.NotebookRuns;
 
 /// <summary>
-/// CI for the notebooks: each committed notebook runs top to bottom through the headless runner with <c>quick=true</c>
+/// CI for the notebooks: each committed notebook runs top to bottom through the headless runner (<c>ecqx notebook run</c>,
+/// in a process of its own) with <c>quick=true</c>
 /// (fixture datasets for Speech Commands and CIFAR-10, so everything is offline), and every cell must succeed. Executed
 /// copies go to <c>results/notebooks/</c> (gitignored); the sweeps' results go to a temporary folder. Each run's charts are
 /// checked against <c>notebooks/expected-figures/&lt;notebook&gt;.json</c> (title and image/png, see <see cref="ExpectedFigures"/>).
@@ -37,15 +38,24 @@ public sealed class NotebookRunTests
         Run(name, minCharts, writesResults: true, parameters);
 
     /// <param name="writesResults">Whether the notebook declares <c>resultsDir</c> (set to a temporary folder).</param>
-    private static async Task<NotebookRunResult> Run(string name, int minCharts, bool writesResults, params string[] parameters)
+    private static Task<NotebookRunResult> Run(string name, int minCharts, bool writesResults, params string[] parameters) =>
+        Task.Run(() => RunInOwnProcess(name, minCharts, writesResults, parameters));
+
+    private static NotebookRunResult RunInOwnProcess(string name, int minCharts, bool writesResults, string[] parameters)
     {
         string root = TestPaths.RepoRoot();
         string input = Path.Combine(root, "notebooks", name);
         AssertCommittedClean(NotebookDocument.Load(input), name);
         string results = TestPaths.NewTempDir();
         var all = new[] { "quick=true" }.Concat(writesResults ? new[] { "resultsDir=" + results } : []).Concat(parameters).ToArray();
-        var (result, output) = await new NotebookRunner(new NotebookRunnerOptions { WorkingDirectory = Path.GetDirectoryName(input) }).RunFileAsync(input, Path.Combine(root, "results", "notebooks", name), NotebookParameters.Parse(all));
-        Assert.True(result.Succeeded, $"{name}: {result.Failure} (executed copy: {output})");
+        // A process of its own, as `ecqx notebook run` (the documented command): libtorch's thread count and default
+        // generator are process-wide, and tests running alongside in this process would change the notebook's numbers.
+        string output = Path.Combine(root, "results", "notebooks", name);
+        var launcher = ECQx.Tests.Kernel.JupyterClients.Launcher();
+        string[] args = [.. launcher.Skip(1), "notebook", "run", input, "--output", output, "--quiet", .. all.SelectMany(p => new[] { "--param", p })];
+        var run = ECQx.Tests.Packaging.ChildProcess.Run(launcher[0], Path.GetDirectoryName(input)!, TimeSpan.FromMinutes(25), null, args);
+        Assert.True(run.ExitCode == 0, $"{name} failed headless (executed copy: {output}):\n{run.Transcript}");
+        var result = new NotebookRunResult(NotebookDocument.Load(output), null, 0, [], run.Elapsed);
         var cells = result.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();
         var outputs = cells.SelectMany(c => ((JsonArray)c["outputs"]!).Cast<JsonObject>()).ToList();
         Assert.DoesNotContain(outputs, o => o["output_type"]!.GetValue<string>() == "error");
