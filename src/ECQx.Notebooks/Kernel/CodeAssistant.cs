@@ -40,13 +40,25 @@ internal sealed partial class CodeAssistant : IDisposable
 
     internal CodeAssistant(CellSession session) => _session = session;
 
-    /// <summary>The <c>is_complete_reply</c> content: <c>complete</c>, or <c>incomplete</c> with an indent.</summary>
+    /// <summary>
+    /// The <c>is_complete_reply</c> content from Roslyn's parse of the code as a script submission:
+    /// <c>complete</c> when it parses without errors; <c>incomplete</c> (with an indent) when Roslyn says more
+    /// lines are needed and every syntax error lies in the last token or after it (what more lines can still
+    /// fix: an open brace, a trailing operator, an open verbatim string or comment); <c>invalid</c> otherwise
+    /// (an error before that, which no further line can repair: <c>}</c> with nothing open, <c>int 3x = 1;</c>).
+    /// </summary>
     internal static JsonObject IsComplete(string code)
     {
         SyntaxTree tree = CSharpSyntaxTree.ParseText(BlankMagics(code), ParseOptions);
-        return SyntaxFactory.IsCompleteSubmission(tree)
-            ? new JsonObject { ["status"] = "complete" }
-            : new JsonObject { ["status"] = "incomplete", ["indent"] = "    " };
+        var errors = tree.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (SyntaxFactory.IsCompleteSubmission(tree))
+            return new JsonObject { ["status"] = errors.Count == 0 ? "complete" : "invalid" };
+        SyntaxToken last = tree.GetRoot().GetLastToken(includeZeroWidth: false);
+        // Span, not FullSpan: skipped tokens before the last one (a stray '}') sit in its leading trivia.
+        int fixableFrom = last.IsKind(SyntaxKind.None) ? 0 : last.Span.Start;
+        return errors.All(d => d.Location.SourceSpan.Start >= fixableFrom)
+            ? new JsonObject { ["status"] = "incomplete", ["indent"] = "    " }
+            : new JsonObject { ["status"] = "invalid" };
     }
 
     /// <summary>The <c>complete_reply</c> content for the code and cursor.</summary>
