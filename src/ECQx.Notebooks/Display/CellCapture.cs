@@ -17,9 +17,13 @@ internal sealed class CellCapture
     private readonly TextWriter? _echoOut;
     private readonly TextWriter? _echoErr;
     private readonly ICellOutputListener? _listener;
+    private readonly ICellInput _input;
+    private readonly object _inputGate = new();
+    private string _inputLeft = ""; // the rest of the last line read, for char-wise reads
 
-    internal CellCapture(MimeFormatter formatter, object gate, TextWriter? echoOut, TextWriter? echoErr, ICellOutputListener? listener = null)
+    internal CellCapture(MimeFormatter formatter, object gate, TextWriter? echoOut, TextWriter? echoErr, ICellOutputListener? listener = null, ICellInput? input = null)
     {
+        _input = input ?? CellInput.Headless;
         _formatter = formatter;
         _gate = gate;
         _echoOut = echoOut;
@@ -61,6 +65,31 @@ internal sealed class CellCapture
         {
             output["data"] = bundle.ToJson();
             _listener?.UpdateDisplay(bundle, displayId);
+        }
+    }
+
+    /// <summary>The next input line for <see cref="Console.In"/>'s <c>ReadLine</c> (asks the input source when no read-ahead is left).</summary>
+    internal string ReadLine()
+    {
+        lock (_inputGate)
+        {
+            if (_inputLeft.Length == 0) return _input.ReadLine(CellCancellation.Token);
+            int end = _inputLeft.IndexOf('\n');
+            string line = end < 0 ? _inputLeft : _inputLeft[..end];
+            _inputLeft = end < 0 ? "" : _inputLeft[(end + 1)..];
+            return line;
+        }
+    }
+
+    /// <summary>The next input character for <see cref="Console.In"/>'s <c>Read</c>/<c>Peek</c>; a line read from the source ends in <c>\n</c>.</summary>
+    internal int ReadChar(bool consume)
+    {
+        lock (_inputGate)
+        {
+            if (_inputLeft.Length == 0) _inputLeft = _input.ReadLine(CellCancellation.Token) + "\n";
+            char c = _inputLeft[0];
+            if (consume) _inputLeft = _inputLeft[1..];
+            return c;
         }
     }
 

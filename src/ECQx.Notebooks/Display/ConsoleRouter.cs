@@ -7,12 +7,15 @@ namespace ECQx.Notebooks;
 /// text to the running cell's <see cref="CellCapture"/> when the writing code runs inside a notebook cell
 /// (tracked by an async-local, so it follows tasks and parallel loops the cell starts), and to the
 /// original console otherwise. Other code in the process keeps writing to the real console.
+/// <see cref="Console.In"/> is replaced the same way: a cell's reads go to its capture's input source
+/// (<see cref="ICellInput"/>: the kernel's <c>input_request</c>, or a clear error where there is no stdin).
 /// </summary>
 internal static class ConsoleRouter
 {
     private static readonly object Gate = new();
     private static TextWriter? _installedOut;
     private static TextWriter? _installedErr;
+    private static TextReader? _installedIn;
 
     /// <summary>The console writers that were in place before routing (where echoed cell output goes).</summary>
     internal static TextWriter OriginalOut { get; private set; } = Console.Out;
@@ -36,6 +39,11 @@ internal static class ConsoleRouter
                 OriginalError = Console.Error;
                 Console.SetError(new RoutingWriter(OriginalError, "stderr"));
                 _installedErr = Console.Error;
+            }
+            if (!ReferenceEquals(Console.In, _installedIn))
+            {
+                Console.SetIn(new RoutingReader(Console.In));
+                _installedIn = Console.In;
             }
         }
     }
@@ -81,5 +89,34 @@ internal static class ConsoleRouter
         }
 
         private string CoreNewLineStr => new(CoreNewLine);
+    }
+
+    private sealed class RoutingReader(TextReader original) : TextReader
+    {
+        public override string? ReadLine() => Display.Active is { } capture ? capture.ReadLine() : original.ReadLine();
+
+        public override int Read() => Display.Active is { } capture ? capture.ReadChar(consume: true) : original.Read();
+
+        public override int Peek() => Display.Active is { } capture ? capture.ReadChar(consume: false) : original.Peek();
+
+        public override int Read(char[] buffer, int index, int count) =>
+            Display.Active is null ? original.Read(buffer, index, count) : Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            if (Display.Active is not { } capture) return original.Read(buffer);
+            // Like a console: at most the rest of the current line (with its line end) per call.
+            int n = 0;
+            while (n < buffer.Length)
+            {
+                if (n > 0 && buffer[n - 1] == '\n') break;
+                buffer[n++] = (char)capture.ReadChar(consume: true);
+            }
+            return n;
+        }
+
+        public override string ReadToEnd() => Display.Active is null
+            ? original.ReadToEnd()
+            : throw new NotSupportedException("A notebook cell's console input has no end: read it line by line with Console.ReadLine().");
     }
 }

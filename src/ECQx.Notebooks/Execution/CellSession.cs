@@ -10,7 +10,7 @@ namespace ECQx.Notebooks.Execution;
 /// The one cell-execution core behind the headless runner and the Jupyter kernel: a chain of Roslyn
 /// script submissions (the first cell starts the script, every further cell continues it, so variables,
 /// functions and usings carry over), the cell directives (<c>#r</c>, <c>#!</c>; see <see cref="CellDirectives"/>),
-/// output capture while the cell runs (<c>Console</c>, <c>display</c>, display updates), the trailing
+/// output capture while the cell runs (<c>Console</c>, <c>display</c>, display updates), console input (see <see cref="ICellInput"/>), the trailing
 /// expression's value, and cancellation (the cell's token is <see cref="CellCancellation.Token"/>; its own
 /// loops and waits observe it, see <see cref="CancellationRewriter"/>). A failed cell leaves the state
 /// as it was before the cell. Cells run one at a time.
@@ -50,9 +50,12 @@ internal sealed class CellSession
     /// <summary>The source of every cell that ran successfully, in order (what the completion workspace replays).</summary>
     internal List<string> History { get; } = [];
 
-    /// <summary>A capture for the next cell's outputs, echoing to the given writers and passing outputs to <paramref name="listener"/>.</summary>
-    internal CellCapture NewCapture(TextWriter? echoOut = null, TextWriter? echoErr = null, ICellOutputListener? listener = null) =>
-        new(Formatter, _gate, echoOut, echoErr, listener);
+    /// <summary>
+    /// A capture for the next cell's outputs, echoing to the given writers and passing outputs to <paramref name="listener"/>;
+    /// the cell's reads of <see cref="Console.In"/> go to <paramref name="input"/> (default: a clear error, the headless runner has no stdin).
+    /// </summary>
+    internal CellCapture NewCapture(TextWriter? echoOut = null, TextWriter? echoErr = null, ICellOutputListener? listener = null, ICellInput? input = null) =>
+        new(Formatter, _gate, echoOut, echoErr, listener, input);
 
     /// <summary>
     /// Runs <paramref name="source"/> as the next cell. <paramref name="label"/> (e.g. <c>cell-4</c>) is the

@@ -60,6 +60,27 @@ internal sealed class IopubOutputs : ICellOutputListener, IDisposable
         lock (_gate) FlushLocked();
     }
 
+    /// <summary>
+    /// Before an input request: the stdout text of the current line that was not sent yet (a prompt such as
+    /// <c>Console.Write("Name: ")</c>), taken out of the stream so the front end shows it once, as the
+    /// request's prompt; everything else pending is sent first. Empty when no such text is pending.
+    /// </summary>
+    internal string TakePrompt()
+    {
+        lock (_gate)
+        {
+            if (_pendingName != "stdout")
+            {
+                FlushLocked();
+                return "";
+            }
+            string prompt = _pending.ToString();
+            _pending.Clear();
+            _pendingName = null;
+            return prompt;
+        }
+    }
+
     public void Dispose()
     {
         Flush();

@@ -12,6 +12,8 @@ namespace ECQx.Notebooks.Kernel;
 /// cell-execution core as the headless runner (<see cref="CellSession"/>). Shell requests run one at a
 /// time on a worker thread, in arrival order; <c>interrupt_request</c> (on control or shell) and
 /// <c>shutdown_request</c> are answered at once on the socket thread, so they reach a running cell.
+/// A cell that reads <see cref="Console.In"/> asks the client with <c>input_request</c> on stdin when its
+/// execute request allows stdin (see <see cref="KernelInput"/>), and fails with a clear error otherwise.
 /// Messages whose signature does not match the connection key are dropped and logged.
 /// </summary>
 public sealed class JupyterKernel : IDisposable
@@ -27,6 +29,7 @@ public sealed class JupyterKernel : IDisposable
     private readonly object _runningGate = new();
     private KernelSockets? _sockets;
     private CancellationTokenSource? _running;
+    private KernelInput? _input;
     private int _executionCount;
     private long _shellArrivals;
     private long _abortArrivalsBefore;
@@ -74,7 +77,7 @@ public sealed class JupyterKernel : IDisposable
     /// <summary>Binds the sockets, starts the socket and worker threads and announces <c>starting</c> on iopub.</summary>
     public void Start()
     {
-        Console.SetIn(TextReader.Null); // cells get no console input (there is no terminal)
+        Console.SetIn(TextReader.Null); // no terminal: code outside cells reads nothing; cells read via input_request
         ConsoleRouter.EnsureInstalled();
         _sockets = new KernelSockets(_connection, OnReceived);
         _sockets.Start();
@@ -155,8 +158,15 @@ public sealed class JupyterKernel : IDisposable
             case (KernelChannel.Shell, _):
                 if (!_shellQueue.IsAddingCompleted) _shellQueue.Add((message, Interlocked.Increment(ref _shellArrivals)));
                 break;
+            case (KernelChannel.Stdin, "input_reply"):
+                KernelInput? input;
+                lock (_runningGate) input = _input;
+                if (input is null || !input.Answer(message.Content["value"]?.GetValue<string>() ?? ""))
+                    _log.WriteLine("ecqx kernel: ignored an input_reply that no running cell waits for.");
+                break;
             default:
-                break; // stdin: the kernel sends no input_request, so nothing is expected there.
+                _log.WriteLine($"ecqx kernel: ignored '{message.MessageType}' on {channel.ToString().ToLowerInvariant()}.");
+                break;
         }
     }
 
@@ -234,9 +244,18 @@ public sealed class JupyterKernel : IDisposable
         if (!silent) Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
 
         using var outputs = silent ? null : new IopubOutputs((type, c) => Publish(request, type, c));
-        CellCapture capture = _session.NewCapture(listener: outputs);
+        // Console input goes to the client as input_request when it allows stdin; otherwise reading fails with a clear error.
+        KernelInput? input = content["allow_stdin"]?.GetValue<bool>() == true
+            ? new KernelInput(prompt => Reply(KernelChannel.Stdin, request, "input_request", new JsonObject { ["prompt"] = prompt, ["password"] = false }),
+                              () => outputs?.TakePrompt() ?? "")
+            : null;
+        CellCapture capture = _session.NewCapture(listener: outputs, input: input ?? CellInput.ClientDisallowsStdin);
         using var cancellation = new CancellationTokenSource();
-        lock (_runningGate) _running = cancellation;
+        lock (_runningGate)
+        {
+            _running = cancellation;
+            _input = input;
+        }
         CellOutcome outcome;
         try
         {
@@ -244,7 +263,11 @@ public sealed class JupyterKernel : IDisposable
         }
         finally
         {
-            lock (_runningGate) _running = null;
+            lock (_runningGate)
+            {
+                _running = null;
+                _input = null;
+            }
         }
         outputs?.Flush();
 

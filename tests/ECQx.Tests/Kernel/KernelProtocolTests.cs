@@ -32,6 +32,18 @@ public sealed class KernelProtocolTests(ITestOutputHelper log)
     [JupyterFact]
     public void RestartStartsAFreshKernel() => Scenario("restart");
 
+    /// <summary>
+    /// Console input: with allow_stdin the kernel sends input_request (prompt = the pending stdout of the line) and
+    /// reads the client's input_reply; an interrupt while waiting cancels the cell; with allow_stdin=false the read
+    /// fails at once with a clear error.
+    /// </summary>
+    [JupyterFact]
+    public void ConsoleInputAsksTheClientWhenItAllowsStdin()
+    {
+        string output = Scenario("stdin");
+        Assert.Contains("ignored an input_reply that no running cell waits for", output);
+    }
+
     /// <summary>Forged messages are not executed and not answered, the kernel logs why, and it keeps working.</summary>
     [JupyterFact]
     public void MessagesWithAWrongOrMissingSignatureAreIgnored()

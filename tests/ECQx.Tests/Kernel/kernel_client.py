@@ -1,7 +1,7 @@
 """Drives the C# (ECQx) kernel with jupyter_client's BlockingKernelClient (a client nobody here wrote).
 
 Usage: kernel_client.py SCENARIO   (JUPYTER_PATH must find the kernelspec named by ECQX_KERNEL_NAME)
-Scenarios: protocol, interrupt, restart, wrong-key. Each asserts what the kernel must do and prints
+Scenarios: protocol, interrupt, restart, wrong-key, stdin. Each asserts what the kernel must do and prints
 'PASS <scenario>' at the end; any failed assertion exits non-zero with the reason.
 """
 import json
@@ -107,7 +107,8 @@ def protocol():
         check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "342", f"after an aborted queue {reply} {out}")
 
         # is_complete
-        for code, status in [("for (int i = 0; i < 3; i++) {", "incomplete"), ("var z = answer *", "incomplete"), ("var z = answer * 2;", "complete")]:
+        for code, status in [("for (int i = 0; i < 3; i++) {", "incomplete"), ("var z = answer *", "incomplete"), ("var z = answer * 2;", "complete"),
+                             ("}", "invalid"), (")", "invalid"), ("int 3x = 1;", "invalid"), ("int 3x = 1;\nif (answer > 0) {", "invalid")]:
             r = reply_to(kc, kc.is_complete(code))["content"]
             check(r["status"] == status, f"is_complete({code!r}) = {r}")
 
@@ -245,5 +246,78 @@ def wrong_key():
         km.shutdown_kernel(now=False)
 
 
+def iopub_of(kc, msg_id, timeout=TIMEOUT):
+    """The iopub messages of one request (without status), up to its idle status."""
+    out, deadline = [], time.time() + timeout
+    while True:
+        m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        if m["msg_type"] == "status":
+            if m["content"]["execution_state"] == "idle":
+                return out
+            continue
+        out.append((m["msg_type"], m["content"]))
+
+
+def stdin():
+    km, kc = start()
+    try:
+        # allow_stdin=True: Console.ReadLine() asks the client (input_request on stdin, prompt = the pending
+        # stdout text of the line), the client's input_reply is the line read.
+        code = 'Console.Write("Your name: ");\nvar name = Console.ReadLine();\nConsole.WriteLine($"Hello, {name}!");\nname.Length'
+        msg_id = kc.execute(code, allow_stdin=True)
+        req = kc.get_stdin_msg(timeout=TIMEOUT)
+        check(req["msg_type"] == "input_request" and req["parent_header"]["msg_id"] == msg_id, f"input_request {req['msg_type']} {req['parent_header']}")
+        check(req["content"] == {"prompt": "Your name: ", "password": False}, f"input_request content {req['content']}")
+        kc.input("Ada")
+        reply = reply_to(kc, msg_id)["content"]
+        out = iopub_of(kc, msg_id)
+        check(reply["status"] == "ok", f"execute_reply with input {reply}")
+        streams = "".join(c["text"] for k, c in out if k == "stream")
+        check(streams == "Hello, Ada!\n", f"stdout after input {streams!r} (the prompt is sent once, as the prompt)")
+        check([text(c["data"]) for k, c in out if k == "execute_result"] == ["3"], f"result {out}")
+
+        # Several reads in one cell, and char-wise reads (Console.Read) of the same line.
+        msg_id = kc.execute('int a = int.Parse(Console.ReadLine()!);\nchar first = (char)Console.Read();\nstring rest = Console.ReadLine()!;\n$"{a * 2} {first} {rest}"', allow_stdin=True)
+        for value in ("21", "xyz"):
+            req = kc.get_stdin_msg(timeout=TIMEOUT)
+            check(req["msg_type"] == "input_request" and req["content"]["prompt"] == "", f"second cell input_request {req['content']}")
+            kc.input(value)
+        reply = reply_to(kc, msg_id)["content"]
+        out = iopub_of(kc, msg_id)
+        check(reply["status"] == "ok" and [text(c["data"]) for k, c in out if k == "execute_result"] == ["42 x yz"], f"reads {reply} {out}")
+
+        # An interrupt while the cell waits for input cancels it; the kernel keeps earlier variables and goes on.
+        msg_id = kc.execute('var never = Console.ReadLine();', allow_stdin=True)
+        req = kc.get_stdin_msg(timeout=TIMEOUT)
+        check(req["msg_type"] == "input_request", f"input_request before interrupt {req['msg_type']}")
+        t0 = time.time()
+        km.interrupt_kernel()
+        reply = reply_to(kc, msg_id, timeout=30)["content"]
+        latency = time.time() - t0
+        check(reply["status"] == "error" and reply["ename"] == "Cancelled" and latency < 2.0, f"interrupt while waiting for input {reply} after {latency:.2f} s")
+        kc.input("too late")  # a reply nobody waits for any more is ignored
+        reply, out = run(kc, "name + \" again\"")
+        check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "Ada again", f"after interrupted input {reply} {out}")
+
+        # allow_stdin=False (what nbclient sends): reading fails at once with a clear error, no input_request.
+        msg_id = kc.execute('var x = Console.ReadLine();', allow_stdin=False)
+        reply = reply_to(kc, msg_id, timeout=30)["content"]
+        check(reply["status"] == "error" and reply["ename"] == "InvalidOperationException"
+              and "reads input" in reply["evalue"] and "does not allow stdin" in reply["evalue"], f"allow_stdin=False {reply}")
+        try:
+            m = kc.get_stdin_msg(timeout=1)
+            raise AssertionError(f"input_request sent although allow_stdin=False: {m['content']}")
+        except queue.Empty:
+            pass
+        reply, out = run(kc, "1 + 2")
+        check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "3", f"after a refused read {reply}")
+        print("PASS stdin", flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
 if __name__ == "__main__":
-    {"protocol": protocol, "interrupt": interrupt, "restart": restart, "wrong-key": wrong_key}[sys.argv[1]]()
+    {"protocol": protocol, "interrupt": interrupt, "restart": restart, "wrong-key": wrong_key, "stdin": stdin}[sys.argv[1]]()
