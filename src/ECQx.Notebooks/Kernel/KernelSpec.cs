@@ -56,13 +56,20 @@ public static partial class KernelSpec
         return true;
     }
 
-    /// <summary>The per-user Jupyter kernels folder (<c>JUPYTER_DATA_DIR</c>, else the platform's default data directory).</summary>
+    /// <summary>
+    /// The per-user Jupyter kernels folder (<c>JUPYTER_DATA_DIR</c>, else the platform's default data directory
+    /// under the home directory, as Jupyter computes it; also when that folder does not exist yet). Throws
+    /// <see cref="InvalidOperationException"/> when there is no home directory to put it in.
+    /// </summary>
     public static string UserKernelsDirectory()
     {
         string? data = Environment.GetEnvironmentVariable("JUPYTER_DATA_DIR");
         if (string.IsNullOrEmpty(data))
         {
-            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            // DoNotVerify: the default answers "" for a home that does not exist, which would make the path relative.
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify);
+            if (string.IsNullOrEmpty(home) || !Path.IsPathRooted(home))
+                throw new InvalidOperationException("there is no home directory (HOME is not set) for the per-user Jupyter data directory; set JUPYTER_DATA_DIR or use --prefix DIR.");
             data = OperatingSystem.IsWindows() ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData), "jupyter")
                 : OperatingSystem.IsMacOS() ? Path.Combine(home, "Library", "Jupyter")
                 : Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(home, ".local", "share"), "jupyter");

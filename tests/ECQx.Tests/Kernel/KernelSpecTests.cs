@@ -67,6 +67,39 @@ public sealed class KernelSpecTests
         Assert.Contains("no kernelspec 'ecqx-csharp'", output);
     }
 
+    /// <summary>
+    /// <c>ecqx kernel install --user</c> (the documented per-user step) writes where Jupyter looks for the same user,
+    /// also when the home directory has no Jupyter folder yet (not a path relative to the current directory).
+    /// </summary>
+    [JupyterFact]
+    public void UserInstallGoesWhereJupyterLooksForThatUser()
+    {
+        string home = Path.Combine(TestPaths.NewTempDir(), "home-without-jupyter-yet");
+        string cwd = TestPaths.NewTempDir();
+        (int Exit, string Output) Run(string file, params string[] args)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(file, args) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            start.Environment["HOME"] = home;
+            foreach (string variable in new[] { "JUPYTER_DATA_DIR", "JUPYTER_PATH", "XDG_DATA_HOME" }) start.Environment.Remove(variable);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            string output = process.StandardOutput.ReadToEnd();
+            if (!process.WaitForExit(120_000)) process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            return (process.ExitCode, output + error.Result);
+        }
+
+        var launcher = JupyterClients.Launcher();
+        var (exit, output) = Run(launcher[0], [.. launcher.Skip(1), "kernel", "install", "--user"]);
+        Assert.True(exit == 0, output);
+        string expected = Path.Combine(home, ".local", "share", "jupyter", "kernels", "ecqx-csharp");
+        Assert.True(File.Exists(Path.Combine(expected, "kernel.json")), output);
+        Assert.False(Directory.Exists(Path.Combine(cwd, ".local")), "installed relative to the current directory");
+        var (listExit, list) = Run("/usr/bin/jupyter", "kernelspec", "list", "--json");
+        Assert.True(listExit == 0, list);
+        Assert.Equal(expected, Json(list)["kernelspecs"]!["ecqx-csharp"]!["resource_dir"]!.GetValue<string>());
+    }
+
     [Fact]
     public void BadConnectionFileIsReportedWithTheFieldAndExitCode2()
     {
