@@ -38,41 +38,19 @@ public static class GzipInput
         new($"{path} is corrupt (gzip: {reason}).", inner);
 
     /// <summary>Passes reads through, translating zlib's misleading errors.</summary>
-    private sealed class CheckedGzipStream(GZipStream inner, string path) : Stream
+    private sealed class CheckedGzipStream(GZipStream inner, string path) : ReadOnlyPassThroughStream(inner)
     {
-        private long _inflated;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _inflated; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
+        protected override int ReadInner(Stream source, Span<byte> buffer)
         {
             try
             {
-                int n = inner.Read(buffer);
-                _inflated += n;
-                return n;
+                return source.Read(buffer);
             }
             catch (InvalidDataException e)
             {
                 // zlib's Z_DATA_ERROR: an invalid deflate block, or a CRC-32 / length mismatch in the trailer
-                throw Corrupt(path, $"the compressed data is damaged after {_inflated} inflated bytes: invalid deflate data or a CRC-32/length mismatch in the trailer", e);
+                throw Corrupt(path, $"the compressed data is damaged after {BytesRead} inflated bytes: invalid deflate data or a CRC-32/length mismatch in the trailer", e);
             }
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
         }
     }
 }

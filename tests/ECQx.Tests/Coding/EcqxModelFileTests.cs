@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using ECQx.Coding;
 using Xunit;
+using ECQx.Tests.Fuzzing;
 
 namespace ECQx.Tests.Coding;
 
@@ -233,25 +234,8 @@ public class EcqxModelFileTests
         for (int trial = 0; trial < 4000; trial++)
         {
             // Raw corruption: flips, truncation, trailing garbage, overwritten runs.
-            byte[] corrupt = (byte[])file.Clone();
-            switch (trial % 4)
-            {
-                case 0:
-                    for (int f = random.Next(1, 5); f > 0; f--) corrupt[random.Next(corrupt.Length)] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    corrupt = corrupt[..random.Next(corrupt.Length)];
-                    break;
-                case 2:
-                    var tail = new byte[random.Next(1, 40)];
-                    random.NextBytes(tail);
-                    corrupt = [.. corrupt, .. tail];
-                    break;
-                default:
-                    int at = random.Next(corrupt.Length);
-                    random.NextBytes(corrupt.AsSpan(at, Math.Min(random.Next(1, 16), corrupt.Length - at)));
-                    break;
-            }
+            var kind = SeededCorruption.InTurn(trial);
+            byte[] corrupt = SeededCorruption.Apply(file, kind, random, maxRun: kind == Corruption.AppendGarbage ? 39 : 15);
             if (Rejects(corrupt)) rawRejected++;
 
             // Payload corruption with valid checksums, so the parsers themselves see hostile content.

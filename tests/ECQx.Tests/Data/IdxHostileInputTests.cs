@@ -2,6 +2,7 @@ using System.IO.Compression;
 using ECQx.Data.Idx;
 using ECQx.Tests.Fixtures;
 using Xunit;
+using ECQx.Tests.Fuzzing;
 
 namespace ECQx.Tests.Data;
 
@@ -79,25 +80,9 @@ public class IdxHostileInputTests
         int rejected = 0;
         for (int trial = 0; trial < 2000; trial++)
         {
-            byte[] bytes = (byte[])originals[trial % 2].Clone();
-            switch (random.Next(4))
-            {
-                case 0:
-                    for (int f = random.Next(1, 4); f > 0; f--) bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    bytes = bytes[..random.Next(bytes.Length)];
-                    break;
-                case 2:
-                    var tail = new byte[random.Next(1, 30)];
-                    random.NextBytes(tail);
-                    bytes = [.. bytes, .. tail];
-                    break;
-                default:
-                    int at = random.Next(Math.Min(bytes.Length, 16)); // header fields
-                    random.NextBytes(bytes.AsSpan(at, Math.Min(random.Next(1, 5), bytes.Length - at)));
-                    break;
-            }
+            var kind = SeededCorruption.Draw(random);
+            byte[] bytes = SeededCorruption.Apply(originals[trial % 2], kind, random,
+                maxRun: kind == Corruption.OverwriteRun ? 4 : 29, within: 16); // overwritten runs hit the header fields
             File.WriteAllBytes(path, bytes);
             try
             {

@@ -1,6 +1,7 @@
 using ECQx.Data.Speech;
 using ECQx.Tests.Fixtures;
 using Xunit;
+using ECQx.Tests.Fuzzing;
 
 namespace ECQx.Tests.Data;
 
@@ -99,25 +100,16 @@ public class WavReaderTests
         int rejected = 0;
         for (int trial = 0; trial < 3000; trial++)
         {
-            byte[] bytes = (byte[])originals[trial % originals.Length].Clone();
-            switch (random.Next(4))
+            byte[] bytes = originals[trial % originals.Length];
+            var kind = SeededCorruption.Draw(random);
+            if (kind == Corruption.AppendGarbage)
             {
-                case 0:
-                    for (int f = random.Next(1, 5); f > 0; f--) bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    bytes = bytes[..random.Next(bytes.Length)];
-                    break;
-                case 2:
-                    int at = random.Next(bytes.Length);
-                    random.NextBytes(bytes.AsSpan(at, Math.Min(random.Next(1, 12), bytes.Length - at)));
-                    break;
-                default:
-                    // forge a 32-bit field at a 4-byte boundary inside the headers (chunk sizes live there)
-                    int field = 4 * random.Next(1, Math.Min(20, bytes.Length / 4));
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(field), (uint)random.NextInt64(0, 1L << 32));
-                    break;
+                // instead: forge a 32-bit field at a 4-byte boundary inside the headers (chunk sizes live there)
+                bytes = (byte[])bytes.Clone();
+                int field = 4 * random.Next(1, Math.Min(20, bytes.Length / 4));
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(field), (uint)random.NextInt64(0, 1L << 32));
             }
+            else bytes = SeededCorruption.Apply(bytes, kind, random, maxRun: 11);
             File.WriteAllBytes(path, bytes);
             short[]? samples = null;
             WavLayout? layout = null;

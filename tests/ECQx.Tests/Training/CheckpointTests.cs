@@ -4,6 +4,7 @@ using ECQx.Quantization;
 using ECQx.Relevance;
 using ECQx.Training;
 using Xunit;
+using ECQx.Tests.Fuzzing;
 
 namespace ECQx.Tests.Training;
 
@@ -153,25 +154,8 @@ public class CheckpointTests
         string checkpoint = Path.Combine(dir, QuantizationAwareTrainer.CheckpointFileName);
         for (int trial = 0; trial < trials; trial++)
         {
-            byte[] bytes = (byte[])good.Clone();
-            switch (trial % 4)
-            {
-                case 0:
-                    for (int f = random.Next(1, 4); f > 0; f--) bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    bytes = bytes[..random.Next(bytes.Length)];
-                    break;
-                case 2:
-                    int at = random.Next(bytes.Length);
-                    random.NextBytes(bytes.AsSpan(at, Math.Min(random.Next(1, 16), bytes.Length - at)));
-                    break;
-                default:
-                    var tail = new byte[random.Next(1, 64)];
-                    random.NextBytes(tail);
-                    bytes = [.. bytes, .. tail];
-                    break;
-            }
+            var kind = SeededCorruption.InTurn(trial);
+            byte[] bytes = SeededCorruption.Apply(good, kind, random, maxRun: kind == Corruption.AppendGarbage ? 63 : 15);
             File.WriteAllBytes(checkpoint, bytes);
             try
             {

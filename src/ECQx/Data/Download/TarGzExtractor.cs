@@ -67,7 +67,7 @@ public static class TarGzExtractor
                         default:
                             throw Bad(archivePath, $"entry '{entry.Name}' has unsupported type {entry.EntryType}");
                     }
-                    if (check.Length > maxBytes)
+                    if (check.BytesRead > maxBytes)
                         throw Bad(archivePath, $"unpacks to more than {maxBytes} bytes");
                     if (progress is not null && file.Position - lastReport >= (4 << 20))
                     {
@@ -80,7 +80,7 @@ public static class TarGzExtractor
             var sink = new byte[1 << 16];
             while (check.Read(sink) > 0)
             {
-                if (check.Length > maxBytes) throw Bad(archivePath, $"unpacks to more than {maxBytes} bytes");
+                if (check.BytesRead > maxBytes) throw Bad(archivePath, $"unpacks to more than {maxBytes} bytes");
             }
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or ArgumentException)
@@ -116,46 +116,20 @@ public static class TarGzExtractor
         file.ReadExactly(trailer);
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
         uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
-        if (crc != check.Crc || size != (uint)check.Length)
+        if (crc != check.Crc || size != (uint)check.BytesRead)
             throw Bad(archivePath,
-                $"the gzip trailer (CRC-32 {crc:x8}, length mod 2^32 {size}) does not match the {check.Length} decompressed bytes (CRC-32 {check.Crc:x8}): " +
+                $"the gzip trailer (CRC-32 {crc:x8}, length mod 2^32 {size}) does not match the {check.BytesRead} decompressed bytes (CRC-32 {check.Crc:x8}): " +
                 "the file is truncated or corrupt (multi-member gzip files are not supported)");
     }
 
     private static InvalidDataException Bad(string archivePath, string what, Exception? inner = null) =>
         new($"{archivePath}: {what}.", inner);
 
-    /// <summary>Read-only pass-through stream that counts bytes and computes their CRC-32.</summary>
-    private sealed class CrcStream(Stream inner) : Stream
+    /// <summary>Counts the bytes read through it and computes their CRC-32.</summary>
+    private sealed class CrcStream(Stream inner) : ReadOnlyPassThroughStream(inner)
     {
-        private uint _crc;
-        private long _length;
+        public uint Crc { get; private set; }
 
-        public uint Crc => _crc;
-        public override long Length => _length;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            int n = inner.Read(buffer);
-            _crc = Crc32.Append(_crc, buffer[..n]);
-            _length += n;
-            return n;
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
+        protected override void OnRead(ReadOnlySpan<byte> bytes) => Crc = Crc32.Append(Crc, bytes);
     }
 }
