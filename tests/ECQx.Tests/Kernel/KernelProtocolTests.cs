@@ -6,9 +6,11 @@ namespace ECQx.Tests.Kernel;
 /// <summary>
 /// The kernel driven by <c>jupyter_client</c>'s <c>KernelManager</c>/<c>BlockingKernelClient</c> (see
 /// <c>kernel_client.py</c>, which holds the assertions of each scenario): kernel_info, execute with ordered
-/// stream/display/update outputs and the trailing value, error tracebacks naming the cell line, is_complete,
+/// stream/display/update outputs and the trailing value, error tracebacks naming the cell line, is_complete
+/// (complete, incomplete, invalid),
 /// complete, inspect, comm_info; interrupts of a training loop and of plain loops within 2 s, on control
-/// and on shell, keeping earlier variables; restart; forged messages ignored.
+/// and on shell, keeping earlier variables; restart; forged messages ignored; console input over stdin
+/// (input_request/input_reply, interrupt while waiting, allow_stdin=false).
 /// </summary>
 [Collection(KernelCollection.Name)]
 public sealed class KernelProtocolTests(ITestOutputHelper log)
