@@ -161,7 +161,9 @@ public sealed class JupyterKernel : IDisposable
             case (KernelChannel.Stdin, "input_reply"):
                 KernelInput? input;
                 lock (_runningGate) input = _input;
-                if (input is null || !input.Answer(message.Content["value"]?.GetValue<string>() ?? ""))
+                if (message.Content["value"] is not JsonValue value || !value.TryGetValue(out string? line))
+                    _log.WriteLine("ecqx kernel: ignored an input_reply without a string 'value'.");
+                else if (input is null || !input.Answer(line))
                     _log.WriteLine("ecqx kernel: ignored an input_reply that no running cell waits for.");
                 break;
             default:

@@ -44,6 +44,7 @@ public sealed class KernelProtocolTests(ITestOutputHelper log)
     {
         string output = Scenario("stdin");
         Assert.Contains("ignored an input_reply that no running cell waits for", output);
+        Assert.Contains("ignored an input_reply without a string 'value'", output);
     }
 
     /// <summary>Forged messages are not executed and not answered, the kernel logs why, and it keeps working.</summary>

@@ -287,6 +287,9 @@ def stdin():
         for value in ("21", "xyz"):
             req = kc.get_stdin_msg(timeout=TIMEOUT)
             check(req["msg_type"] == "input_request" and req["content"]["prompt"] == "", f"second cell input_request {req['content']}")
+            if value == "21":  # a malformed reply (value not a string) is logged and ignored; the read goes on waiting
+                kc.stdin_channel.send(kc.session.msg("input_reply", {"value": 5}))
+                time.sleep(0.3)
             kc.input(value)
         reply = reply_to(kc, msg_id)["content"]
         out = iopub_of(kc, msg_id)
