@@ -79,7 +79,7 @@ public static class FigureGallery
     public static string WriteIndex(string galleryDirectory, IEnumerable<GalleryFigure> figures, string command)
     {
         var sb = new StringBuilder("# Figure gallery\n\n");
-        sb.Append("The key figures of each notebook's quick run (`quick=true`: a smoke run of a few CPU minutes per notebook; the numbers only show that ")
+        sb.Append("The key figures of each notebook's quick run (`quick=true`: a smoke run of about a minute per notebook; the numbers only show that ")
           .Append("the pipeline works, and figures on synthetic stand-in data say so in their titles). Regenerate them with\n\n```bash\n")
           .Append(command).Append("\n```\n");
         foreach (var group in figures.GroupBy(f => f.Notebook))

@@ -53,7 +53,7 @@ public sealed class NotebookRunTests
         string output = Path.Combine(root, "results", "notebooks", name);
         var launcher = ECQx.Tests.Kernel.JupyterClients.Launcher();
         string[] args = [.. launcher.Skip(1), "notebook", "run", input, "--output", output, "--quiet", .. all.SelectMany(p => new[] { "--param", p })];
-        var run = ECQx.Tests.Packaging.ChildProcess.Run(launcher[0], Path.GetDirectoryName(input)!, TimeSpan.FromMinutes(25), null, args);
+        var run = ChildProcess.Run(launcher[0], Path.GetDirectoryName(input)!, TimeSpan.FromMinutes(25), null, args);
         Assert.True(run.ExitCode == 0, $"{name} failed headless (executed copy: {output}):\n{run.Transcript}");
         var result = new NotebookRunResult(NotebookDocument.Load(output), null, 0, [], run.Elapsed);
         var cells = result.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace ECQx.Tests.Packaging;
+namespace ECQx.Tests;
 
 /// <summary>What a finished child process printed and returned.</summary>
 internal sealed record CommandResult(string Command, int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed)
