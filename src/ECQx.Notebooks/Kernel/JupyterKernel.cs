@@ -140,6 +140,23 @@ public sealed class JupyterKernel : IDisposable
             _log.WriteLine($"ecqx kernel: dropped a message on {channel.ToString().ToLowerInvariant()}: {e.Message}");
             return;
         }
+        // Nothing a client sends may end the socket thread: a malformed request gets an error reply, anything else is logged.
+        try
+        {
+            Dispatch(channel, message);
+        }
+        catch (InvalidDataException e)
+        {
+            ReplyMalformed(channel, message, e);
+        }
+        catch (Exception e)
+        {
+            _log.WriteLine($"ecqx kernel: error while handling '{message.MessageType}' on {channel.ToString().ToLowerInvariant()}: {e}");
+        }
+    }
+
+    private void Dispatch(KernelChannel channel, JupyterMessage message)
+    {
         switch (channel, message.MessageType)
         {
             case (KernelChannel.Shell or KernelChannel.Control, "interrupt_request"):
@@ -151,9 +168,15 @@ public sealed class JupyterKernel : IDisposable
                 break;
             case (KernelChannel.Control, _):
                 Publish(message, "status", new JsonObject { ["execution_state"] = "busy" });
-                if (!HandleRequest(KernelChannel.Control, message))
-                    _log.WriteLine($"ecqx kernel: no handler for '{message.MessageType}' on control; ignored.");
-                Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
+                try
+                {
+                    if (!HandleRequest(KernelChannel.Control, message))
+                        _log.WriteLine($"ecqx kernel: no handler for '{message.MessageType}' on control; ignored.");
+                }
+                finally
+                {
+                    Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
+                }
                 break;
             case (KernelChannel.Shell, _):
                 if (!_shellQueue.IsAddingCompleted) _shellQueue.Add((message, Interlocked.Increment(ref _shellArrivals)));
@@ -198,11 +221,30 @@ public sealed class JupyterKernel : IDisposable
             else if (!HandleRequest(KernelChannel.Shell, message))
                 _log.WriteLine($"ecqx kernel: no handler for '{message.MessageType}' on shell; ignored.");
         }
+        catch (InvalidDataException e)
+        {
+            ReplyMalformed(KernelChannel.Shell, message, e);
+        }
         catch (Exception e)
         {
             _log.WriteLine($"ecqx kernel: error while handling '{message.MessageType}': {e}");
         }
         Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
+    }
+
+    /// <summary>
+    /// Answers a request whose content has a field of the wrong type (see <see cref="RequestContent"/>) with an
+    /// error reply of the matching type, so the client is not left waiting; the request itself is not carried out.
+    /// </summary>
+    private void ReplyMalformed(KernelChannel channel, JupyterMessage request, InvalidDataException e)
+    {
+        _log.WriteLine($"ecqx kernel: '{request.MessageType}' on {channel.ToString().ToLowerInvariant()}: {e.Message}");
+        if (!request.MessageType.EndsWith("_request", StringComparison.Ordinal)) return;
+        Reply(channel, request, request.MessageType[..^"_request".Length] + "_reply", new JsonObject
+        {
+            ["status"] = "error", ["ename"] = "MalformedRequest", ["evalue"] = e.Message, ["traceback"] = new JsonArray(e.Message),
+            ["execution_count"] = _executionCount,
+        });
     }
 
     /// <summary>The requests answered the same way on shell and control; false for an unknown type.</summary>
@@ -215,13 +257,13 @@ public sealed class JupyterKernel : IDisposable
                 Reply(channel, message, "kernel_info_reply", KernelInfo());
                 return true;
             case "is_complete_request":
-                Reply(channel, message, "is_complete_reply", CodeAssistant.IsComplete(content["code"]?.GetValue<string>() ?? ""));
+                Reply(channel, message, "is_complete_reply", CodeAssistant.IsComplete(RequestContent.Text(content, "code")));
                 return true;
             case "complete_request":
-                Reply(channel, message, "complete_reply", _assistant.Complete(content["code"]?.GetValue<string>() ?? "", content["cursor_pos"]?.GetValue<int>() ?? 0));
+                Reply(channel, message, "complete_reply", _assistant.Complete(RequestContent.Text(content, "code"), RequestContent.Integer(content, "cursor_pos", 0)));
                 return true;
             case "inspect_request":
-                Reply(channel, message, "inspect_reply", _assistant.Inspect(content["code"]?.GetValue<string>() ?? "", content["cursor_pos"]?.GetValue<int>() ?? 0));
+                Reply(channel, message, "inspect_reply", _assistant.Inspect(RequestContent.Text(content, "code"), RequestContent.Integer(content, "cursor_pos", 0)));
                 return true;
             case "comm_info_request":
                 Reply(channel, message, "comm_info_reply", new JsonObject { ["status"] = "ok", ["comms"] = new JsonObject() });
@@ -238,16 +280,18 @@ public sealed class JupyterKernel : IDisposable
     private bool Execute(JupyterMessage request)
     {
         JsonObject content = request.Content;
-        string code = content["code"]?.GetValue<string>() ?? "";
-        bool silent = content["silent"]?.GetValue<bool>() ?? false;
-        bool storeHistory = !silent && (content["store_history"]?.GetValue<bool>() ?? true);
+        string code = RequestContent.Text(content, "code");
+        bool silent = RequestContent.Flag(content, "silent", false);
+        bool storeHistory = !silent && RequestContent.Flag(content, "store_history", true);
+        bool allowStdin = RequestContent.Flag(content, "allow_stdin", false);
+        bool stopOnError = RequestContent.Flag(content, "stop_on_error", true);
         if (storeHistory) _executionCount++;
         int count = _executionCount;
         if (!silent) Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
 
         using var outputs = silent ? null : new IopubOutputs((type, c) => Publish(request, type, c));
         // Console input goes to the client as input_request when it allows stdin; otherwise reading fails with a clear error.
-        KernelInput? input = content["allow_stdin"]?.GetValue<bool>() == true
+        KernelInput? input = allowStdin
             ? new KernelInput(prompt => Reply(KernelChannel.Stdin, request, "input_request", new JsonObject { ["prompt"] = prompt, ["password"] = false }),
                               () => outputs?.TakePrompt() ?? "")
             : null;
@@ -278,7 +322,7 @@ public sealed class JupyterKernel : IDisposable
             var traceback = new JsonArray(error.Traceback.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
             // Executions already queued behind this one are aborted (unless the request says otherwise); the cut is
             // taken before the reply goes out, so nothing sent in answer to the reply is caught by it.
-            if (content["stop_on_error"]?.GetValue<bool>() != false)
+            if (stopOnError)
                 Interlocked.Exchange(ref _abortArrivalsBefore, Interlocked.Read(ref _shellArrivals));
             if (!silent)
                 Publish(request, "error", new JsonObject { ["ename"] = error.Name, ["evalue"] = error.Message, ["traceback"] = traceback.DeepClone() });
@@ -309,7 +353,7 @@ public sealed class JupyterKernel : IDisposable
 
     private void Shutdown(KernelChannel channel, JupyterMessage request)
     {
-        bool restart = request.Content["restart"]?.GetValue<bool>() ?? false;
+        bool restart = RequestContent.Flag(request.Content, "restart", false);
         Interrupt();
         Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
         Reply(channel, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });

@@ -106,6 +106,36 @@ def protocol():
         reply, out = run(kc, 'answer + 300')
         check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "342", f"after an aborted queue {reply} {out}")
 
+        # Malformed requests (a field of the wrong JSON type, validly signed) get an error reply of the matching type and
+        # change nothing; the kernel keeps working, on shell and on control.
+        bad = kc.session.msg("execute_request", {"code": 123, "silent": False})
+        kc.shell_channel.send(bad)
+        r = reply_to(kc, bad["header"]["msg_id"])
+        check(r["msg_type"] == "execute_reply" and r["content"]["status"] == "error" and r["content"]["ename"] == "MalformedRequest"
+              and "'code'" in r["content"]["evalue"], f"malformed execute {r['content']}")
+        bad = kc.session.msg("complete_request", {"code": "answer.", "cursor_pos": "end"})
+        kc.shell_channel.send(bad)
+        r = reply_to(kc, bad["header"]["msg_id"])
+        check(r["msg_type"] == "complete_reply" and r["content"]["status"] == "error" and "'cursor_pos'" in r["content"]["evalue"], f"malformed complete {r['content']}")
+        bad = kc.session.msg("is_complete_request", {"code": ["not", "a", "string"]})
+        kc.control_channel.send(bad)
+        deadline = time.time() + TIMEOUT
+        while True:
+            r = kc.get_control_msg(timeout=max(0.1, deadline - time.time()))
+            if r["parent_header"].get("msg_id") == bad["header"]["msg_id"]:
+                break
+        check(r["msg_type"] == "is_complete_reply" and r["content"]["status"] == "error", f"malformed is_complete on control {r['content']}")
+        bad = kc.session.msg("shutdown_request", {"restart": "soon"})
+        kc.control_channel.send(bad)
+        deadline = time.time() + TIMEOUT
+        while True:
+            r = kc.get_control_msg(timeout=max(0.1, deadline - time.time()))
+            if r["parent_header"].get("msg_id") == bad["header"]["msg_id"]:
+                break
+        check(r["msg_type"] == "shutdown_reply" and r["content"]["status"] == "error", f"malformed shutdown {r['content']}")
+        reply, out = run(kc, 'answer + 400')
+        check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "442", f"after malformed requests {reply} {out}")
+
         # is_complete
         for code, status in [("for (int i = 0; i < 3; i++) {", "incomplete"), ("var z = answer *", "incomplete"), ("var z = answer * 2;", "complete"),
                              ("}", "invalid"), (")", "invalid"), ("int 3x = 1;", "invalid"), ("int 3x = 1;\nif (answer > 0) {", "invalid")]:
