@@ -53,6 +53,8 @@ internal sealed partial class CodeAssistant : IDisposable
         var errors = tree.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (SyntaxFactory.IsCompleteSubmission(tree))
             return new JsonObject { ["status"] = errors.Count == 0 ? "complete" : "invalid" };
+        // A regular string or character literal cannot span lines: "newline in constant" (CS1010) is never fixed by more lines.
+        if (errors.Any(d => d.Id == "CS1010")) return new JsonObject { ["status"] = "invalid" };
         SyntaxToken last = tree.GetRoot().GetLastToken(includeZeroWidth: false);
         // Span, not FullSpan: skipped tokens before the last one (a stray '}') sit in its leading trivia.
         int fixableFrom = last.IsKind(SyntaxKind.None) ? 0 : last.Span.Start;

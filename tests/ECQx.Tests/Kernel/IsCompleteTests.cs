@@ -31,6 +31,7 @@ public sealed class IsCompleteTests
     [InlineData("x.")]
     [InlineData("var a = 1\n")]
     [InlineData("var s = @\"verbatim\nstring")]
+    [InlineData("var s = \"\"\"\n  raw, not yet closed")]
     [InlineData("/* a comment")]
     [InlineData("var a = 1; /* a comment")]
     [InlineData("if (a) b(); else")]
@@ -47,12 +48,16 @@ public sealed class IsCompleteTests
     [InlineData("int 3x = 1;\nif (x) {")]
     [InlineData("}\n{")]
     [InlineData("var a = 1;\n)\nvar b = (")]
+    [InlineData("var s = \"abc")]
+    [InlineData("Console.WriteLine(\"abc")]
+    [InlineData("var c = 'a")]
     public void CodeNoFurtherLineCanRepairIsInvalid(string code) => Assert.Equal("invalid", Status(code));
 
     /// <summary>Appending lines never turns an <c>invalid</c> answer into a valid submission (the error stays before the end).</summary>
     [Theory]
     [InlineData("}")]
     [InlineData("int 3x = 1;")]
+    [InlineData("var s = \"abc")]
     public void InvalidStaysInvalidWhenLinesAreAdded(string code)
     {
         foreach (string more in new[] { "\n{", "\nvar z = 2;", "\n}" })
