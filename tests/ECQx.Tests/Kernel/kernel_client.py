@@ -27,10 +27,12 @@ def start():
     return km, kc
 
 
-def reply_to(kc, msg_id, timeout=TIMEOUT):
+def reply_to(kc, msg_id, timeout=TIMEOUT, channel=None):
+    """The reply to msg_id on shell (or on the channel whose get-message function is given, e.g. kc.get_control_msg)."""
+    get = channel or kc.get_shell_msg
     deadline = time.time() + timeout
     while True:
-        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.time()))
+        msg = get(timeout=max(0.1, deadline - time.time()))
         if msg["parent_header"].get("msg_id") == msg_id:
             return msg
 
@@ -119,19 +121,11 @@ def protocol():
         check(r["msg_type"] == "complete_reply" and r["content"]["status"] == "error" and "'cursor_pos'" in r["content"]["evalue"], f"malformed complete {r['content']}")
         bad = kc.session.msg("is_complete_request", {"code": ["not", "a", "string"]})
         kc.control_channel.send(bad)
-        deadline = time.time() + TIMEOUT
-        while True:
-            r = kc.get_control_msg(timeout=max(0.1, deadline - time.time()))
-            if r["parent_header"].get("msg_id") == bad["header"]["msg_id"]:
-                break
+        r = reply_to(kc, bad["header"]["msg_id"], channel=kc.get_control_msg)
         check(r["msg_type"] == "is_complete_reply" and r["content"]["status"] == "error", f"malformed is_complete on control {r['content']}")
         bad = kc.session.msg("shutdown_request", {"restart": "soon"})
         kc.control_channel.send(bad)
-        deadline = time.time() + TIMEOUT
-        while True:
-            r = kc.get_control_msg(timeout=max(0.1, deadline - time.time()))
-            if r["parent_header"].get("msg_id") == bad["header"]["msg_id"]:
-                break
+        r = reply_to(kc, bad["header"]["msg_id"], channel=kc.get_control_msg)
         check(r["msg_type"] == "shutdown_reply" and r["content"]["status"] == "error", f"malformed shutdown {r['content']}")
         reply, out = run(kc, 'answer + 400')
         check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "442", f"after malformed requests {reply} {out}")
