@@ -37,6 +37,26 @@ internal static class FigureParts
         return trace;
     }
 
+    /// <summary>One bar per bin of <paramref name="bins"/> (at its centre, as wide as the bin), heights <paramref name="y"/>.</summary>
+    internal static Trace2D BinBars(string name, WeightBins bins, Array y, int colorIndex, double? opacity = null)
+    {
+        var trace = new Trace2D("bar");
+        trace.SetProperty("name", name);
+        trace.SetProperty("x", bins.Centers);
+        trace.SetProperty("y", y);
+        trace.SetProperty("width", bins.BinWidth);
+        if (opacity is double o) trace.SetProperty("opacity", o);
+        trace.SetProperty("marker", new Dictionary<string, object> { ["color"] = Color(colorIndex) });
+        return trace;
+    }
+
+    /// <summary>A grey dotted vertical line over the whole plot height at each centroid (layout <c>shapes</c>).</summary>
+    internal static object[] CentroidLines(IEnumerable<double> centroids) => centroids.Select(c => (object)new Dictionary<string, object>
+    {
+        ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = c, ["x1"] = c, ["y0"] = 0, ["y1"] = 1,
+        ["line"] = new Dictionary<string, object> { ["color"] = "#888", ["width"] = 1, ["dash"] = "dot" },
+    }).ToArray();
+
     internal static Dictionary<string, object> Axis(string title, string? type = null)
     {
         var axis = new Dictionary<string, object>

@@ -14,12 +14,7 @@ public static partial class Figures
         ArgumentNullException.ThrowIfNull(codebooks);
         if (codebooks.Count == 0) throw new ArgumentException("No codebooks to draw.", nameof(codebooks));
         WeightBins h = WeightBins.Compute(weights, codebooks.SelectMany(c => c.Centroids).ToArray(), bins);
-        var bars = new Trace2D("bar");
-        bars.SetProperty("name", $"weights (n = {weights.Length})");
-        bars.SetProperty("x", h.Centers);
-        bars.SetProperty("y", h.Counts);
-        bars.SetProperty("width", h.BinWidth);
-        bars.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(0) });
+        var bars = FigureParts.BinBars($"weights (n = {weights.Length})", h, h.Counts, 0);
         var traces = new List<Trace> { bars };
         for (int i = 0; i < codebooks.Count; i++)
         {
@@ -118,25 +113,14 @@ public static partial class Figures
         {
             if (series[s].Values.Length == 0) continue;
             var counts = WeightBins.CountInto(series[s].Values, range);
-            var bar = new Trace2D("bar");
-            bar.SetProperty("name", $"{series[s].Name} (n = {series[s].Values.Length})");
-            bar.SetProperty("x", range.Centers);
-            bar.SetProperty("y", counts);
-            bar.SetProperty("width", range.BinWidth);
-            bar.SetProperty("opacity", 0.6);
-            bar.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(s) });
-            traces.Add(bar);
+            traces.Add(FigureParts.BinBars($"{series[s].Name} (n = {series[s].Values.Length})", range, counts, s, opacity: 0.6));
         }
         Layout layout = FigureParts.NewLayout(title, 420);
         layout.SetProperty("xaxis", FigureParts.Axis("weight value"));
         layout.SetProperty("yaxis", FigureParts.Axis("count", logCounts ? "log" : null));
         layout.SetProperty("barmode", "overlay");
         layout.SetProperty("bargap", 0);
-        layout.SetProperty("shapes", centroids.Select(c => (object)new Dictionary<string, object>
-        {
-            ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = c, ["x1"] = c, ["y0"] = 0, ["y1"] = 1,
-            ["line"] = new Dictionary<string, object> { ["color"] = "#888", ["width"] = 1, ["dash"] = "dot" },
-        }).ToArray());
+        layout.SetProperty("shapes", FigureParts.CentroidLines(centroids));
         return FigureParts.Assemble(traces, layout);
     }
 }

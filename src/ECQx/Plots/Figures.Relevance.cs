@@ -58,30 +58,14 @@ public static partial class Figures
         var centroids = codebook.ToArray();
         WeightBins range = WeightBins.Compute(weights, centroids, bins);
         var (countShare, relevanceShare) = RelevanceShares(weights, absRel, range);
-        var count = new Trace2D("bar");
-        count.SetProperty("name", "share of weights (%)");
-        count.SetProperty("x", range.Centers);
-        count.SetProperty("y", countShare);
-        count.SetProperty("width", range.BinWidth);
-        count.SetProperty("opacity", 0.55);
-        count.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(0) });
-        var rel = new Trace2D("bar");
-        rel.SetProperty("name", "share of |relevance| (%)");
-        rel.SetProperty("x", range.Centers);
-        rel.SetProperty("y", relevanceShare);
-        rel.SetProperty("width", range.BinWidth);
-        rel.SetProperty("opacity", 0.55);
-        rel.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(1) });
+        var count = FigureParts.BinBars("share of weights (%)", range, countShare, 0, opacity: 0.55);
+        var rel = FigureParts.BinBars("share of |relevance| (%)", range, relevanceShare, 1, opacity: 0.55);
         Layout layout = FigureParts.NewLayout(title, 420);
         layout.SetProperty("xaxis", FigureParts.Axis("weight value"));
         layout.SetProperty("yaxis", FigureParts.Axis("share (%)"));
         layout.SetProperty("barmode", "overlay");
         layout.SetProperty("bargap", 0);
-        layout.SetProperty("shapes", centroids.Select(c => (object)new Dictionary<string, object>
-        {
-            ["type"] = "line", ["xref"] = "x", ["yref"] = "paper", ["x0"] = c, ["x1"] = c, ["y0"] = 0, ["y1"] = 1,
-            ["line"] = new Dictionary<string, object> { ["color"] = "#888", ["width"] = 1, ["dash"] = "dot" },
-        }).ToArray());
+        layout.SetProperty("shapes", FigureParts.CentroidLines(centroids));
         return FigureParts.Assemble(new Trace[] { count, rel }, layout);
     }
 

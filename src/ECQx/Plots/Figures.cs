@@ -117,12 +117,7 @@ public static partial class Figures
         ReadOnlySpan<double> weights, ReadOnlySpan<double> codebook, int bins = 101, string? title = "Weights and codebook", bool logCounts = false)
     {
         WeightBins h = WeightBins.Compute(weights, codebook, bins);
-        var bars = new Trace2D("bar");
-        bars.SetProperty("name", $"weights (n = {weights.Length})");
-        bars.SetProperty("x", h.Centers);
-        bars.SetProperty("y", h.Counts);
-        bars.SetProperty("width", h.BinWidth);
-        bars.SetProperty("marker", new Dictionary<string, object> { ["color"] = FigureParts.Color(0) });
+        var bars = FigureParts.BinBars($"weights (n = {weights.Length})", h, h.Counts, 0);
 
         double[] centroids = codebook.ToArray();
         var marks = new Trace2D("scatter");
