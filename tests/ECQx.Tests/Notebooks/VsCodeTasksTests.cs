@@ -60,7 +60,7 @@ public sealed class VsCodeTasksTests
     private static void WriteScript(string path, string body)
     {
         File.WriteAllText(path, "#!/usr/bin/env bash\n" + body);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static string Substitute(string command, Workspace ws) => command
