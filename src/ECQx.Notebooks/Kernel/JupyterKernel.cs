@@ -276,8 +276,8 @@ public sealed class JupyterKernel : IDisposable
         }
     }
 
-    /// <summary>Runs an execute request; false when the cell failed.</summary>
-    private bool Execute(JupyterMessage request)
+    /// <summary>Runs an execute request; a failure also marks the executions queued behind it for abort.</summary>
+    private void Execute(JupyterMessage request)
     {
         JsonObject content = request.Content;
         string code = RequestContent.Text(content, "code");
@@ -330,7 +330,7 @@ public sealed class JupyterKernel : IDisposable
             {
                 ["status"] = "error", ["execution_count"] = count, ["ename"] = error.Name, ["evalue"] = error.Message, ["traceback"] = traceback,
             });
-            return false;
+            return;
         }
         foreach (string note in outcome.Notes)
             if (!silent) Publish(request, "stream", new JsonObject { ["name"] = "stderr", ["text"] = "note: " + note + "\n" });
@@ -340,7 +340,6 @@ public sealed class JupyterKernel : IDisposable
         {
             ["status"] = "ok", ["execution_count"] = count, ["user_expressions"] = new JsonObject(), ["payload"] = new JsonArray(),
         });
-        return true;
     }
 
     private void Interrupt()
