@@ -22,13 +22,13 @@ public sealed class NotebookKernelRunTests(ITestOutputHelper log)
 {
     private async Task RunThroughKernel(string name)
     {
-        NotebookRunResult headless = await NotebookRunTests.Headless(name);
+        NotebookDocument headless = await NotebookRunTests.Headless(name);
         string root = TestPaths.RepoRoot();
         string input = Path.Combine(root, "notebooks", name);
         string work = TestPaths.NewTempDir();
 
         // The headless run's injected cell, with a fresh results folder (a reused one would resume finished runs).
-        JsonObject injectedCell = headless.Notebook.Cells.Cast<JsonObject>().Single(c => NotebookDocument.TagsOf(c).Contains(NotebookParameters.InjectedTag));
+        JsonObject injectedCell = headless.Cells.Cast<JsonObject>().Single(c => NotebookDocument.TagsOf(c).Contains(NotebookParameters.InjectedTag));
         string injected = string.Join('\n', NotebookDocument.SourceOf(injectedCell).Split('\n')
             .Select(line => line.StartsWith("resultsDir = ", StringComparison.Ordinal)
                 ? NotebookParameters.Assignment("resultsDir", Path.Combine(work, "results"), typeof(string)) : line));
@@ -44,7 +44,7 @@ public sealed class NotebookKernelRunTests(ITestOutputHelper log)
         var kernelCells = viaKernel.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code")
             .ToDictionary(c => c["id"]!.GetValue<string>());
         int compared = 0;
-        foreach (JsonObject cell in headless.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code"))
+        foreach (JsonObject cell in headless.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code"))
         {
             string id = cell["id"]!.GetValue<string>();
             Assert.True(kernelCells.TryGetValue(id, out JsonObject? other), $"{name}: cell {id} is missing from the kernel's run");

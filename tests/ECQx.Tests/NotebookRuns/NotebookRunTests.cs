@@ -16,14 +16,14 @@ namespace ECQx.Tests.NotebookRuns;
 [Collection(GlobalStateCollection.Name)]
 public sealed class NotebookRunTests
 {
-    private static readonly ConcurrentDictionary<string, Lazy<Task<NotebookRunResult>>> Runs = new();
+    private static readonly ConcurrentDictionary<string, Lazy<Task<NotebookDocument>>> Runs = new();
 
     /// <summary>
     /// The headless run of one committed notebook in quick mode, done once per test process and shared with
     /// <see cref="ECQx.Tests.Kernel.NotebookKernelRunTests"/>, which runs the same notebook with the same
     /// parameters through the kernel and compares.
     /// </summary>
-    public static Task<NotebookRunResult> Headless(string name) => Runs.GetOrAdd(name, n => new Lazy<Task<NotebookRunResult>>(() => n switch
+    public static Task<NotebookDocument> Headless(string name) => Runs.GetOrAdd(name, n => new Lazy<Task<NotebookDocument>>(() => n switch
     {
         "00-ecqx-primer.ipynb" => Run(n, minCharts: 8),
         "01-google-speech-commands.ipynb" => Run(n, minCharts: 18),
@@ -34,14 +34,14 @@ public sealed class NotebookRunTests
     })).Value;
 
 
-    private static Task<NotebookRunResult> Run(string name, int minCharts, params string[] parameters) =>
+    private static Task<NotebookDocument> Run(string name, int minCharts, params string[] parameters) =>
         Run(name, minCharts, writesResults: true, parameters);
 
     /// <param name="writesResults">Whether the notebook declares <c>resultsDir</c> (set to a temporary folder).</param>
-    private static Task<NotebookRunResult> Run(string name, int minCharts, bool writesResults, params string[] parameters) =>
+    private static Task<NotebookDocument> Run(string name, int minCharts, bool writesResults, params string[] parameters) =>
         Task.Run(() => RunInOwnProcess(name, minCharts, writesResults, parameters));
 
-    private static NotebookRunResult RunInOwnProcess(string name, int minCharts, bool writesResults, string[] parameters)
+    private static NotebookDocument RunInOwnProcess(string name, int minCharts, bool writesResults, string[] parameters)
     {
         string root = TestPaths.RepoRoot();
         string input = Path.Combine(root, "notebooks", name);
@@ -55,15 +55,15 @@ public sealed class NotebookRunTests
         string[] args = [.. launcher.Skip(1), "notebook", "run", input, "--output", output, "--quiet", .. all.SelectMany(p => new[] { "--param", p })];
         var run = ChildProcess.Run(launcher[0], Path.GetDirectoryName(input)!, TimeSpan.FromMinutes(25), null, args);
         Assert.True(run.ExitCode == 0, $"{name} failed headless (executed copy: {output}):\n{run.Transcript}");
-        var result = new NotebookRunResult(NotebookDocument.Load(output), null, 0, [], run.Elapsed);
-        var cells = result.Notebook.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();
+        var executed = NotebookDocument.Load(output);
+        var cells = executed.Cells.Cast<JsonObject>().Where(c => NotebookDocument.TypeOf(c) == "code").ToList();
         var outputs = cells.SelectMany(c => ((JsonArray)c["outputs"]!).Cast<JsonObject>()).ToList();
         Assert.DoesNotContain(outputs, o => o["output_type"]!.GetValue<string>() == "error");
         int charts = outputs.Count(o => o["data"] is JsonObject d && d.ContainsKey("application/vnd.plotly.v1+json"));
         Assert.True(charts >= minCharts, $"{name}: {charts} charts, expected at least {minCharts}");
-        ExpectedFigures.Check(name, result.Notebook);
+        ExpectedFigures.Check(name, executed);
         try { Directory.Delete(results, recursive: true); } catch (IOException) { }
-        return result;
+        return executed;
     }
 
     /// <summary>Committed notebooks carry no outputs, and their first code cell is the tagged parameters cell.</summary>
@@ -92,9 +92,9 @@ public sealed class NotebookRunTests
         AssertAllTitledStandIn(await Headless("02-cifar10.ipynb"));
 
     /// <summary>On stand-in data every chart's title says so.</summary>
-    private static void AssertAllTitledStandIn(NotebookRunResult result)
+    private static void AssertAllTitledStandIn(NotebookDocument executed)
     {
-        var titles = result.Notebook.Cells.Cast<JsonObject>()
+        var titles = executed.Cells.Cast<JsonObject>()
             .Where(c => NotebookDocument.TypeOf(c) == "code")
             .SelectMany(c => ((JsonArray)c["outputs"]!).Cast<JsonObject>())
             .Select(o => o["data"]?["application/vnd.plotly.v1+json"]?["layout"]?["title"]?["text"]?.GetValue<string>())
@@ -110,8 +110,8 @@ public sealed class NotebookRunTests
     [Fact]
     public async Task XaiCompressionNotebookRunsInQuickMode()
     {
-        var result = await Headless("04-xai-pruning-and-mixed-precision.ipynb");
-        string text = result.Notebook.Root.ToJsonString();
+        var executed = await Headless("04-xai-pruning-and-mixed-precision.ipynb");
+        string text = executed.Root.ToJsonString();
         Assert.Contains("Weight sharing", text);
         Assert.Contains("ECQx 4 bit", text);
     }
