@@ -40,12 +40,18 @@ public sealed class NotebookVerb : ICliVerb
             DefaultValueFactory = _ => PlotlyJsEmbedding.OncePerNotebook,
         };
 
+        var strictClaims = new Option<bool>("--strict-claims")
+        {
+            Description = "Exit with code 3 when a claim the notebook makes about its own run (claim(...)) does not hold in this run.",
+        };
+
         var run = new Command("run", "Execute the notebook's C# cells in order (Roslyn scripting) and write the executed copy with outputs.");
         run.Arguments.Add(file);
         run.Options.Add(param);
         run.Options.Add(output);
         run.Options.Add(quiet);
         run.Options.Add(plotlyJs);
+        run.Options.Add(strictClaims);
         run.SetAction(async (parseResult, cancellationToken) =>
         {
             FileInfo input = parseResult.GetValue(file)!;
@@ -69,7 +75,13 @@ public sealed class NotebookVerb : ICliVerb
                 }
                 Console.Error.WriteLine(FormattableString.Invariant(
                     $"Ran {result.ExecutedCells} code cells of {input.Name} in {result.Duration.TotalSeconds:0.0} s; executed notebook written to {written}"));
-                return 0;
+                var claims = Claims.In(result.Notebook);
+                var failing = claims.Where(c => !c.Claim.Holds).ToList();
+                if (claims.Count > 0)
+                    Console.Error.WriteLine($"Claims about this run: {claims.Count - failing.Count} of {claims.Count} hold");
+                foreach (var (cell, claim) in failing)
+                    Console.Error.WriteLine($"  cell {cell}: does not hold in this run: {claim.Statement} ({claim.Evidence})");
+                return failing.Count > 0 && parseResult.GetValue(strictClaims) ? 3 : 0;
             }
             catch (Exception e) when (e is NotebookRunException or InvalidDataException or FileNotFoundException or ArgumentException or IOException or UnauthorizedAccessException)
             {

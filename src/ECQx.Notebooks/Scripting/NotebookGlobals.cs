@@ -13,6 +13,12 @@ public class NotebookGlobals
     public Html HTML(string markup) => new(markup ?? "");
 
     /// <summary>
+    /// States what this run shows and checks it: <paramref name="statement"/> is shown with ✓ when <paramref name="holds"/>, with ✗
+    /// "not in this run" otherwise, followed by <paramref name="evidence"/> (the numbers that decide it); see <see cref="Claims"/>.
+    /// </summary>
+    public NotebookClaim claim(string statement, bool holds, string evidence = "") => Claims.Check(statement, holds, evidence);
+
+    /// <summary>
     /// The running cell's cancellation token: interrupting the cell in the kernel cancels it. Pass it to long
     /// library calls, e.g. <c>trainer.Run(Cancellation)</c>, so they stop at the next batch.
     /// </summary>
