@@ -92,6 +92,11 @@ internal static class NotebookGalleryCommand
                 var found = FigureGallery.Extract(notebookRun, name, titles, gallery.FullName, out var missing);
                 figures.AddRange(found);
                 foreach (string m in missing) Console.Error.WriteLine($"{name}: no figure titled '{m}' with a PNG");
+                foreach (var (figure, claim) in found.SelectMany(f => (f.Claims ?? []).Where(c => !c.Holds).Select(c => (f, c))))
+                {
+                    Console.Error.WriteLine($"{name}: '{figure.Title}': a claim does not hold in this run: {claim.Statement} ({claim.Evidence})");
+                    complete = false;
+                }
                 complete &= missing.Count == 0;
                 Console.Error.WriteLine($"{name}: {found.Count} figure(s) written");
             }

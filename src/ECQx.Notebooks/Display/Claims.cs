@@ -25,6 +25,35 @@ public static class Claims
     /// <summary>The MIME type of a claim's record in a display output: <c>{"statement", "holds", "evidence"}</c>.</summary>
     public const string MimeType = "application/vnd.ecqx.claim+json";
 
+    /// <summary>The MIME type of a run description in a display output: <c>{"run": "…"}</c> (see <see cref="DescribeRun"/>).</summary>
+    public const string RunMimeType = "application/vnd.ecqx.run+json";
+
+    /// <summary>
+    /// Shows and records what run made this notebook's figures (mode, data, seeds), e.g. "quick mode; bundled Fashion-MNIST sample
+    /// (10,000 train / 2,000 test); seeds 1, 2, 3". The figure gallery captions each figure with it.
+    /// </summary>
+    public static string DescribeRun(string description)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        string text = description.Trim();
+        Display.Show(new MimeBundle()
+            .SetText("text/html", $"<p style=\"color:#57606a\"><b>This run:</b> {WebUtility.HtmlEncode(text)}</p>")
+            .SetText("text/plain", "This run: " + text)
+            .SetJson(RunMimeType, new JsonObject { ["run"] = text }));
+        return text;
+    }
+
+    /// <summary>The last run description recorded in an executed notebook (<see cref="DescribeRun"/>), or null.</summary>
+    public static string? RunOf(NotebookDocument executed)
+    {
+        ArgumentNullException.ThrowIfNull(executed);
+        return executed.Cells.OfType<JsonObject>().Where(c => c["outputs"] is JsonArray)
+            .SelectMany(c => ((JsonArray)c["outputs"]!).OfType<JsonObject>())
+            .Select(o => (o["data"] as JsonObject)?[RunMimeType]?["run"])
+            .Where(n => n is JsonValue v && v.TryGetValue(out string? _))
+            .Select(n => n!.GetValue<string>()).LastOrDefault();
+    }
+
     /// <summary>Shows <paramref name="statement"/> as holding or not in this run, with <paramref name="evidence"/>, and returns it.</summary>
     public static NotebookClaim Check(string statement, bool holds, string evidence)
     {

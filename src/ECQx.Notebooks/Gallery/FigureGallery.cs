@@ -11,7 +11,9 @@ namespace ECQx.Notebooks;
 /// <param name="Notebook">The notebook file name (e.g. <c>00-ecqx-primer.ipynb</c>).</param>
 /// <param name="Title">The chart's title.</param>
 /// <param name="File">The PNG, relative to the gallery folder, with '/' separators.</param>
-public sealed record GalleryFigure(string Notebook, string Title, string File);
+/// <param name="Run">What run made it (the notebook's <see cref="Claims.DescribeRun"/>), or null when the notebook recorded none.</param>
+/// <param name="Claims">The claims the notebook checked about this figure: those its cell shows after the chart, before the next one.</param>
+public sealed record GalleryFigure(string Notebook, string Title, string File, string? Run = null, IReadOnlyList<NotebookClaim>? Claims = null);
 
 /// <summary>
 /// The figure gallery (<c>docs/gallery/</c>): the key figures of each notebook's run as PNG files, taken from the
@@ -51,7 +53,8 @@ public static class FigureGallery
         string galleryDirectory, out IReadOnlyList<string> missing)
     {
         ArgumentNullException.ThrowIfNull(executed);
-        var charts = Charts(executed);
+        var charts = ChartsWithClaims(executed);
+        string? run = Claims.RunOf(executed);
         string stem = Path.GetFileNameWithoutExtension(notebook);
         var figures = new List<GalleryFigure>();
         var absent = new List<string>();
@@ -69,7 +72,7 @@ public static class FigureGallery
             for (int k = 2; !used.Add(slug); k++) slug = $"{Slug(chart.Title)}-{k}";
             string relative = $"{stem}/{slug}.png";
             AtomicFile.WriteAllBytes(Path.Combine(galleryDirectory, stem, slug + ".png"), chart.Png);
-            figures.Add(new GalleryFigure(notebook, chart.Title, relative));
+            figures.Add(new GalleryFigure(notebook, chart.Title, relative, run, chart.Claims));
         }
         missing = absent;
         return figures;
@@ -79,14 +82,21 @@ public static class FigureGallery
     public static string WriteIndex(string galleryDirectory, IEnumerable<GalleryFigure> figures, string command)
     {
         var sb = new StringBuilder("# Figure gallery\n\n");
-        sb.Append("The key figures of each notebook's quick run (`quick=true`: a smoke run of about a minute per notebook; the numbers only show that ")
-          .Append("the pipeline works, and figures on synthetic stand-in data say so in their titles). Regenerate them with\n\n```bash\n")
+        sb.Append("The key figures of each notebook's quick run (`quick=true`, about a minute per notebook), each captioned with the run that made it ")
+          .Append("and the claims the notebook checked about it in that run (✓ holds, ✗ does not). Regenerate them with\n\n```bash\n")
           .Append(command).Append("\n```\n");
         foreach (var group in figures.GroupBy(f => f.Notebook))
         {
             sb.Append("\n## ").Append(group.Key).Append("\n\n");
+            if (group.First().Run is string run) sb.Append("Run: ").Append(run).Append("\n\n");
             foreach (var f in group)
+            {
                 sb.Append("![").Append(f.Title.Replace("]", "\\]")).Append("](").Append(f.File).Append(")\n\n*").Append(f.Title).Append("*\n\n");
+                foreach (var c in f.Claims ?? [])
+                    sb.Append("- ").Append(c.Holds ? "✓ " : "✗ not in this run: ").Append(c.Statement)
+                      .Append(c.Evidence.Length > 0 ? " — " + c.Evidence : "").Append('\n');
+                if (f.Claims is { Count: > 0 }) sb.Append('\n');
+            }
         }
         string path = Path.Combine(galleryDirectory, IndexFileName);
         AtomicFile.WriteAllText(path, sb.ToString());
@@ -132,6 +142,39 @@ public static class FigureGallery
             .Where(d => d is not null && d.ContainsKey("application/vnd.plotly.v1+json"))
             .Select(d => (d!["application/vnd.plotly.v1+json"]?["layout"]?["title"]?["text"]?.GetValue<string>() ?? "", Png(d)))
             .ToList();
+
+    /// <summary>
+    /// The chart outputs of an executed notebook in order, each with the claims (<see cref="Claims"/>) its cell shows after it and
+    /// before the cell's next chart: what the notebook says about that figure.
+    /// </summary>
+    public static IReadOnlyList<(string Title, byte[]? Png, IReadOnlyList<NotebookClaim> Claims)> ChartsWithClaims(NotebookDocument executed)
+    {
+        ArgumentNullException.ThrowIfNull(executed);
+        var charts = new List<(string, byte[]?, IReadOnlyList<NotebookClaim>)>();
+        var claims = Claims.In(executed).ToLookup(c => c.Cell, c => c.Claim);
+        int position = 0;
+        foreach (var cell in executed.Cells.OfType<JsonObject>())
+        {
+            position++;
+            if (NotebookDocument.TypeOf(cell) != "code" || cell["outputs"] is not JsonArray outputs) continue;
+            var cellClaims = new Queue<NotebookClaim>(claims[position]);
+            List<NotebookClaim>? current = null;
+            foreach (var data in outputs.OfType<JsonObject>().Select(o => o["data"] as JsonObject).OfType<JsonObject>())
+            {
+                if (data.ContainsKey("application/vnd.plotly.v1+json"))
+                {
+                    current = [];
+                    charts.Add((data["application/vnd.plotly.v1+json"]?["layout"]?["title"]?["text"]?.GetValue<string>() ?? "", Png(data), current));
+                }
+                else if (data.ContainsKey(Claims.MimeType) && cellClaims.Count > 0)
+                {
+                    var claim = cellClaims.Dequeue();
+                    current?.Add(claim);
+                }
+            }
+        }
+        return charts;
+    }
 
     private static byte[]? Png(JsonObject data)
     {

@@ -18,6 +18,9 @@ public class NotebookGlobals
     /// </summary>
     public NotebookClaim claim(string statement, bool holds, string evidence = "") => Claims.Check(statement, holds, evidence);
 
+    /// <summary>Shows and records what run made the figures (mode, data, seeds); the gallery captions figures with it. See <see cref="Claims.DescribeRun"/>.</summary>
+    public string describeRun(string description) => Claims.DescribeRun(description);
+
     /// <summary>
     /// The running cell's cancellation token: interrupting the cell in the kernel cancels it. Pass it to long
     /// library calls, e.g. <c>trainer.Run(Cancellation)</c>, so they stop at the next batch.

@@ -25,23 +25,24 @@ public sealed class NotebookRunTests
     /// </summary>
     public static Task<NotebookDocument> Headless(string name) => Runs.GetOrAdd(name, n => new Lazy<Task<NotebookDocument>>(() => n switch
     {
-        "00-ecqx-primer.ipynb" => Run(n, minCharts: 8),
-        "01-google-speech-commands.ipynb" => Run(n, minCharts: 18),
-        "02-cifar10.ipynb" => Run(n, minCharts: 21),
-        "03-lrp-vs-deeplift.ipynb" => Run(n, minCharts: 6, writesResults: false),
-        "04-xai-pruning-and-mixed-precision.ipynb" => Run(n, minCharts: 3, writesResults: false),
+        "00-ecqx-primer.ipynb" => Run(n, minCharts: 8, minClaims: 7),
+        "01-google-speech-commands.ipynb" => Run(n, minCharts: 18, minClaims: 0),
+        "02-cifar10.ipynb" => Run(n, minCharts: 21, minClaims: 0),
+        "03-lrp-vs-deeplift.ipynb" => Run(n, minCharts: 6, minClaims: 0, writesResults: false),
+        "04-xai-pruning-and-mixed-precision.ipynb" => Run(n, minCharts: 3, minClaims: 0, writesResults: false),
         _ => throw new ArgumentException("not a committed notebook: " + n),
     })).Value;
 
 
-    private static Task<NotebookDocument> Run(string name, int minCharts, params string[] parameters) =>
-        Run(name, minCharts, writesResults: true, parameters);
+    private static Task<NotebookDocument> Run(string name, int minCharts, int minClaims, params string[] parameters) =>
+        Run(name, minCharts, minClaims, writesResults: true, parameters);
 
     /// <param name="writesResults">Whether the notebook declares <c>resultsDir</c> (set to a temporary folder).</param>
-    private static Task<NotebookDocument> Run(string name, int minCharts, bool writesResults, params string[] parameters) =>
-        Task.Run(() => RunInOwnProcess(name, minCharts, writesResults, parameters));
+    /// <param name="minClaims">How many claims about its own run (claim(...), see <see cref="Claims"/>) the notebook checks at least.</param>
+    private static Task<NotebookDocument> Run(string name, int minCharts, int minClaims, bool writesResults, params string[] parameters) =>
+        Task.Run(() => RunInOwnProcess(name, minCharts, minClaims, writesResults, parameters));
 
-    private static NotebookDocument RunInOwnProcess(string name, int minCharts, bool writesResults, string[] parameters)
+    private static NotebookDocument RunInOwnProcess(string name, int minCharts, int minClaims, bool writesResults, string[] parameters)
     {
         string root = TestPaths.RepoRoot();
         string input = Path.Combine(root, "notebooks", name);
@@ -62,6 +63,11 @@ public sealed class NotebookRunTests
         int charts = outputs.Count(o => o["data"] is JsonObject d && d.ContainsKey("application/vnd.plotly.v1+json"));
         Assert.True(charts >= minCharts, $"{name}: {charts} charts, expected at least {minCharts}");
         ExpectedFigures.Check(name, executed);
+        // Every sentence the notebook checks against its own run (claim(...)) must hold in the quick run that CI makes.
+        var claims = Claims.In(executed);
+        var failing = claims.Where(c => !c.Claim.Holds).Select(c => $"cell {c.Cell}: {c.Claim.Statement} ({c.Claim.Evidence})").ToList();
+        Assert.True(failing.Count == 0, $"{name}: claims that do not hold in the quick run:\n  {string.Join("\n  ", failing)}");
+        Assert.True(claims.Count >= minClaims, $"{name}: {claims.Count} claims checked, expected at least {minClaims}");
         try { Directory.Delete(results, recursive: true); } catch (IOException) { }
         return executed;
     }

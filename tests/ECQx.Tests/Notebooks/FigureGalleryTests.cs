@@ -26,6 +26,32 @@ public sealed class FigureGalleryTests
     }
 
     [Fact]
+    public void EachFigureIsCaptionedWithTheRunAndTheClaimsItsCellMakesAfterIt()
+    {
+        string dir = TestPaths.NewTempDir();
+        var nb = Executed(("first", FakePng), ("second", FakePng));
+        var outputs = (JsonArray)((JsonObject)nb.Cells[0]!)["outputs"]!;
+        JsonObject Output(MimeBundle b) => new() { ["output_type"] = "display_data", ["data"] = b.ToJson(), ["metadata"] = new JsonObject() };
+        // order in the cell: chart "first", claim A, chart "second", claims B and C; the run description comes in another cell
+        outputs.Insert(1, Output(Claims.Bundle(new NotebookClaim("A holds", true, "1 > 0"))));
+        outputs.Add(Output(Claims.Bundle(new NotebookClaim("B fails", false, "2 < 1"))));
+        outputs.Add(Output(Claims.Bundle(new NotebookClaim("C holds", true, ""))));
+        var runCell = nb.AddCell("code", "describeRun(...)");
+        runCell["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "display_data", ["metadata"] = new JsonObject(),
+            ["data"] = new JsonObject { [Claims.RunMimeType] = new JsonObject { ["run"] = "quick mode; seeds 1, 2, 3" } } });
+
+        var found = FigureGallery.Extract(nb, "00-ecqx-primer.ipynb", new[] { "second", "first" }, dir, out _);
+
+        Assert.Equal(new[] { "B fails", "C holds" }, found[0].Claims!.Select(c => c.Statement));
+        Assert.Equal(new[] { "A holds" }, found[1].Claims!.Select(c => c.Statement));
+        Assert.All(found, f => Assert.Equal("quick mode; seeds 1, 2, 3", f.Run));
+        string index = File.ReadAllText(FigureGallery.WriteIndex(dir, found, "./ecqx notebook gallery"));
+        Assert.Contains("Run: quick mode; seeds 1, 2, 3", index);
+        Assert.Contains("- ✗ not in this run: B fails — 2 < 1\n- ✓ C holds\n", index);
+        Assert.Contains("- ✓ A holds — 1 > 0\n", index);
+    }
+
+    [Fact]
     public void KeyFiguresAreWrittenInListOrderAndMissingOnesReported()
     {
         string dir = TestPaths.NewTempDir();

@@ -70,6 +70,43 @@ public sealed class NotebookVerbTests : IDisposable
     }
 
     [Fact]
+    public async Task AClaimTheRunFalsifiesIsRecordedShownAndFailsTheStrictRun()
+    {
+        // The claim mechanism of the notebooks: a sentence about a figure is checked against the numbers of the run.
+        string input = WriteNotebook("claims.ipynb",
+            ("double ahead = 1.5;", ["parameters"]),
+            ("claim(\"ECQx is ahead of ECQ\", ahead > 0, $\"ECQx − ECQ = {ahead} points\");\nclaim(\"sparsity rises over the epochs\", 86.9 > 87.5, \"87.5 % → 86.9 %\");", []));
+        string output = Path.Combine(_folder, "claims-run.ipynb");
+
+        Assert.Equal(0, await Ecqx("notebook", "run", input, "-o", output, "-q"));
+        var claims = Claims.In(NotebookDocument.Load(output));
+        Assert.Equal(2, claims.Count);
+        Assert.Equal((2, new NotebookClaim("ECQx is ahead of ECQ", true, "ECQx − ECQ = 1.5 points")), claims[0]);
+        Assert.False(claims[1].Claim.Holds);
+        Assert.Equal("87.5 % → 86.9 %", claims[1].Claim.Evidence);
+        var shown = JsonNode.Parse(await File.ReadAllTextAsync(output))!["cells"]![1]!["outputs"]![1]!["data"]!;
+        Assert.StartsWith("✗ not in this run: sparsity rises over the epochs", NotebookRunnerFixture.Text(shown["text/plain"]));
+        Assert.Contains("Not in this run", NotebookRunnerFixture.Text(shown["text/html"]));
+
+        Assert.Equal(3, await Ecqx("notebook", "run", input, "-o", output, "-q", "--strict-claims"));
+        Assert.Equal(3, await Ecqx("notebook", "run", input, "-o", output, "-q", "--strict-claims", "--param", "ahead=-1"));
+        Assert.False(Claims.In(NotebookDocument.Load(output))[0].Claim.Holds);   // the parameter falsified the first claim too
+    }
+
+    [Fact]
+    public void AMalformedClaimRecordIsAnErrorNamingTheCell()
+    {
+        var nb = NotebookDocument.CreateEmpty("x.ipynb");
+        nb.AddCell("markdown", "text", []);
+        nb.AddCell("code", "claim(...)", []);
+        var cell = (JsonObject)nb.Cells[1]!;
+        cell["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "display_data", ["metadata"] = new JsonObject(),
+            ["data"] = new JsonObject { [Claims.MimeType] = new JsonObject { ["statement"] = "s", ["holds"] = "yes" } } });
+        var error = Assert.Throws<InvalidDataException>(() => Claims.In(nb));
+        Assert.StartsWith("cell 2: malformed claim record", error.Message);
+    }
+
+    [Fact]
     public async Task NotebookThatCannotRunGivesExitCodeTwoAndWritesNothing()
     {
         string input = WriteNotebook("noparams.ipynb", ("var x = 1;", []));
