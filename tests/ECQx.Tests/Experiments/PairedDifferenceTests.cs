@@ -27,7 +27,8 @@ public sealed class PairedDifferenceTests
         Assert.Equal(3, d.Count);
         Assert.True(d.Positive);     // 11 ± 4.303 · 1/√3 = 11 ± 2.484
         Assert.Equal(11 - 4.303 / Math.Sqrt(3), d.Low, 9);
-        Assert.True(PairedDifference.Of(new[] { -3.0, -2.0 }).Negative);
+        Assert.True(PairedDifference.Of(new[] { -3.0, -2.0, -2.5 }).Negative);   // −2.5 ± 4.303 · 0.5/√3
+        Assert.False(PairedDifference.Of(new[] { -3.0, -2.0 }).Negative);       // two seeds: t(1) = 12.706 makes the interval cover zero
     }
 
     [Fact]
