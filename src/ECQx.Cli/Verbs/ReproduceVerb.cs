@@ -36,7 +36,7 @@ public sealed class ReproduceVerb : ICliVerb
         var runId = new Option<string?>("--run-id") { Description = "run folder name (default: quick-/full- + a hash of the configuration, so a rerun continues)" };
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto", DefaultValueFactory = _ => "cpu" };
         var seed = new Option<long>("--seed") { Description = "seed (model initialisation, shuffles)", DefaultValueFactory = _ => 808 };
-        var bits = new Option<string?>("--bits") { Description = "bit widths, comma-separated (default 2,3,4,5; quick 2,4)" };
+        var bits = new Option<string?>("--bits") { Description = "bit widths, comma-separated (default per experiment; primer: 2,3,4,5, quick 2)" };
         var lambdas = new Option<string?>("--lambdas") { Description = "Λ values, comma-separated (default per experiment)" };
         var epochs = new Option<int?>("--epochs") { Description = "quantization-aware epochs per run (default per experiment)" };
         var baselineEpochs = new Option<int?>("--baseline-epochs") { Description = "FP epochs for baselines trained here (default per experiment)" };

@@ -15,7 +15,8 @@ namespace ECQx.Tests.Cluster;
 [Collection(GlobalStateCollection.Name)]
 public sealed class SlurmSweepTests : IClassFixture<SlurmTestCluster>, IClassFixture<SlurmSweepTests.SingleProcessQuickPrimer>
 {
-    private static readonly string[] QuickPrimer = { "reproduce", "primer", "--quick", "--threads", "1" };
+    // Eight short runs (2 and 4 bit × two Λ × ECQ/ECQx, 8 batches each): enough to spread over three shards, cheap on one thread.
+    private static readonly string[] QuickPrimer = { "reproduce", "primer", "--quick", "--threads", "1", "--bits", "2,4", "--max-batches", "8" };
     private static readonly TimeSpan ChainTimeout = TimeSpan.FromMinutes(8);
     private readonly SlurmTestCluster _cluster;
     private readonly SingleProcessQuickPrimer _single;
