@@ -148,6 +148,24 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void AFinishedFullPrecisionRunResumedWithMoreEpochsTrainsOnToo()
+    {
+        static TrainingResult TrainFp(TrainerOptions options)
+        {
+            using var data = TrainingFixtures.Blobs(batchSize: options.BatchSize, shuffleSeed: options.Seed);
+            using var trainer = new QuantizationAwareTrainer(TrainingFixtures.Mlp(3), data, options);
+            return trainer.Run();
+        }
+        string dir = TestPaths.NewTempDir();
+        TrainFp(Opts(dir));
+        var extended = TrainFp(Opts(dir, resume: true) with { Epochs = 2 });
+        var straight = TrainFp(Opts(TestPaths.NewTempDir()) with { Epochs = 2 });
+        Assert.Equal(new[] { 1, 2 }, extended.History.Select(r => r.Epoch));
+        Assert.Equal(straight.History.Select(r => (r.Phase, r.Epoch, r.TrainLoss, r.TestAccuracy)),
+            extended.History.Select(r => (r.Phase, r.Epoch, r.TrainLoss, r.TestAccuracy)));
+    }
+
+    [Fact]
     public void AFlippedBitInATensorOrTheStateIsRefused()
     {
         string dir = TrainedDir();
