@@ -7,7 +7,8 @@ namespace ECQx.Cli.Verbs;
 
 /// <summary>
 /// <c>ecqx compress q.safetensors --out q.ecqx [--float16]</c>: entropy-codes the quantized tensors of a
-/// safetensors file into an .ecqx file and prints the size report (spec §d).
+/// safetensors file into an .ecqx file and prints the size report (spec §d). <c>--out</c> may name a folder
+/// (<see cref="OutputFilePath"/>): <c>--out models/</c> writes <c>models/q.ecqx</c>.
 /// </summary>
 public sealed class CompressVerb : ICliVerb
 {
@@ -15,7 +16,7 @@ public sealed class CompressVerb : ICliVerb
     public Command Build()
     {
         var input = new Argument<FileInfo>("input") { Description = "Quantized model (.safetensors): the quantizer's output, or any state dict whose ≥2-D float32 tensors lie on uniform grids." };
-        var output = new Option<FileInfo>("--out", "-o") { Description = "The .ecqx file to write.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "The .ecqx file to write, or a folder (ending in / or existing) to write <input-name>.ecqx into.", Required = true };
         var float16 = new Option<bool>("--float16") { Description = "Store non-quantized float tensors (BN, biases) as float16 (lossy; default float32 = lossless)." };
         var greaterThan = new Option<int>("--gtx") { Description = "Number of context-coded 'greater than k' flags before the Exp-Golomb remainder (0..16).", DefaultValueFactory = _ => CoderOptions.Default.GreaterThanFlags };
         var noParamOpt = new Option<bool>("--no-param-opt") { Description = "Do not optimise per-context initialisation by a trial pass." };
@@ -41,7 +42,7 @@ public sealed class CompressVerb : ICliVerb
             };
             options.Coder.Validate();
             var source = parse.GetValue(input)!;
-            var target = parse.GetValue(output)!;
+            var target = new FileInfo(OutputFilePath.Resolve(parse.GetValue(output)!, source.FullName, EcqxModelFile.Extension));
             EcqxModel model;
             using (var document = SafeTensors.Load(source.FullName))
             {

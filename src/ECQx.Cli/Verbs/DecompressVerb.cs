@@ -5,21 +5,22 @@ using Spectre.Console;
 
 namespace ECQx.Cli.Verbs;
 
-/// <summary><c>ecqx decompress q.ecqx --out r.safetensors</c>: decodes an .ecqx file back to a state dict.</summary>
+/// <summary><c>ecqx decompress q.ecqx --out r.safetensors</c>: decodes an .ecqx file back to a state dict (<c>--out</c>
+/// may name a folder, see <see cref="OutputFilePath"/>).</summary>
 public sealed class DecompressVerb : ICliVerb
 {
     /// <inheritdoc />
     public Command Build()
     {
         var input = new Argument<FileInfo>("input") { Description = "The .ecqx file." };
-        var output = new Option<FileInfo>("--out", "-o") { Description = "The .safetensors file to write.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "The .safetensors file to write, or a folder (ending in / or existing) to write <input-name>.safetensors into.", Required = true };
         var command = new Command("decompress", "Decode an .ecqx file into a safetensors state dict (quantized weights bit-identical).");
         command.Arguments.Add(input);
         command.Options.Add(output);
         command.SetAction(parse => CompressionCliErrors.Run(() =>
         {
             var source = parse.GetValue(input)!;
-            var target = parse.GetValue(output)!;
+            var target = new FileInfo(OutputFilePath.Resolve(parse.GetValue(output)!, source.FullName, ".safetensors"));
             var model = EcqxModelFile.Read(source.FullName);
             using (var tensors = StateDictAdapter.ToStateDict(model))
                 SafeTensors.Save(target.FullName, tensors, StateDictAdapter.MetadataFor(model));

@@ -102,7 +102,7 @@ public sealed class ExplainVerb : ICliVerb
         if (perSample != expected)
             throw new ArgumentException($"{o.Inputs}: samples of shape [{string.Join(", ", x.shape.Skip(1))}] do not fit model '{info.Name}', which takes [{string.Join(", ", info.SampleShape)}]");
         var originalShape = x.shape;
-        x = x.to_type(ScalarType.Float32).reshape(new[] { x.shape[0] }.Concat(info.SampleShape).ToArray());
+        x = ExplainInputChecks.ToFloat32(x, o.Inputs).reshape(new[] { x.shape[0] }.Concat(info.SampleShape).ToArray());
         long n = x.shape[0];
         ExplainInputChecks.CheckValues(x, o.Inputs, "input");
         var predicted = ExplainInputChecks.CheckedPredictions(model, x, o.BatchSize, device, o.Inputs, "input");
@@ -180,7 +180,7 @@ public sealed class ExplainVerb : ICliVerb
         {
             var t = Npy.Read(value);
             if (!t.is_floating_point()) throw new ArgumentException($"{value}: a DeepLIFT reference must be float32 or float64, got {t.dtype}");
-            t = t.to_type(ScalarType.Float32);
+            t = ExplainInputChecks.ToFloat32(t, value);
             long per = inputs.numel() / inputs.shape[0];
             if (t.numel() == inputs.numel() && inputs.shape[0] > 1) t = t.reshape(inputs.shape);
             else if (t.numel() == per) t = t.reshape(inputs.shape.Skip(1).ToArray());

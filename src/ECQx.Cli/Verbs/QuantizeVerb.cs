@@ -85,7 +85,10 @@ public sealed class QuantizeVerb : ICliVerb
             using var trainer = new QuantizationAwareTrainer(model, data, options, quantizer, relevance);
             console.MarkupLine($"[bold]{(relevance is null ? "ECQ" : "ECQx (" + Markup.Escape(relevance.Name) + ")")}[/], {settings.Bits} bit, Λ = {settings.Ecq.Lambda.ToString(CultureInfo.InvariantCulture)}, {trainer.QuantizedNames.Count} quantized tensors");
             TrainingCommandOptions.AnnounceResume(console, options, trainer.CheckpointPath);
+            int rows = 0;
+            trainer.EpochCompleted += (_, _) => rows++;
             var result = TrainingProgressView.Run(console, trainer, ct);
+            TrainingCommandOptions.ExplainNothingTrained(console, options, result, rows);
             trainer.SaveQuantizedStateDict(outPath);
             console.Write(SummaryTables.Epochs(result.History));
             if (result.History.Count > 0) console.Write(SummaryTables.Layers(result.History[^1].Layers));

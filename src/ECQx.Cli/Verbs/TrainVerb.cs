@@ -32,7 +32,10 @@ public sealed class TrainVerb : ICliVerb
         {
             using var trainer = new QuantizationAwareTrainer(model, data, options);
             TrainingCommandOptions.AnnounceResume(console, options, trainer.CheckpointPath);
+            int rows = 0;
+            trainer.EpochCompleted += (_, _) => rows++;
             var result = TrainingProgressView.Run(console, trainer, ct);
+            TrainingCommandOptions.ExplainNothingTrained(console, options, result, rows);
             string outPath = Path.Combine(options.OutputDirectory!, "model.safetensors");
             ECQx.IO.SafeTensors.Save(outPath, model.state_dict());
             console.Write(SummaryTables.Epochs(result.History));

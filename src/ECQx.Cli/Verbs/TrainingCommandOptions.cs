@@ -68,6 +68,21 @@ internal sealed class TrainingCommandOptions
     }
 
     /// <summary>
+    /// After a resumed run that trained no epoch (its checkpoint had already finished), says why: early stopping ended
+    /// it, or it already ran <c>--epochs</c> epochs (a larger <c>--epochs</c> trains on).
+    /// </summary>
+    /// <param name="rowsThisRun">The metrics rows this invocation produced (<see cref="QuantizationAwareTrainer.EpochCompleted"/>).</param>
+    public static void ExplainNothingTrained(IAnsiConsole console, TrainerOptions options, TrainingResult result, int rowsThisRun)
+    {
+        if (!options.Resume || rowsThisRun > 0 || result.History.Count == 0) return;
+        string where = Markup.Escape(options.OutputDirectory ?? "");
+        int last = result.History[^1].Epoch;
+        console.MarkupLine(result.StoppedEarly
+            ? $"[yellow]--resume: the run in {where} had stopped early after epoch {last} (no improvement of ≥ {options.MinDelta} points in {options.Patience} epochs); nothing was trained — start a new run to train longer[/]"
+            : $"[yellow]--resume: the run in {where} had already finished {last} epoch(s) and --epochs is {options.Epochs}; nothing was trained — give a larger --epochs to train on[/]");
+    }
+
+    /// <summary>
     /// Checks that <paramref name="state"/> (read from <paramref name="source"/>) fits the model named by <c>--model</c>:
     /// the same parameter and buffer names and shapes; the error names the model and the first mismatch.
     /// </summary>

@@ -61,29 +61,49 @@ internal static class EcqxModelSection
                 // Deflate expands at most ~1032:1; the limit also bounds what a hostile stream can make us allocate.
                 long limit = Math.Min(MaxModelBodyBytes, 1040L * body.Length + 1024);
                 using (var input = new MemoryStream(body.ToArray(), writable: false))
-                using (var inflate = new DeflateStream(input, CompressionMode.Decompress))
-                using (var output = new MemoryStream())
-                {
-                    var buffer = new byte[16384];
-                    try
-                    {
-                        int read;
-                        while ((read = inflate.Read(buffer)) > 0)
-                        {
-                            if (output.Length + read > limit)
-                                throw new InvalidDataException($"{context}: compressed body inflates beyond {limit} bytes.");
-                            output.Write(buffer, 0, read);
-                        }
-                    }
-                    catch (InvalidDataException e) when (!e.Message.StartsWith(context, StringComparison.Ordinal))
-                    {
-                        throw new InvalidDataException($"{context}: compressed body is corrupt ({e.Message}).", e);
-                    }
-                    return output.ToArray();
-                }
+                    return InflateBounded(input, limit, context);
             default:
                 throw new InvalidDataException($"{context}: unknown body encoding {payload[0]}.");
         }
+    }
+
+    /// <summary>
+    /// Inflates the raw-Deflate stream <paramref name="compressed"/> (seekable) in two passes: the first only counts the
+    /// inflated bytes and stops as soon as they pass <paramref name="limit"/> (a refusal then costs one 16 KiB buffer and
+    /// reads only the compressed bytes that make up the limit); the second inflates into an array of exactly that size.
+    /// </summary>
+    internal static byte[] InflateBounded(Stream compressed, long limit, string context)
+    {
+        long start = compressed.Position;
+        long size = InflatePass(compressed, limit, context, into: null);
+        compressed.Position = start;
+        var body = new byte[size];
+        InflatePass(compressed, limit, context, body);
+        return body;
+    }
+
+    /// <summary>One inflation pass: counts the bytes (and copies them into <paramref name="into"/> when given).</summary>
+    private static long InflatePass(Stream compressed, long limit, string context, byte[]? into)
+    {
+        using var inflate = new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true);
+        var buffer = new byte[16384];
+        long total = 0;
+        try
+        {
+            int read;
+            while ((read = inflate.Read(buffer)) > 0)
+            {
+                if (total + read > limit || (into is not null && total + read > into.Length))
+                    throw new InvalidDataException($"{context}: compressed body inflates beyond {limit} bytes; decompression was stopped there.");
+                if (into is not null) buffer.AsSpan(0, read).CopyTo(into.AsSpan((int)total));
+                total += read;
+            }
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(context, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{context}: compressed body is corrupt ({e.Message}).", e);
+        }
+        return total;
     }
 
     private static FieldWriter Body(EcqxModel model, EcqxStorage[] storage)

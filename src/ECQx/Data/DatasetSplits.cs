@@ -15,6 +15,29 @@ namespace ECQx.Data;
 public sealed record DatasetSplits(string Name, IBatchSource Train, IBatchSource Test, IBatchSource? Validation = null) : IDisposable
 {
     /// <summary>
+    /// A content fingerprint set by the loader (<see cref="DataFingerprint"/>: the images and labels, or the file list),
+    /// or null when the loader cannot tell; recorded in training checkpoints through <see cref="Identity"/>.
+    /// </summary>
+    public string? Fingerprint { get; init; }
+
+    /// <summary>
+    /// What identifies this data for a resumed run, as name → value text: <c>data.name</c>, the split sizes
+    /// (<c>data.train</c>, <c>data.test</c>, <c>data.validation</c>), <c>data.classes</c>, <c>data.inputShape</c> and
+    /// <c>data.content</c> (the <see cref="Fingerprint"/>, or <c>unknown</c>). A training checkpoint records it and a
+    /// resume with other data is refused (<see cref="Training.RunSettings"/>).
+    /// </summary>
+    public SortedDictionary<string, string> Identity() => new(StringComparer.Ordinal)
+    {
+        ["data.name"] = Name,
+        ["data.train"] = DataFingerprint.Text(Train.Count),
+        ["data.test"] = DataFingerprint.Text(Test.Count),
+        ["data.validation"] = Validation is null ? "none" : DataFingerprint.Text(Validation.Count),
+        ["data.classes"] = DataFingerprint.Text(Train.NumClasses),
+        ["data.inputShape"] = "[" + string.Join(", ", Train.InputShape) + "]",
+        ["data.content"] = Fingerprint ?? "unknown",
+    };
+
+    /// <summary>
     /// Checks that the training split was loaded with a run's batch size and seed, so that neither is dropped
     /// silently (the splits carry their own; set them from the run's options when loading).
     /// </summary>

@@ -42,8 +42,9 @@ public static class SyntheticBlobs
             trX = trX.reshape(new[] { (long)trainCount }.Concat(sampleShape).ToArray());
             teX = teX.reshape(new[] { (long)testCount }.Concat(sampleShape).ToArray());
         }
+        string fingerprint = DataFingerprint.Of(("train.inputs", trX), ("train.labels", trY), ("test.inputs", teX), ("test.labels", teY));
         return new DatasetSplits("synthetic blobs",
             new InMemoryBatchSource(trX, trY, classes, batch with { Shuffle = true }),
-            new InMemoryBatchSource(teX, teY, classes, batch with { Shuffle = false, DropLast = false }));
+            new InMemoryBatchSource(teX, teY, classes, batch with { Shuffle = false, DropLast = false })) { Fingerprint = fingerprint };
     }
 }

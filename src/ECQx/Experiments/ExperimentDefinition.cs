@@ -49,6 +49,6 @@ public abstract class ExperimentDefinition
         return new ResolvedConfig(Name, s.Quick, models.Select(m => ModelZoo.Describe(m).Name).Distinct().ToList(),
             s.Methods.ToList(), s.Relevance.Trim(), (s.Bits ?? d.Bits).ToList(), (s.Lambdas ?? d.Lambdas).ToList(),
             s.Epochs ?? d.Epochs, s.BaselineEpochs ?? d.BaselineEpochs, s.MaxBatchesPerEpoch ?? d.MaxBatchesPerEpoch, s.MaxBatchesPerEpoch ?? d.BaselineMaxBatchesPerEpoch,
-            d.BatchSize, d.LearningRate, s.Seed, data.Description, s.Device, s.Threads, s.EcqxP, s.EcqxRho);
+            d.BatchSize, d.LearningRate, s.Seed, data.Description, s.Device, s.Threads, s.EcqxP, s.EcqxRho, data.Splits.Fingerprint);
     }
 }

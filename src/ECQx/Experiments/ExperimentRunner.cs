@@ -23,7 +23,9 @@ namespace ECQx.Experiments;
 /// <c>results.csv</c>, <c>results.json</c> and <c>report.html</c>.</para>
 /// <para>Resumable: a run's <c>result.json</c> is written atomically and last, so a complete run is skipped on a rerun
 /// with the same run id; an interrupted run continues from its trainer checkpoint. A run id whose <c>config.json</c>
-/// differs from the current configuration is refused (pick another <c>--run-id</c>).</para>
+/// differs from the current configuration, or records data with another content fingerprint, is refused (pick another
+/// <c>--run-id</c>). Only the training modes write <c>config.json</c>: <see cref="Plan"/> writes nothing and
+/// <see cref="Report"/> only the summary files.</para>
 /// <para>Shareable: <see cref="Run"/>, <see cref="RunBaselines"/> and <see cref="RunShard"/> may run in many processes
 /// (Slurm array tasks on many nodes) against one results folder. Each baseline and run is worked on only under its
 /// <see cref="RunClaim"/> (a step claimed by a live process is waited for; one claimed by a dead one is taken over and
@@ -188,7 +190,7 @@ public sealed class ExperimentRunner
             var config = def.Resolve(_s, data);
             string runId = _s.RunId ?? config.DefaultRunId();
             string dir = Path.GetFullPath(Path.Combine(_s.OutputRoot, def.Name, runId));
-            PrepareFolder(dir, config, runId);
+            PrepareFolder(dir, config, runId, write: training);
             _log($"{def.Name}: results in {dir}");
             var plan = SweepPlan.Create(config, m => def.PretrainedWeights(m) is not null, m => ParameterCount(m, data.Classes),
                 data.Splits.Train.Count, data.Splits.Test.Count);
@@ -281,7 +283,13 @@ public sealed class ExperimentRunner
     public static string RunName(string model, string method, int bits, double lambda) =>
         $"{model}-{method.ToLowerInvariant()}-{bits}bit-lambda{lambda.ToString("R", CultureInfo.InvariantCulture)}";
 
-    private static void PrepareFolder(string dir, ResolvedConfig config, string runId)
+    /// <summary>
+    /// Checks the run id's <c>config.json</c> against <paramref name="config"/> (another configuration, or the same one on
+    /// data with another content fingerprint, is refused) and, when <paramref name="write"/>, writes it (creating the
+    /// folder). Planning and reporting pass <c>false</c>: they write no configuration, so a plan needs no writable storage
+    /// and a report only its own files' folder.
+    /// </summary>
+    private static void PrepareFolder(string dir, ResolvedConfig config, string runId, bool write)
     {
         string path = Path.Combine(dir, "config.json");
         if (File.Exists(path))
@@ -290,9 +298,12 @@ public sealed class ExperimentRunner
             if (existing.Identity() != config.Identity())
                 throw new ArgumentException(
                     $"run id '{runId}' already holds results of a different configuration ({path}); choose another --run-id, or omit it to get one derived from the configuration");
+            if (existing.DataContent is string was && config.DataContent is string now && was != now)
+                throw new ArgumentException(
+                    $"{path}: run id '{runId}' was run on other data: dataContent = {was} then, {now} now ({config.Data}); its complete " +
+                    "steps would be mixed with steps on this data — run it with the data it was run on, or choose another --run-id");
         }
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(path, config.ToJson());
+        if (write) AtomicFile.WriteAllText(path, config.ToJson()); // creates the folder; a failure names config.json
     }
 
     private void RaiseProgress(ExperimentProgress progress) => Progress?.Invoke(this, progress);

@@ -133,12 +133,15 @@ public sealed record ExperimentSettings
 /// <param name="Threads">Torch threads, if fixed.</param>
 /// <param name="EcqxP">ECQx's p when set (null = the default 0.1; left out of the JSON, so default runs keep their ids).</param>
 /// <param name="EcqxRho">ECQx's ρ when set (null = the default 2; left out of the JSON when null).</param>
+/// <param name="DataContent">The data's content fingerprint (<see cref="ECQx.Data.DatasetSplits.Fingerprint"/>); not part of
+/// <see cref="Identity"/> (run ids stay stable), but a run id's steps are refused on data with another fingerprint.</param>
 public sealed record ResolvedConfig(
     string Experiment, bool Quick, IReadOnlyList<string> Models, IReadOnlyList<string> Methods, string Relevance,
     IReadOnlyList<int> Bits, IReadOnlyList<double> Lambdas, int Epochs, int BaselineEpochs, int? MaxBatchesPerEpoch,
     int? BaselineMaxBatchesPerEpoch, int BatchSize, double LearningRate, long Seed, string Data, string Device, int? Threads,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EcqxP = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EcqxRho = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EcqxRho = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DataContent = null)
 {
     /// <summary>The ECQx options of the quantization runs (the reference defaults with p and ρ applied).</summary>
     [JsonIgnore]
@@ -161,8 +164,9 @@ public sealed record ResolvedConfig(
     public static ResolvedConfig FromJson(string json, string source) =>
         JsonSerializer.Deserialize<ResolvedConfig>(json, Json) ?? throw new InvalidDataException($"{source}: empty configuration");
 
-    /// <summary>The part of the configuration that decides results (device and threads excluded).</summary>
-    public string Identity() => JsonSerializer.Serialize(this with { Device = "", Threads = null }, Json);
+    /// <summary>The part of the configuration that decides results (device and threads excluded; the data's content
+    /// fingerprint too, which is checked separately so that run ids do not depend on it).</summary>
+    public string Identity() => JsonSerializer.Serialize(this with { Device = "", Threads = null, DataContent = null }, Json);
 
     /// <summary>The default run id: <c>quick-</c> or <c>full-</c> and 10 hex digits of the SHA-256 of <see cref="Identity"/>.</summary>
     public string DefaultRunId()

@@ -6,7 +6,9 @@ namespace ECQx.IO;
 /// Reading gzip files as untrusted input. <see cref="GZipStream"/> reports every damaged deflate block and every
 /// CRC-32 or length mismatch in the trailer as "unsupported compression method"; the stream returned by
 /// <see cref="OpenRead"/> checks the header itself and turns those failures into
-/// <c>&lt;file&gt; is corrupt (gzip: …)</c>, an <see cref="InvalidDataException"/> that names the file.
+/// <c>&lt;file&gt; is corrupt (gzip: …)</c>, an <see cref="InvalidDataException"/> that names the file. It also checks
+/// the trailer (CRC-32 and length) at the end of the data, which <see cref="GZipStream"/> skips when the file ends
+/// before it: a truncated trailer is refused.
 /// </summary>
 public static class GzipInput
 {
@@ -30,27 +32,57 @@ public static class GzipInput
         if ((header[3] & 0xE0) != 0) throw Corrupt(path, $"header flags 0x{header[3]:X2} set reserved bits");
         if (start < 0) throw new ArgumentException("the compressed stream must be seekable", nameof(compressed));
         compressed.Position = start;
-        return new CheckedGzipStream(new GZipStream(compressed, CompressionMode.Decompress, leaveOpen), path);
+        return new CheckedGzipStream(new GZipStream(compressed, CompressionMode.Decompress, leaveOpen), compressed, path);
     }
 
     /// <summary>The error for a damaged gzip file: <c>&lt;path&gt; is corrupt (gzip: &lt;reason&gt;)</c>.</summary>
     public static InvalidDataException Corrupt(string path, string reason, Exception? inner = null) =>
         new($"{path} is corrupt (gzip: {reason}).", inner);
 
-    /// <summary>Passes reads through, translating zlib's misleading errors.</summary>
-    private sealed class CheckedGzipStream(GZipStream inner, string path) : ReadOnlyPassThroughStream(inner)
+    /// <summary>
+    /// Passes reads through, translating zlib's misleading errors, and at the end of the inflated data checks the gzip
+    /// trailer itself: zlib refuses a trailer that does not match, but a stream that ends before its trailer (the last 8
+    /// bytes, or some of them, cut off) simply ends. The CRC-32 and length (mod 2^32) of everything inflated must equal
+    /// the file's last 8 bytes; a file of several gzip members (legal, but not what datasets ship) fails this check too.
+    /// </summary>
+    private sealed class CheckedGzipStream(GZipStream inner, Stream compressed, string path) : ReadOnlyPassThroughStream(inner)
     {
+        private uint _crc;
+        private bool _trailerChecked;
+
         protected override int ReadInner(Stream source, Span<byte> buffer)
         {
+            int n;
             try
             {
-                return source.Read(buffer);
+                n = source.Read(buffer);
             }
             catch (InvalidDataException e)
             {
                 // zlib's Z_DATA_ERROR: an invalid deflate block, or a CRC-32 / length mismatch in the trailer
                 throw Corrupt(path, $"the compressed data is damaged after {BytesRead} inflated bytes: invalid deflate data or a CRC-32/length mismatch in the trailer", e);
             }
+            if (n > 0) _crc = Crc32.Append(_crc, buffer[..n]);
+            else if (buffer.Length > 0 && !_trailerChecked) CheckTrailer();
+            return n;
+        }
+
+        private void CheckTrailer()
+        {
+            _trailerChecked = true;
+            long length = compressed.Length;
+            if (length < 18) throw Corrupt(path, $"the file has {length} bytes, too short for a gzip header, data and 8-byte trailer (truncated?)");
+            Span<byte> trailer = stackalloc byte[8];
+            compressed.Position = length - 8;
+            compressed.ReadExactly(trailer);
+            compressed.Position = length; // nothing is left for the inflater to read
+            uint crc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+            if (crc != _crc || size != unchecked((uint)BytesRead))
+                throw Corrupt(path,
+                    $"the trailer does not match the {BytesRead} inflated bytes (CRC-32 {_crc:X8}, length {unchecked((uint)BytesRead)}; " +
+                    $"the last 8 bytes say CRC-32 {crc:X8}, length {size}): the file is truncated (its 8-byte trailer missing or cut short) " +
+                    "or holds several gzip members");
         }
     }
 }

@@ -458,7 +458,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         _ecqSparsity.Clear();
         if (st.EcqSparsity is not null) foreach (var (k, v) in st.EcqSparsity) _ecqSparsity[k] = v;
 
-        if (st.Phase is TrainingPhase.Pretrain or TrainingPhase.FullPrecision)
+        if (st.Phase is TrainingPhase.Pretrain or TrainingPhase.FullPrecision || (st.Phase == TrainingPhase.Done && !st.Quantized))
         {
             _fpOptimizer = new AdamOptimizer(_params.Select(p => new AdamParameter(p.Name, p.Param, p.Param.ndim < 2 ? _o.WeightDecay : 0)), _o.LearningRate);
             _fpOptimizer.LoadState(TrainingCheckpoint.FullPrecisionOptimizerPrefix, t, st.FullPrecisionSteps ?? throw new InvalidDataException($"{path}: FP optimizer steps missing"), path);
@@ -483,9 +483,13 @@ public sealed class QuantizationAwareTrainer : IDisposable
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key[TrainingCheckpoint.RelevancePrefix.Length..], kv.Value)));
         if (!t.TryGetValue(TrainingCheckpoint.CpuGeneratorKey, out var rng)) throw new InvalidDataException($"{path}: generator state '{TrainingCheckpoint.CpuGeneratorKey}' missing");
         using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
+        // A finished run resumed with more epochs than it ran trains on in its last phase, as an uninterrupted run with
+        // that many epochs would (unless early stopping ended it).
+        if (_phase == TrainingPhase.Done && !st.StoppedEarly && _epoch <= _o.Epochs)
+            _phase = _quantizer is null ? TrainingPhase.FullPrecision : TrainingPhase.Quantize;
     }
 
-    private SortedDictionary<string, string> CurrentSettings() => RunSettings.Describe(_o, _model.GetName(), _quantizer, _relevance);
+    private SortedDictionary<string, string> CurrentSettings() => RunSettings.Describe(_o, _model.GetName(), _quantizer, _relevance, _data);
 
     /// <summary>Removes what a killed checkpoint or metrics write left in the output directory (only our temporaries of
     /// dead processes, by name; see <see cref="AtomicFile.RemoveStaleTemporaries"/>).</summary>

@@ -68,6 +68,35 @@ public class CompressionCliTests
     }
 
     [Fact]
+    public void AnOutputFolderGetsTheInputsNameWithTheOutputExtension()
+    {
+        string dir = TestPaths.NewTempDir();
+        string input = Path.Combine(dir, "q.safetensors");
+        var tensors = StateDictAdapterTests.SmallQuantizedStateDict(out var metadata);
+        try
+        {
+            SafeTensors.Save(input, tensors, metadata);
+            string newFolder = Path.Combine(dir, "models") + Path.DirectorySeparatorChar; // missing, ends in a separator
+            Assert.Equal(0, Run("compress", input, "--out", newFolder));
+            string packed = Path.Combine(dir, "models", "q.ecqx");
+            Assert.True(File.Exists(packed));
+
+            string existing = Path.Combine(dir, "existing"); // an existing folder, no trailing separator
+            Directory.CreateDirectory(existing);
+            Assert.Equal(0, Run("compress", input, "--out", existing));
+            Assert.Equal(File.ReadAllBytes(packed), File.ReadAllBytes(Path.Combine(existing, "q.ecqx")));
+
+            Assert.Equal(0, Run("decompress", packed, "--out", Path.Combine(dir, "decoded") + Path.DirectorySeparatorChar));
+            using var restored = SafeTensors.Load(Path.Combine(dir, "decoded", "q.safetensors"));
+            Assert.Equal(tensors.Select(kv => kv.Key).Order(), restored.Tensors.Keys.Order());
+        }
+        finally
+        {
+            foreach (var kv in tensors) kv.Value.Dispose();
+        }
+    }
+
+    [Fact]
     public void FullPrecisionWeightsAreRefusedWithoutWritingAFile()
     {
         string dir = TestPaths.NewTempDir();

@@ -164,6 +164,69 @@ public class EcqxModelFileTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "parsing absurd shapes allocated more than 1 MiB");
     }
 
+    /// <summary>A raw-Deflate stream of <paramref name="zeros"/> zero bytes (about 1 byte per KiB).</summary>
+    private static byte[] DeflatedZeros(long zeros)
+    {
+        using var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            var chunk = new byte[1 << 20];
+            for (long left = zeros; left > 0; left -= chunk.Length) deflate.Write(chunk, 0, (int)Math.Min(chunk.Length, left));
+        }
+        return output.ToArray();
+    }
+
+    [Fact]
+    public void AModelSectionThatInflatesPastTheCapIsRefusedWithoutBufferingToIt()
+    {
+        // a MODL body of 320 MiB of zeros, deflated to ~320 KB: past the 256 MiB cap
+        byte[] bomb = DeflatedZeros(320L << 20);
+        var sections = EcqxFileSamples.Sections(EcqxModelFile.Serialize(EcqxFileSamples.SmallModel()));
+        var copy = new List<EcqxFileSamples.Section>(sections) { [0] = new(sections[0].Tag, [1, .. bomb]) };
+        byte[] file = EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 0), copy);
+        Assert.True(file.Length < 1 << 20, $"the fixture should be small, is {file.Length:N0} bytes");
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => EcqxModelFile.Parse(file, "bomb.ecqx"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains("bomb.ecqx", e.Message);
+        Assert.Contains($"compressed body inflates beyond {1 << 28} bytes; decompression was stopped there", e.Message);
+        Assert.True(allocated < 16 << 20, $"refusing the bomb allocated {allocated:N0} bytes");
+
+        // the inflater stops reading the compressed stream once the inflated bytes pass the limit
+        using var counted = new CountingReadStream(new MemoryStream(bomb));
+        e = Assert.Throws<InvalidDataException>(() => EcqxModelSection.InflateBounded(counted, 16 << 20, "body"));
+        Assert.Equal($"body: compressed body inflates beyond {16 << 20} bytes; decompression was stopped there.", e.Message);
+        Assert.True(counted.BytesRead < bomb.Length / 4, $"read {counted.BytesRead:N0} of {bomb.Length:N0} compressed bytes for a limit of 1/20 of the data");
+
+        // a body within the limit inflates to exactly its bytes
+        using var small = new MemoryStream(DeflatedZeros(100_000));
+        Assert.Equal(new byte[100_000], EcqxModelSection.InflateBounded(small, 100_000, "body"));
+        small.Position = 0;
+        Assert.Contains("inflates beyond 99999 bytes", Assert.Throws<InvalidDataException>(() => EcqxModelSection.InflateBounded(small, 99_999, "body")).Message);
+    }
+
+    /// <summary>A seekable read-only wrapper that counts the bytes read through it.</summary>
+    private sealed class CountingReadStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = inner.Read(buffer, offset, count);
+            BytesRead += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Fact]
     public void DecodedLevelsOutsideTheCodebookAreRejected()
     {

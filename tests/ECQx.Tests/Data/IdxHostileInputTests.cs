@@ -65,6 +65,23 @@ public class IdxHostileInputTests
             Assert.Throws<InvalidDataException>(() => IdxFile.Read(path)).Message);
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    [InlineData(1)]
+    public void AGzipFileMissingItsTrailerOrPartOfItIsRefused(int cut)
+    {
+        string path = Path.Combine(TestPaths.NewTempDir(), "train-labels-idx1-ubyte.gz");
+        var data = Enumerable.Range(0, 600).Select(i => (byte)(i % 10)).ToArray();
+        IdxFixtures.Write(path, new[] { 600 }, data, gzip: true);
+        Assert.Equal(data, IdxFile.Read(path).Data); // the whole file reads
+        byte[] good = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, good[..^cut]);
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.Read(path));
+        Assert.StartsWith($"{path} is corrupt (gzip: the trailer does not match the 608 inflated bytes", e.Message);
+        Assert.Contains("the file is truncated (its 8-byte trailer missing or cut short)", e.Message);
+    }
+
     [Fact]
     public void ThousandsOfCorruptedFilesFailCleanly()
     {

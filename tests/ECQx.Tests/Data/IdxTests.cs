@@ -108,6 +108,37 @@ public class FashionMnistSampleTests
         FashionMnist.FindBundledSample() ?? throw new DirectoryNotFoundException("bundled sample not found above the test assembly");
 
     [Fact]
+    public void TheDataIdentityFollowsTheContentNotTheFileEncoding()
+    {
+        string dir = TestPaths.NewTempDir(), raw = TestPaths.NewTempDir();
+        var images = Enumerable.Range(0, 40 * 28 * 28).Select(i => (byte)(i * 13 % 256)).ToArray();
+        var labels = Enumerable.Range(0, 40).Select(i => (byte)(i % 10)).ToArray();
+        foreach (var (folder, gzip) in new[] { (dir, true), (raw, false) })
+            foreach (string prefix in new[] { "train", "t10k" })
+            {
+                string ext = gzip ? ".gz" : "";
+                IdxFixtures.Write(Path.Combine(folder, $"{prefix}-images-idx3-ubyte{ext}"), new[] { 40, 28, 28 }, images, gzip);
+                IdxFixtures.Write(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte{ext}"), new[] { 40 }, labels, gzip);
+            }
+        SortedDictionary<string, string> Identity(string folder)
+        {
+            using var splits = FashionMnist.Load(folder, new IdxImageOptions { BatchSize = 8 });
+            return splits.Identity();
+        }
+        var gz = Identity(dir);
+        Assert.Equal(gz, Identity(raw)); // gzip or raw: the same examples
+        Assert.Equal(("fashion-mnist", "40", "40", "none", "10", "[1, 28, 28]"),
+            (gz["data.name"], gz["data.train"], gz["data.test"], gz["data.validation"], gz["data.classes"], gz["data.inputShape"]));
+        Assert.Matches("^sha256:[0-9a-f]{16}$", gz["data.content"]);
+
+        labels[39] = 3; // one training label
+        IdxFixtures.Write(Path.Combine(raw, "train-labels-idx1-ubyte"), new[] { 40 }, labels, gzip: false);
+        var changed = Identity(raw);
+        Assert.NotEqual(gz["data.content"], changed["data.content"]);
+        Assert.Equal(gz.Where(kv => kv.Key != "data.content"), changed.Where(kv => kv.Key != "data.content"));
+    }
+
+    [Fact]
     public void SampleIsBalancedAndLoadsAsNormalisedBatches()
     {
         string dir = SampleDir();

@@ -40,6 +40,12 @@ public class SpeechCommandsTests
         File.Delete(Path.Combine(root, "testing_list.txt"));
         var e = Assert.Throws<FileNotFoundException>(() => SpeechCommandsLayout.Scan(root));
         Assert.Contains("testing_list.txt", e.Message);
+
+        string list = Path.Combine(root, "validation_list.txt");
+        File.Delete(list);
+        Directory.CreateDirectory(list);
+        var d = Assert.Throws<InvalidDataException>(() => SpeechCommandsLayout.Scan(root));
+        Assert.StartsWith($"{list} is a directory, not the list file of that name", d.Message);
     }
 
     [Fact]

@@ -196,6 +196,34 @@ public class ExplainVerbTests
     }
 
     [Fact]
+    public void Float64ValuesBeyondFloat32AreReportedAsOverflowNotAsNonFinite()
+    {
+        var (dir, weights, _, _, x) = Fixture();
+        var big = x.to(float64);
+        big[3, 0, 4, 7] = 1e300;
+        string inputs = Path.Combine(dir, "big64.npy");
+        Npy.Write(inputs, big);
+        string outPath = Path.Combine(dir, "r.safetensors");
+        var (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", inputs, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, code);
+        Assert.Contains("big64.npy: the float64 value 1E+300 at index [3, 0, 4, 7] overflows float32 (largest finite float32: ±3.4028235E+38)", output);
+        Assert.DoesNotContain("non-finite", output);
+
+        // a DeepLIFT reference is checked the same way; float64 values within range are accepted
+        var reference = zeros(new long[] { 1, 28, 28 }, dtype: float64);
+        reference[0, 27, 27] = -1e39;
+        string refPath = Path.Combine(dir, "ref64.npy");
+        Npy.Write(refPath, reference);
+        string fine = Path.Combine(dir, "x64.npy");
+        Npy.Write(fine, x.to(float64));
+        (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", fine, "--method", "deeplift", "--reference", refPath, "--out", outPath);
+        Assert.Equal(ExplainVerb.ExitBadInput, code);
+        Assert.Contains("ref64.npy: the float64 value -1E+39 at index [0, 27, 27] overflows float32", output);
+        (code, output) = Run("explain", "--model", "mlp_28x28", "--weights", weights, "--inputs", fine, "--out", outPath);
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
     public void AnOutputPathThatCannotBeWrittenIsAnErrorLineNotAStackTrace()
     {
         var (dir, weights, inputs, _, _) = Fixture();

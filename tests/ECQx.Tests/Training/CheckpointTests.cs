@@ -19,9 +19,9 @@ public class CheckpointTests
     };
 
     private static TrainingResult Train(TrainerOptions options, EcqQuantizerSettings? settings = null, string? relevance = null,
-        int? cancelAfterBatch = null)
+        int? cancelAfterBatch = null, long dataSeed = 1, int trainExamples = 512)
     {
-        using var data = TrainingFixtures.Blobs(batchSize: options.BatchSize, shuffleSeed: options.Seed);
+        using var data = TrainingFixtures.Blobs(seed: dataSeed, train: trainExamples, batchSize: options.BatchSize, shuffleSeed: options.Seed);
         var model = TrainingFixtures.Mlp(3);
         using var quantizer = new EcqWeightQuantizer(settings);
         var rel = relevance is null ? null : RelevanceMethods.Create(relevance);
@@ -95,6 +95,74 @@ public class CheckpointTests
         Assert.Throws<OperationCanceledException>(() => Train(Opts(killed) with { CheckpointEveryBatches = 1 }, cancelAfterBatch: 2));
         var extended = Train(Opts(killed, resume: true) with { CheckpointEveryBatches = 1, Epochs = 2 });
         Assert.Equal(new[] { 0, 1, 2 }, extended.History.Select(r => r.Epoch));
+    }
+
+    [Fact]
+    public void ResumeOnOtherDataIsRefusedSayingWhatDiffers()
+    {
+        string killed = TestPaths.NewTempDir();
+        Assert.Throws<OperationCanceledException>(() => Train(Opts(killed) with { CheckpointEveryBatches = 1 }, cancelAfterBatch: 2));
+        string checkpoint = Path.Combine(killed, QuantizationAwareTrainer.CheckpointFileName);
+        byte[] before = File.ReadAllBytes(checkpoint);
+
+        // same name, sizes and shapes, other examples: only the content fingerprint tells them apart
+        var e = Assert.Throws<ArgumentException>(() => Train(Opts(killed, resume: true) with { CheckpointEveryBatches = 1 }, dataSeed: 2));
+        Assert.StartsWith($"{checkpoint}: the checkpoint was trained on other data: data.content = sha256:", e.Message);
+        Assert.Contains("(dataset 'synthetic blobs' then, 'synthetic blobs' now)", e.Message);
+        Assert.Contains("--dataset and --data-dir", e.Message);
+        string[] fingerprints = System.Text.RegularExpressions.Regex.Matches(e.Message, "sha256:[0-9a-f]{16}").Select(m => m.Value).ToArray();
+        Assert.Equal(2, fingerprints.Length);
+        Assert.NotEqual(fingerprints[0], fingerprints[1]);
+
+        // another split size is named as such
+        e = Assert.Throws<ArgumentException>(() => Train(Opts(killed, resume: true), trainExamples: 448));
+        Assert.Contains("data.content", e.Message); // sorted before data.train, and different too
+        using (var a = TrainingFixtures.Blobs(train: 512)) using (var b = TrainingFixtures.Blobs(train: 448))
+        {
+            var ex = Assert.Throws<ArgumentException>(() => RunSettings.Compare("c", a.Identity().Where(kv => kv.Key != "data.content").ToDictionary(),
+                b.Identity().Where(kv => kv.Key != "data.content").ToDictionary()));
+            Assert.Contains("data.train = 512 then, data.train = 448 now", ex.Message);
+        }
+        Assert.Equal(before, File.ReadAllBytes(checkpoint)); // nothing was overwritten
+
+        // the same data resumes, and a fresh load gives the same fingerprint
+        Train(Opts(killed, resume: true) with { CheckpointEveryBatches = 1 });
+        using (var a = TrainingFixtures.Blobs()) using (var b = TrainingFixtures.Blobs())
+            Assert.Equal(a.Identity(), b.Identity());
+    }
+
+    [Fact]
+    public void ResumingAFinishedRunWithMoreEpochsTrainsOnAsAnUninterruptedRun()
+    {
+        string dir = TrainedDir(); // 1 epoch, finished
+        var extended = Train(Opts(dir, resume: true) with { Epochs = 3 });
+        Assert.Equal(new[] { 0, 1, 2, 3 }, extended.History.Select(r => r.Epoch));
+
+        var straight = Train(Opts(TestPaths.NewTempDir()) with { Epochs = 3 });
+        Assert.Equal(straight.History.Select(r => (r.Epoch, r.TrainLoss, r.TestAccuracy, r.QuantizedSparsity)),
+            extended.History.Select(r => (r.Epoch, r.TrainLoss, r.TestAccuracy, r.QuantizedSparsity)));
+
+        // resuming it again with as many epochs trains nothing
+        var again = Train(Opts(dir, resume: true) with { Epochs = 3 });
+        Assert.Equal(4, again.History.Count);
+    }
+
+    [Fact]
+    public void AFinishedFullPrecisionRunResumedWithMoreEpochsTrainsOnToo()
+    {
+        static TrainingResult TrainFp(TrainerOptions options)
+        {
+            using var data = TrainingFixtures.Blobs(batchSize: options.BatchSize, shuffleSeed: options.Seed);
+            using var trainer = new QuantizationAwareTrainer(TrainingFixtures.Mlp(3), data, options);
+            return trainer.Run();
+        }
+        string dir = TestPaths.NewTempDir();
+        TrainFp(Opts(dir));
+        var extended = TrainFp(Opts(dir, resume: true) with { Epochs = 2 });
+        var straight = TrainFp(Opts(TestPaths.NewTempDir()) with { Epochs = 2 });
+        Assert.Equal(new[] { 1, 2 }, extended.History.Select(r => r.Epoch));
+        Assert.Equal(straight.History.Select(r => (r.Phase, r.Epoch, r.TrainLoss, r.TestAccuracy)),
+            extended.History.Select(r => (r.Phase, r.Epoch, r.TrainLoss, r.TestAccuracy)));
     }
 
     [Fact]

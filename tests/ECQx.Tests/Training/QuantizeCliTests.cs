@@ -18,7 +18,7 @@ public class QuantizeCliTests
         {
             Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer),
         });
-        console.Profile.Width = 200;
+        console.Profile.Width = 1000; // long error lines (paths, fingerprints) stay on one line
         int exit = new QuantizeVerb().Build(console).Parse(args).Invoke();
         return (exit, writer.ToString());
     }
@@ -128,10 +128,51 @@ public class QuantizeCliTests
         var rows = MetricsLog.FromJsonLines(File.ReadAllText(Path.Combine(dir, "metrics.jsonl")));
         Assert.Equal(new[] { TrainingPhase.Initial, TrainingPhase.Quantize }, rows.Select(r => r.Phase));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Length);
-        // resuming a finished run changes nothing
+        // resuming a finished run trains nothing, and says so
         (exit, text) = Run(args.Append("--resume").ToArray());
         Assert.True(exit == 0, text);
         Assert.Equal(2, MetricsLog.FromJsonLines(File.ReadAllText(Path.Combine(dir, "metrics.jsonl"))).Count);
+        Assert.Contains($"the run in {dir} had already finished 1 epoch(s) and --epochs is 1; nothing was trained", text);
+        // with more epochs it trains on
+        (exit, text) = Run(args.Select(a => a == "1" ? "2" : a).Append("--resume").ToArray()); // --epochs 2 (the only "1")
+        Assert.True(exit == 0, text);
+        Assert.Equal(new[] { 0, 1, 2 }, MetricsLog.FromJsonLines(File.ReadAllText(Path.Combine(dir, "metrics.jsonl"))).Select(r => r.Epoch));
+        Assert.DoesNotContain("nothing was trained", text);
+    }
+
+    [Fact]
+    public void ResumeOnAnotherDatasetOrDataFolderIsRefusedNamingOldAndNew()
+    {
+        string dir = TestPaths.NewTempDir();
+        string[] common = { "--model", "mlp_28x28", "--epochs", "1", "--batch-size", "64", "--max-batches", "3", "--checkpoint-every", "1",
+            "--threads", "1", "--out-dir", dir };
+        var (exit, text) = Run(common.Concat(new[] { "--dataset", "fashion-mnist" }).ToArray());
+        Assert.True(exit == 0, text);
+        string checkpoint = Path.Combine(dir, QuantizationAwareTrainer.CheckpointFileName);
+        byte[] before = File.ReadAllBytes(checkpoint);
+
+        (exit, text) = Run(common.Concat(new[] { "--dataset", "synthetic", "--resume" }).ToArray());
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Contains($"{checkpoint}: the checkpoint was trained on other data", text);
+        Assert.Contains("(dataset 'fashion-mnist' then, 'synthetic blobs' now)", text);
+
+        // a copy of the bundled sample with one pixel changed: same name and sizes, other content
+        string sample = ECQx.Data.Idx.FashionMnist.FindBundledSample()!;
+        string copy = TestPaths.NewTempDir();
+        foreach (string f in Directory.GetFiles(sample, "*.gz")) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        string images = Path.Combine(copy, "t10k-images-idx3-ubyte.gz");
+        var idx = ECQx.Data.Idx.IdxFile.Read(images);
+        idx.Data[123] ^= 0x40;
+        ECQx.Data.Idx.IdxFile.Write(images, idx.Shape, idx.Data, gzip: true);
+        (exit, text) = Run(common.Concat(new[] { "--dataset", "fashion-mnist", "--data-dir", copy, "--resume" }).ToArray());
+        Assert.Equal(CliRun.BadInput, exit);
+        Assert.Matches(@"data\.content = sha256:[0-9a-f]{16} then, data\.content = sha256:[0-9a-f]{16} now \(dataset 'fashion-mnist' then, 'fashion-mnist' now\)", text);
+        Assert.Equal(before, File.ReadAllBytes(checkpoint));
+
+        // the unchanged copy is the same data
+        File.Copy(Path.Combine(sample, "t10k-images-idx3-ubyte.gz"), images, overwrite: true);
+        (exit, text) = Run(common.Concat(new[] { "--dataset", "fashion-mnist", "--data-dir", copy, "--resume" }).ToArray());
+        Assert.True(exit == 0, text);
     }
 
     [ECQx.Tests.IO.TmpfsFact]

@@ -47,10 +47,11 @@ public static class Cifar10
         string dir = Cifar10Binary.ResolveBatchDirectory(directory);
         var (trainX, trainY) = Cifar10Binary.ReadFiles(Cifar10Binary.TrainFiles.Select(f => Path.Combine(dir, f)), options.TrainLimit);
         var (testX, testY) = Cifar10Binary.ReadFiles(new[] { Path.Combine(dir, Cifar10Binary.TestFile) }, options.TestLimit);
+        string fingerprint = DataFingerprint.Of(("train.images", trainX), ("train.labels", trainY), ("test.images", testX), ("test.labels", testY));
         var train = new ImageBatchSource(trainX, trainY, Cifar10Binary.ClassNames, options.Normalization, options.TrainAugmentation,
             new BatchOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = options.DropLast, Seed = options.Seed, Device = options.Device });
         var test = new ImageBatchSource(testX, testY, Cifar10Binary.ClassNames, options.Normalization, null,
             new BatchOptions { BatchSize = options.BatchSize, Shuffle = false, Seed = options.Seed, Device = options.Device });
-        return new DatasetSplits("cifar10", train, test);
+        return new DatasetSplits("cifar10", train, test) { Fingerprint = fingerprint };
     }
 }

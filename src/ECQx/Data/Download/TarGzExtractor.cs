@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.IO.Compression;
 using ECQx.IO;
@@ -9,7 +8,8 @@ namespace ECQx.Data.Download;
 /// Unpacks a <c>.tar.gz</c> (System.Formats.Tar over GZipStream) into a directory, treating the archive as
 /// untrusted: entry names that are absolute, contain <c>..</c>, or resolve outside the destination are
 /// rejected, as are links and device entries; the total unpacked size is bounded. The gzip trailer is checked
-/// (CRC-32 and length of the decompressed data), because GZipStream itself ends silently on a truncated file.
+/// (CRC-32 and length of the decompressed data, by <see cref="GzipInput"/>), because GZipStream itself ends silently
+/// on a truncated file.
 /// Any problem raises an <see cref="InvalidDataException"/> that names the archive.
 /// </summary>
 public static class TarGzExtractor
@@ -32,7 +32,7 @@ public static class TarGzExtractor
         using var file = new FileStream(archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         long compressedLength = file.Length;
         if (compressedLength < 18) throw Bad(archivePath, $"only {compressedLength} bytes, too short for a gzip file (truncated?)");
-        using var check = new CrcStream(ECQx.IO.GzipInput.OpenRead(file, archivePath, leaveOpen: true));
+        using var check = new CountingStream(ECQx.IO.GzipInput.OpenRead(file, archivePath, leaveOpen: true));
         int files = 0;
         long lastReport = 0;
         try
@@ -88,7 +88,6 @@ public static class TarGzExtractor
             if (e is InvalidDataException && e.Message.StartsWith(archivePath, StringComparison.Ordinal)) throw;
             throw Bad(archivePath, $"corrupt or truncated archive ({e.GetType().Name}: {e.Message})", e);
         }
-        VerifyTrailer(archivePath, file, check);
         progress?.Report(new DataProgress(DataStage.Extracting, archivePath, compressedLength, compressedLength));
         return files;
     }
@@ -109,27 +108,9 @@ public static class TarGzExtractor
         return full;
     }
 
-    private static void VerifyTrailer(string archivePath, FileStream file, CrcStream check)
-    {
-        Span<byte> trailer = stackalloc byte[8];
-        file.Position = file.Length - 8;
-        file.ReadExactly(trailer);
-        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
-        uint size = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
-        if (crc != check.Crc || size != (uint)check.BytesRead)
-            throw Bad(archivePath,
-                $"the gzip trailer (CRC-32 {crc:x8}, length mod 2^32 {size}) does not match the {check.BytesRead} decompressed bytes (CRC-32 {check.Crc:x8}): " +
-                "the file is truncated or corrupt (multi-member gzip files are not supported)");
-    }
-
     private static InvalidDataException Bad(string archivePath, string what, Exception? inner = null) =>
         new($"{archivePath}: {what}.", inner);
 
-    /// <summary>Counts the bytes read through it and computes their CRC-32.</summary>
-    private sealed class CrcStream(Stream inner) : ReadOnlyPassThroughStream(inner)
-    {
-        public uint Crc { get; private set; }
-
-        protected override void OnRead(ReadOnlySpan<byte> bytes) => Crc = Crc32.Append(Crc, bytes);
-    }
+    /// <summary>Counts the bytes read through it (the unpacked size bound).</summary>
+    private sealed class CountingStream(Stream inner) : ReadOnlyPassThroughStream(inner);
 }

@@ -112,10 +112,11 @@ public static class FashionMnist
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"IDX dataset directory not found: {directory}");
         var (trX, trY) = ReadPair(FindFile(directory, "train", "images"), FindFile(directory, "train", "labels"), options.ClassNames.Count);
         var (teX, teY) = ReadPair(FindFile(directory, "t10k", "images"), FindFile(directory, "t10k", "labels"), options.ClassNames.Count);
+        string fingerprint = DataFingerprint.Of(("train.images", trX), ("train.labels", trY), ("test.images", teX), ("test.labels", teY));
         var train = new ImageBatchSource(trX, trY, options.ClassNames, options.Normalization, options.TrainAugmentation,
             new BatchOptions { BatchSize = options.BatchSize, Shuffle = true, DropLast = options.DropLast, Seed = options.Seed, Device = options.Device });
         var test = new ImageBatchSource(teX, teY, options.ClassNames, options.Normalization, null,
             new BatchOptions { BatchSize = options.BatchSize, Seed = options.Seed, Device = options.Device });
-        return new DatasetSplits("fashion-mnist", train, test);
+        return new DatasetSplits("fashion-mnist", train, test) { Fingerprint = fingerprint };
     }
 }

@@ -50,7 +50,27 @@ public static class SpeechCommands
             throw;
         }
         if (!augment) noise.Dispose();
-        return new DatasetSplits(options.Task == SpeechCommandsTask.Keywords12 ? "speech_commands_12" : "speech_commands_all", train, test, validation);
+        return new DatasetSplits(options.Task == SpeechCommandsTask.Keywords12 ? "speech_commands_12" : "speech_commands_all", train, test, validation)
+        {
+            Fingerprint = Fingerprint(layout, (train, validation, test)),
+        };
+    }
+
+    /// <summary>
+    /// The content fingerprint of the splits: every example's split, relative path, file size and label, and the
+    /// background-noise files' names and sizes (hashing every WAV's bytes would read the whole dataset on each load).
+    /// </summary>
+    private static string Fingerprint(SpeechCommandsLayout layout, (SpeechCommandsBatchSource Train, SpeechCommandsBatchSource Validation, SpeechCommandsBatchSource Test) splits)
+    {
+        using var f = new DataFingerprint();
+        foreach (var split in new[] { splits.Train, splits.Validation, splits.Test })
+            foreach (var e in split.Examples)
+                f.Add(e.RelativePath is null
+                    ? $"{split.Split}|silence|{e.Label}"
+                    : $"{split.Split}|{e.RelativePath}|{new FileInfo(layout.FullPath(new SpeechClip(e.RelativePath, ""))).Length}|{e.Label}");
+        foreach (string noise in layout.NoiseFiles)
+            f.Add($"noise|{Path.GetFileName(noise)}|{new FileInfo(noise).Length}");
+        return f.Finish();
     }
 
     /// <summary>

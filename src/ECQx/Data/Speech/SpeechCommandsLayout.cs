@@ -54,7 +54,8 @@ public sealed class SpeechCommandsLayout
     public string FullPath(SpeechClip clip) => Path.Combine(Root, clip.RelativePath.Replace('/', Path.DirectorySeparatorChar));
 
     /// <summary>
-    /// Scans <paramref name="root"/>. Missing list files raise a <see cref="FileNotFoundException"/> naming them; a
+    /// Scans <paramref name="root"/>. Missing list files raise a <see cref="FileNotFoundException"/> naming them (a
+    /// directory in a list file's place, an <see cref="InvalidDataException"/> saying so); a
     /// list that names no clip, has a line that is not a relative clip path (<c>word/name.wav</c>), or names a clip
     /// that does not exist raises an <see cref="InvalidDataException"/> naming the list, the line and the entry.
     /// </summary>
@@ -63,7 +64,8 @@ public sealed class SpeechCommandsLayout
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Speech Commands directory not found: {root}");
         string valPath = Path.Combine(root, ValidationList), testPath = Path.Combine(root, TestingList);
         foreach (var p in new[] { valPath, testPath })
-            if (!File.Exists(p)) throw new FileNotFoundException($"{p} is missing; is '{root}' an extracted Speech Commands archive?", p);
+            if (Directory.Exists(p)) throw new InvalidDataException($"{p} is a directory, not the list file of that name; is '{root}' an extracted Speech Commands archive?");
+            else if (!File.Exists(p)) throw new FileNotFoundException($"{p} is missing; is '{root}' an extracted Speech Commands archive?", p);
         var valLines = ReadList(valPath);
         var testLines = ReadList(testPath);
         var val = valLines.Select(l => l.Entry).ToHashSet(StringComparer.Ordinal);
