@@ -26,7 +26,7 @@ public static class NnrModelFile
 
     /// <summary>The NNR bitstream of <paramref name="model"/>.</summary>
     /// <exception cref="ArgumentException">A tensor NNR cannot carry losslessly: a float64 value that is not a float32 value,
-    /// an integer beyond ±(2^31 − 2), a name with a NUL character.</exception>
+    /// an integer beyond ±(2^31 − 1), a name with a NUL character.</exception>
     public static byte[] Serialize(EcqxModel model, NnrWriteOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -85,8 +85,9 @@ internal static class NnrModelWriter
             {
                 // NNCodec's decoder mis-sizes NNR_PT_RAW_FLOAT units (numpy promotes the byte count to float64), so floats
                 // travel as NNR_PT_INT units of their float32 bit patterns; −0.0 (int32.MinValue) is coded as +0.0 with a patch.
+                // Bit patterns are large (~2^30): one greater-than flag (cabac_unary_length_minus1 = 0) codes them more cheaply.
                 var (bits, negativeZeros) = RawValues.ToFloat32Bits(r);
-                return (IntUnit(r.Name, dims, bits, options),
+                return (IntUnit(r.Name, dims, bits, options with { UnaryLengthMinus1 = 0 }),
                     new NnrTensorNote(r.DType, shapeNote, null, null, null, negativeZeros.Length > 0 ? negativeZeros : null));
             }
             case RawTensor r:

@@ -62,7 +62,11 @@ internal static class NnCodec
     }
 
     /// <summary><c>nnc.compress(..., use_dq=False)</c> of integer tensors; returns the bitstream paths.</summary>
-    internal static List<string> Encode(string workDir, params IReadOnlyList<(string Name, long[] Shape, int[] Values)>[] models)
+    internal static List<string> Encode(string workDir, params IReadOnlyList<(string Name, long[] Shape, int[] Values)>[] models) =>
+        Encode(workDir, models.Select(m => m.Select(t => (t.Name, t.Shape, (Array)t.Values)).ToList()).ToArray());
+
+    /// <summary><c>nnc.compress(..., use_dq=False)</c> of int32 or float32 tensors; returns the bitstream paths.</summary>
+    internal static List<string> Encode(string workDir, params List<(string Name, long[] Shape, Array Values)>[] models)
     {
         Require();
         var args = new List<string> { Driver, "encode" };
@@ -71,7 +75,13 @@ internal static class NnCodec
         {
             var spec = new JsonObject();
             foreach (var (name, shape, values) in models[i])
-                spec[name] = new JsonObject { ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()), ["values"] = new JsonArray(values.Select(v => (JsonNode)v).ToArray()) };
+                spec[name] = new JsonObject
+                {
+                    ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()),
+                    ["values"] = values is float[] floats ? new JsonArray(floats.Select(v => (JsonNode)v).ToArray())
+                        : new JsonArray(((int[])values).Select(v => (JsonNode)v).ToArray()),
+                    ["float"] = values is float[],
+                };
             string input = Path.Combine(workDir, $"levels-{i}.json");
             File.WriteAllText(input, spec.ToJsonString());
             outputs.Add(Path.Combine(workDir, $"nncodec-{i}.nnr"));

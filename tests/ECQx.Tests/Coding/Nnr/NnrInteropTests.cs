@@ -120,4 +120,26 @@ public class NnrInteropTests(ITestOutputHelper output)
         output.WriteLine($"ResNet20 4 bit levels: NNCodec {theirs.FileBytes} B ({theirUnits} B in data units), ecqx NNR {ours.FileBytes} B ({ourUnits} B in data units)");
         Assert.InRange(ourUnits, theirUnits * 0.98, theirUnits * 1.02);
     }
+
+    [NnCodecFact]
+    public void EcqxReadsTheFloatTensorsNnCodecQuantizesItself()
+    {
+        string dir = TestPaths.NewTempDir();
+        var random = new Random(15);
+        float[] weight = Enumerable.Range(0, 12 * 9).Select(_ => (float)(random.NextDouble() - 0.5) * 0.2f).ToArray();
+        float[] bias = Enumerable.Range(0, 12).Select(_ => (float)random.NextDouble()).ToArray();
+        var model = new List<(string, long[], Array)> { ("conv.weight", [12, 9], weight), ("conv.bias", [12], bias) };
+        string bitstream = NnCodec.Encode(dir, model)[0];
+        var theirs = NnCodec.Decode(dir, bitstream)[0];
+        var contents = NnrModelFile.ReadDetailed(bitstream);
+        Assert.All(contents.Tensors, u => Assert.Equal(NnrPayloadType.Float, u.PayloadType));
+        foreach (var (name, shape, _) in model)
+        {
+            var q = Assert.IsType<QuantizedTensor>(contents.Model[name]);
+            Assert.Equal(shape, q.Shape);
+            Assert.Equal("float32", theirs[name].DType);
+            var ours = q.Levels.ToArray().Select(l => (long)BitConverter.SingleToUInt32Bits(QuantizedTensor.GridValue(l, q.Step)));
+            Assert.Equal(theirs[name].Values, ours);
+        }
+    }
 }

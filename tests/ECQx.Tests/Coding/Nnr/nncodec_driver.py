@@ -5,7 +5,8 @@ Usage: NNCODEC_DIR=<folder built by .ci/install-prereqs> python3 nncodec_driver.
 
 decode: writes {name: {"dtype": str, "shape": [...], "values": [...]}} of nnc.decompress's tensors, in order
         (float32 values as their IEEE bit patterns, so comparisons are exact).
-encode: reads {name: {"shape": [...], "values": [...]}} of integer tensors and writes nnc.compress(..., use_dq=False).
+encode: reads {name: {"shape": [...], "values": [...]}} of integer tensors ("float": true: float32 values) and writes
+        nnc.compress(..., use_dq=False).
 """
 import contextlib
 import io
@@ -36,7 +37,8 @@ def decode(src, dst):
 def encode(src, dst):
     with open(src) as f:
         spec = json.load(f)
-    tensors = {name: np.asarray(t["values"], dtype=np.int32).reshape(t["shape"]) for name, t in spec.items()}
+    tensors = {name: np.asarray(t["values"], dtype=np.float32 if t.get("float") else np.int32).reshape(t["shape"])
+               for name, t in spec.items()}
     with contextlib.redirect_stdout(io.StringIO()):
         nnc.compress(tensors, bitstream_path=dst, use_dq=False, return_bitstream=False)
 
