@@ -33,6 +33,7 @@ internal static class NnrCliSupport
         {
             UnaryLengthMinus1 = Math.Clamp(coder.GreaterThanFlags, 0, 255),
             OptimizeContextInitialization = coder.OptimizeContextParameters,
+            TrialLevels = coder.TrialLevels,
         };
         NnrModelFile.Write(target.FullName, model, options);
         var contents = NnrModelFile.ReadDetailed(target.FullName);

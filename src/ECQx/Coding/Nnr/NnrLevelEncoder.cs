@@ -5,7 +5,7 @@ namespace ECQx.Coding.Nnr;
 /// <see cref="NnrArithmeticEncoder"/> with NNR's binarization: significance flag (context by the previous level's
 /// sign), sign flag (same contexts), up to G greater-than flags, then a remainder coded as a context-coded unary
 /// exponent prefix and bypass suffix. Before the levels, each context's initialisation (0 = default, 1..8 chosen by a
-/// trial pass when <c>optimize</c> is set) is signalled.
+/// trial pass over the first <c>trialLevels</c> levels when <c>optimize</c> is set) is signalled.
 /// </summary>
 internal static class NnrLevelEncoder
 {
@@ -14,7 +14,8 @@ internal static class NnrLevelEncoder
 
     /// <summary>Codes <paramref name="levels"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A level's magnitude exceeds <see cref="MaxMagnitude"/>.</exception>
-    internal static void Encode(NnrArithmeticEncoder encoder, ReadOnlySpan<int> levels, int unaryLengthMinus1, bool optimize)
+    internal static void Encode(NnrArithmeticEncoder encoder, ReadOnlySpan<int> levels, int unaryLengthMinus1, bool optimize,
+        int trialLevels = 1 << 18)
     {
         var layout = new NnrLevelContexts(unaryLengthMinus1 + 1);
         for (int i = 0; i < levels.Length; i++)
@@ -22,7 +23,7 @@ internal static class NnrLevelEncoder
                 throw new ArgumentOutOfRangeException(nameof(levels), levels[i], $"level at index {i} is outside ±{MaxMagnitude}");
         var contexts = new NnrContext[layout.Count];
         for (int i = 0; i < contexts.Length; i++) contexts[i] = NnrContext.Create(0);
-        int[] choice = optimize ? NnrInitializationSearch.Choose(levels, layout) : new int[layout.Count];
+        int[] choice = optimize ? NnrInitializationSearch.Choose(levels[..Math.Min(levels.Length, trialLevels)], layout) : new int[layout.Count];
         for (int i = 0; i < layout.Count; i++)
         {
             if (!layout.IsSignalled(i)) continue;

@@ -105,7 +105,7 @@ internal static class NnrModelWriter
     {
         var w = DataUnitHeader(name, NnrPayloadType.Int, dims, options.UnaryLengthMinus1);
         var encoder = new NnrArithmeticEncoder(values.Length / 4 + 64);
-        try { NnrLevelEncoder.Encode(encoder, values, options.UnaryLengthMinus1, options.OptimizeContextInitialization); }
+        try { NnrLevelEncoder.Encode(encoder, values, options.UnaryLengthMinus1, options.OptimizeContextInitialization, options.TrialLevels); }
         catch (ArgumentOutOfRangeException e) { throw new ArgumentException($"tensor '{name}': {e.Message}", e); }
         w.WriteBytes(encoder.Finish());
         return NnrUnitFraming.Frame(w.ToArray());
