@@ -46,7 +46,9 @@ internal static class NnrCliSupport
     {
         var contents = NnrModelFile.ReadDetailed(source.FullName);
         Render(contents, source.Name);
-        RenderSizes(CodedSizeComparison.Measure(contents.Model, nnrBytes: contents.FileBytes));
+        // Without the ecqx note the int32 tensors are NNCodec's levels: compare with .ecqx coding them as levels.
+        var model = contents.HasEcqxNote ? contents.Model : CodedSizeComparison.LevelsAsQuantized(contents.Model);
+        RenderSizes(CodedSizeComparison.Measure(model, nnrBytes: contents.FileBytes));
     }
 
     private static void Render(NnrFileContents contents, string title)

@@ -28,4 +28,25 @@ public sealed record CodedSizeComparison(long Fp32Bytes, long EcqxBytes, long Nn
         long nnr = nnrBytes ?? NnrModelFile.Serialize(model, nnrOptions).LongLength;
         return new CodedSizeComparison(fp32, ecqx, nnr);
     }
+
+    /// <summary>
+    /// <paramref name="model"/> with its int32 tensors of rank ≥ 1 as quantized tensors of step 1: what an NNR bitstream
+    /// without the ecqx note (NNCodec's levels) holds, so that its .ecqx size codes them as levels, not raw bytes.
+    /// </summary>
+    public static EcqxModel LevelsAsQuantized(EcqxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new EcqxModel(model.Tensors.Select(t => t is RawTensor { DType: EcqxDType.Int32 } r && r.Shape.Count >= 1 && r.ElementCount > 0
+            ? AsLevels(r) : t).ToList(), model.Metadata);
+    }
+
+    private static EcqxTensor AsLevels(RawTensor tensor)
+    {
+        var levels = new int[tensor.ElementCount];
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(tensor.Data.Span).CopyTo(levels);
+        long min = levels.Min(), max = levels.Max();
+        int bits = 1;
+        while (bits < 32 && max - min + 1 > 1L << bits) bits++;
+        return new QuantizedTensor(tensor.Name, tensor.Shape, levels, 1.0, bits, (int)min);
+    }
 }

@@ -119,6 +119,15 @@ public class NnrModelFileTests
             Assert.Equal(values, Enumerable.Range(0, values.Length).Select(i => BitConverter.ToInt32(data, 4 * i)));
         }
         Assert.Equal(166, contents.FileBytes);
+
+        // Sizes side by side: .ecqx codes NNCodec's int32 levels as levels (step 1), not as raw bytes.
+        var asLevels = CodedSizeComparison.LevelsAsQuantized(contents.Model);
+        var q = Assert.IsType<QuantizedTensor>(asLevels["a.weight"]);
+        Assert.Equal((-4, 4), (q.MinLevel, q.BitWidth)); // levels −4..4: nine values need 4 bits
+        Assert.Equal(expected[0].Values, q.Levels.ToArray());
+        var sizes = CodedSizeComparison.Measure(asLevels, nnrBytes: contents.FileBytes);
+        Assert.Equal(4L * (128 + 64 + 1 + 15), sizes.Fp32Bytes);
+        Assert.Equal(EcqxModelFile.Serialize(asLevels).Length, sizes.EcqxBytes);
     }
 
     /// <summary>The bitstream without its topology units (as NNCodec writes it for a model without an ecqx note).</summary>
