@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using ECQx.Coding;
+using ECQx.Coding.Nnr;
 
 namespace ECQx.Benchmarks;
 
 /// <summary>
 /// Ratio bench <c>coder</c>: encode/decode throughput of the level coder on a 2.36M-weight 4-bit tensor of
-/// ~70 % sparsity, and its coded size against the zeroth-order entropy bound and general-purpose compressors.
+/// ~70 % sparsity, and its coded size against the zeroth-order entropy bound and general-purpose compressors; beside
+/// each, the same levels as an NNR payload (<see cref="NnrLevelEncoder"/>, NNCodec-compatible).
 /// Run: <c>dotnet run -c Release --project tests/ECQx.Benchmarks -- ratios coder</c>.
 /// </summary>
 internal static class CodingRatioBench
@@ -36,6 +38,16 @@ internal static class CodingRatioBench
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-26}{label,-10}{LevelStatistics.Sparsity(levels),9:P1}{entropy,8:F4}{bound,10:N0}{stream.Length,10:N0}{stream.Length / bound,9:F4}" +
                     $"{encodeMs,8:F1}{encodeCpu,8:F1}{levels.Length / encodeCpu / 1000,9:F1}{decodeMs,8:F1}{decodeCpu,8:F1}{levels.Length / decodeCpu / 1000,9:F1}"));
+
+                // The same levels as an NNR (DeepCABAC, NNCodec-compatible) payload, cabac_unary_length_minus1 = 10.
+                bool optimize = options.OptimizeContextParameters;
+                byte[] nnr = NnrEncode(levels, optimize);
+                var (nnrEncodeMs, nnrEncodeCpu) = Time(() => NnrEncode(levels, optimize));
+                var (nnrDecodeMs, nnrDecodeCpu) = Time(() => NnrDecode(nnr, decoded));
+                if (!decoded.AsSpan().SequenceEqual(levels)) throw new InvalidOperationException("NNR round trip failed");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"  as NNR payload",-26}{label,-10}{"",9}{"",8}{"",10}{nnr.Length,10:N0}{nnr.Length / bound,9:F4}" +
+                    $"{nnrEncodeMs,8:F1}{nnrEncodeCpu,8:F1}{levels.Length / nnrEncodeCpu / 1000,9:F1}{nnrDecodeMs,8:F1}{nnrDecodeCpu,8:F1}{levels.Length / nnrDecodeCpu / 1000,9:F1}"));
             }
             var shape = LevelStreamShape.For(LevelBinarizer.MaxMagnitude(levels), CoderOptions.Default.GreaterThanFlags);
             var trial = levels.AsMemory(0, CoderOptions.Default.TrialLevels);
@@ -48,6 +60,20 @@ internal static class CodingRatioBench
                 $"{"",-26}baselines on int8 levels: zstd-19 {BaselineCompressors.Zstandard(packed):N0} B, brotli-11 {BaselineCompressors.Brotli(packed):N0} B, deflate {BaselineCompressors.Deflate(packed):N0} B"));
         }
         CodingResNet20Proxy.Run();
+    }
+
+    private static byte[] NnrEncode(int[] levels, bool optimize)
+    {
+        var encoder = new NnrArithmeticEncoder(levels.Length / 4);
+        NnrLevelEncoder.Encode(encoder, levels, NnrWriteOptions.Default.UnaryLengthMinus1, optimize);
+        return encoder.Finish();
+    }
+
+    private static void NnrDecode(byte[] stream, int[] destination)
+    {
+        var decoder = new NnrArithmeticDecoder(stream, 0, stream.Length);
+        NnrLevelDecoder.Decode(decoder, destination, NnrWriteOptions.Default.UnaryLengthMinus1);
+        if (!decoder.DecodeTerminate()) throw new InvalidOperationException("NNR stream not terminated");
     }
 
     /// <summary>Median wall ms and mean CPU ms of 9 runs after one warm-up run.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ECQx.Coding;
+using ECQx.Coding.Nnr;
 using ECQx.IO;
 using Spectre.Console;
 
@@ -21,6 +22,7 @@ public sealed class CompressVerb : ICliVerb
         var greaterThan = new Option<int>("--gtx") { Description = "Number of context-coded 'greater than k' flags before the Exp-Golomb remainder (0..16).", DefaultValueFactory = _ => CoderOptions.Default.GreaterThanFlags };
         var noParamOpt = new Option<bool>("--no-param-opt") { Description = "Do not optimise per-context initialisation by a trial pass." };
         var baselines = new Option<bool>("--baselines") { Description = "Also compress the levels with Brotli, Deflate and Zstandard for comparison." };
+        var format = NnrCliSupport.FormatOption();
 
         var command = new Command("compress", "Entropy-code a quantized model into an .ecqx file (DeepCABAC-style arithmetic coder).");
         command.Arguments.Add(input);
@@ -29,6 +31,7 @@ public sealed class CompressVerb : ICliVerb
         command.Options.Add(greaterThan);
         command.Options.Add(noParamOpt);
         command.Options.Add(baselines);
+        command.Options.Add(format);
         command.SetAction(parse => CompressionCliErrors.Run(() =>
         {
             var options = new EcqxWriteOptions
@@ -42,11 +45,18 @@ public sealed class CompressVerb : ICliVerb
             };
             options.Coder.Validate();
             var source = parse.GetValue(input)!;
-            var target = new FileInfo(OutputFilePath.Resolve(parse.GetValue(output)!, source.FullName, EcqxModelFile.Extension));
+            string? chosenFormat = parse.GetValue(format);
+            var target = new FileInfo(OutputFilePath.Resolve(parse.GetValue(output)!, source.FullName,
+                chosenFormat == "nnr" ? NnrModelFile.Extension : EcqxModelFile.Extension));
             EcqxModel model;
             using (var document = SafeTensors.Load(source.FullName))
             {
                 model = StateDictAdapter.FromStateDict(document.Tensors, document.Metadata);
+            }
+            if (NnrCliSupport.WantsNnr(chosenFormat, target))
+            {
+                NnrCliSupport.Compress(model, source, target, options.Coder);
+                return;
             }
             EcqxModelFile.Write(target.FullName, model, options);
             var report = CompressionReport.Create(EcqxModelFile.ReadDetailed(target.FullName), parse.GetValue(baselines));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ECQx.Coding;
+using ECQx.Coding.Nnr;
 using ECQx.IO;
 using Spectre.Console;
 
@@ -12,16 +13,16 @@ public sealed class DecompressVerb : ICliVerb
     /// <inheritdoc />
     public Command Build()
     {
-        var input = new Argument<FileInfo>("input") { Description = "The .ecqx file." };
+        var input = new Argument<FileInfo>("input") { Description = "The .ecqx file or NNR bitstream." };
         var output = new Option<string>("--out", "-o") { Description = "The .safetensors file to write, or a folder (ending in / or existing) to write <input-name>.safetensors into.", Required = true };
-        var command = new Command("decompress", "Decode an .ecqx file into a safetensors state dict (quantized weights bit-identical).");
+        var command = new Command("decompress", "Decode an .ecqx file or NNR bitstream into a safetensors state dict (quantized weights bit-identical).");
         command.Arguments.Add(input);
         command.Options.Add(output);
         command.SetAction(parse => CompressionCliErrors.Run(() =>
         {
             var source = parse.GetValue(input)!;
             var target = new FileInfo(OutputFilePath.Resolve(parse.GetValue(output)!, source.FullName, ".safetensors"));
-            var model = EcqxModelFile.Read(source.FullName);
+            var model = CodedModelFiles.Read(source.FullName);
             using (var tensors = StateDictAdapter.ToStateDict(model))
                 SafeTensors.Save(target.FullName, tensors, StateDictAdapter.MetadataFor(model));
             int quantized = model.Tensors.Count(t => t is QuantizedTensor);

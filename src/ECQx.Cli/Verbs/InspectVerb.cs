@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ECQx.Coding;
+using ECQx.Coding.Nnr;
 
 namespace ECQx.Cli.Verbs;
 
@@ -9,7 +10,7 @@ public sealed class InspectVerb : ICliVerb
     /// <inheritdoc />
     public Command Build()
     {
-        var input = new Argument<FileInfo>("input") { Description = "The .ecqx file." };
+        var input = new Argument<FileInfo>("input") { Description = "The .ecqx file or NNR bitstream." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Skip the Brotli/Deflate/Zstandard comparison." };
         var command = new Command("inspect", "Show an .ecqx file's layers and its size report (FP32 bytes, coded bytes, ×-factor, entropy bound).");
         command.Arguments.Add(input);
@@ -17,8 +18,14 @@ public sealed class InspectVerb : ICliVerb
         command.SetAction(parse => CompressionCliErrors.Run(() =>
         {
             var source = parse.GetValue(input)!;
+            if (CodedModelFiles.Detect(source.FullName) == CodedModelFormat.Nnr)
+            {
+                NnrCliSupport.Inspect(source);
+                return;
+            }
             var contents = EcqxModelFile.ReadDetailed(source.FullName);
             CompressionReportView.Render(CompressionReport.Create(contents, !parse.GetValue(noBaselines)), source.Name);
+            NnrCliSupport.RenderSizes(CodedSizeComparison.Measure(contents.Model, ecqxBytes: contents.FileBytes));
         }));
         return command;
     }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using ECQx.Coding;
 using ECQx.IO;
+using Xunit;
 
 namespace ECQx.Tests.Coding;
 
@@ -29,6 +30,35 @@ internal static class EcqxFileSamples
             new RawTensor("fc.bias", EcqxDType.Float16, [10], halfBias),
             new QuantizedTensor("empty.weight", [0, 3], [], 1.0, 1, 0),
         ], new Dictionary<string, string> { ["format"] = "pt", ["ecqx.note"] = "ünïcode ✓" });
+    }
+
+    /// <summary>Asserts that two models hold the same tensors (levels, steps, codebooks, patches, raw bytes) and metadata.</summary>
+    internal static void AssertSameModel(EcqxModel expected, EcqxModel actual)
+    {
+        Assert.Equal(expected.Metadata.OrderBy(kv => kv.Key), actual.Metadata.OrderBy(kv => kv.Key));
+        Assert.Equal(expected.Tensors.Select(t => t.Name), actual.Tensors.Select(t => t.Name));
+        for (int i = 0; i < expected.Tensors.Count; i++)
+        {
+            var e = expected.Tensors[i];
+            var a = actual.Tensors[i];
+            Assert.Equal(e.Shape, a.Shape);
+            Assert.Equal(e.DType, a.DType);
+            switch (e)
+            {
+                case QuantizedTensor q:
+                    var aq = Assert.IsType<QuantizedTensor>(a);
+                    Assert.Equal(q.Levels.ToArray(), aq.Levels.ToArray());
+                    Assert.Equal(BitConverter.DoubleToInt64Bits(q.Step), BitConverter.DoubleToInt64Bits(aq.Step));
+                    Assert.Equal(q.BitWidth, aq.BitWidth);
+                    Assert.Equal(q.MinLevel, aq.MinLevel);
+                    Assert.Equal(q.Patches.Select(p => (p.Index, BitConverter.SingleToInt32Bits(p.Value))),
+                        aq.Patches.Select(p => (p.Index, BitConverter.SingleToInt32Bits(p.Value))));
+                    break;
+                case RawTensor r:
+                    Assert.Equal(r.Data.ToArray(), Assert.IsType<RawTensor>(a).Data.ToArray());
+                    break;
+            }
+        }
     }
 
     internal readonly record struct Section(uint Tag, byte[] Payload);

@@ -8,34 +8,6 @@ namespace ECQx.Tests.Coding;
 
 public class EcqxModelFileTests
 {
-    private static void AssertSameModel(EcqxModel expected, EcqxModel actual)
-    {
-        Assert.Equal(expected.Metadata.OrderBy(kv => kv.Key), actual.Metadata.OrderBy(kv => kv.Key));
-        Assert.Equal(expected.Tensors.Select(t => t.Name), actual.Tensors.Select(t => t.Name));
-        for (int i = 0; i < expected.Tensors.Count; i++)
-        {
-            var e = expected.Tensors[i];
-            var a = actual.Tensors[i];
-            Assert.Equal(e.Shape, a.Shape);
-            Assert.Equal(e.DType, a.DType);
-            switch (e)
-            {
-                case QuantizedTensor q:
-                    var aq = Assert.IsType<QuantizedTensor>(a);
-                    Assert.Equal(q.Levels.ToArray(), aq.Levels.ToArray());
-                    Assert.Equal(BitConverter.DoubleToInt64Bits(q.Step), BitConverter.DoubleToInt64Bits(aq.Step));
-                    Assert.Equal(q.BitWidth, aq.BitWidth);
-                    Assert.Equal(q.MinLevel, aq.MinLevel);
-                    Assert.Equal(q.Patches.Select(p => (p.Index, BitConverter.SingleToInt32Bits(p.Value))),
-                        aq.Patches.Select(p => (p.Index, BitConverter.SingleToInt32Bits(p.Value))));
-                    break;
-                case RawTensor r:
-                    Assert.Equal(r.Data.ToArray(), Assert.IsType<RawTensor>(a).Data.ToArray());
-                    break;
-            }
-        }
-    }
-
     [Fact]
     public void RoundTripsThroughAFile()
     {
@@ -43,7 +15,7 @@ public class EcqxModelFileTests
         string path = Path.Combine(TestPaths.NewTempDir(), "m.ecqx");
         EcqxModelFile.Write(path, model);
         var contents = EcqxModelFile.ReadDetailed(path);
-        AssertSameModel(model, contents.Model);
+        EcqxFileSamples.AssertSameModel(model, contents.Model);
         Assert.Equal(new FileInfo(path).Length, contents.FileBytes);
         Assert.Equal(new[] { EcqxStorage.Levels, EcqxStorage.Raw, EcqxStorage.Raw, EcqxStorage.Levels, EcqxStorage.Raw, EcqxStorage.Levels },
             contents.Storage.Select(s => s.Storage));
@@ -105,7 +77,7 @@ public class EcqxModelFileTests
         Assert.StartsWith("f.ecqx", e.Message);
 
         // A later minor version of the same major version is read.
-        AssertSameModel(EcqxFileSamples.SmallModel(), EcqxModelFile.Parse(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 7), sections), "f").Model);
+        EcqxFileSamples.AssertSameModel(EcqxFileSamples.SmallModel(), EcqxModelFile.Parse(EcqxFileSamples.Assemble(EcqxFileSamples.Header(1, 7), sections), "f").Model);
     }
 
     [Fact]
@@ -345,6 +317,6 @@ public class EcqxModelFileTests
         Assert.ThrowsAny<OperationCanceledException>(() => EcqxModelFile.Write(path, model, cancellationToken: cancelled.Token));
         Assert.False(File.Exists(path));
         EcqxModelFile.Write(path, model, cancellationToken: CancellationToken.None);
-        AssertSameModel(model, EcqxModelFile.Read(path));
+        EcqxFileSamples.AssertSameModel(model, EcqxModelFile.Read(path));
     }
 }
