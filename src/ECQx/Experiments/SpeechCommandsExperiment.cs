@@ -32,7 +32,7 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
 
     /// <inheritdoc />
     public override ExperimentDefaults Defaults(bool quick) => quick
-        ? new(new[] { "mlp_gsc" }, new[] { 4 }, new[] { 0.1, 0.4 }, Epochs: 2, BaselineEpochs: 10, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 32)
+        ? new(new[] { "mlp_gsc" }, new[] { 4 }, new[] { 0.1, 0.4 }, Epochs: 2, BaselineEpochs: 10, MaxBatchesPerEpoch: 40, BaselineMaxBatchesPerEpoch: null, BatchSize: 32)
         : new(new[] { "mlp_gsc" }, new[] { 2, 3, 4, 5 }, new[] { 0.0, 0.02, 0.05, 0.1, 0.2, 0.4 }, Epochs: 10, BaselineEpochs: 20, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 100);
 
     /// <inheritdoc />
