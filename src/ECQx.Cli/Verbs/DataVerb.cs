@@ -1,17 +1,19 @@
 using System.CommandLine;
 using ECQx.Data.Download;
 using ECQx.Data.Idx;
+using ECQx.Data.Speech.Synthesis;
 using Spectre.Console;
 
 namespace ECQx.Cli.Verbs;
 
 /// <summary>
-/// <c>ecqx data list|download|verify</c>: the dataset cache. <c>list</c> shows every manifest dataset and what is on
+/// <c>ecqx data list|download|verify|synthesize</c>: the dataset cache. <c>list</c> shows every manifest dataset and what is on
 /// disk; <c>download NAME</c> fetches (resumably), verifies and extracts it, with a progress bar;
-/// <c>verify NAME</c> re-hashes the archive and checks the extracted files. All take <c>--data-dir</c>
+/// <c>verify NAME</c> re-hashes the archive and checks the extracted files; <c>synthesize speech-commands</c> speaks a
+/// Speech Commands-shaped corpus with espeak-ng (<see cref="SynthesizedSpeechCommands"/>). All take <c>--data-dir</c>
 /// (default: <c>ECQX_DATA_DIR</c>, then the per-user data folder); <c>download</c> takes <c>--offline</c>.
-/// Exit codes: 0 success, 1 verification failed or corrupt archive, 2 not available offline or unknown name,
-/// 3 network failure.
+/// Exit codes: 0 success, 1 verification failed or corrupt archive, 2 not available offline or unknown name (or espeak-ng
+/// missing), 3 network failure.
 /// </summary>
 public sealed class DataVerb : ICliVerb
 {
@@ -53,11 +55,54 @@ public sealed class DataVerb : ICliVerb
         verify.Options.Add(dataDir);
         verify.SetAction(r => CliRun.Guarded(Console, _ => Verify(r.GetValue(verifyName)!, r.GetValue(dataDir))));
 
-        var data = new Command("data", "Datasets: list, download (resumable, verified) and verify the local cache");
+        var data = new Command("data", "Datasets: list, download (resumable, verified), verify the local cache, synthesize speech");
         data.Subcommands.Add(list);
         data.Subcommands.Add(download);
         data.Subcommands.Add(verify);
+        data.Subcommands.Add(BuildSynthesize(dataDir));
         return data;
+    }
+
+    private static Command BuildSynthesize(Option<string?> dataDir)
+    {
+        var outDir = new Option<string?>("--out") { Description = $"Corpus folder (default: <data dir>/{SynthesizedSpeechCommands.StoreFolder})" };
+        var seed = new Option<long>("--seed") { Description = "Seed (the same seed writes the same corpus)", DefaultValueFactory = _ => new SpeechSynthesisOptions().Seed };
+        var speech = new Command("speech-commands",
+            "Speak a corpus in the Google Speech Commands v0.02 layout with espeak-ng (ten keywords, unknown words, background noise, " +
+            "speaker-disjoint validation and test lists); quick mode uses it when the real dataset is absent");
+        speech.Options.Add(outDir);
+        speech.Options.Add(dataDir);
+        speech.Options.Add(seed);
+        speech.SetAction(r => CliRun.Guarded(Console, ct => Synthesize(r.GetValue(outDir), r.GetValue(dataDir), r.GetValue(seed), ct)));
+        var synthesize = new Command("synthesize", "Make a dataset on this machine instead of downloading it");
+        synthesize.Subcommands.Add(speech);
+        return synthesize;
+    }
+
+    internal static int Synthesize(string? outDir, string? dataDir, long seed, CancellationToken ct = default)
+    {
+        string root = outDir is not null ? Path.GetFullPath(outDir) : SynthesizedSpeechCommands.DefaultDirectory(dataDir);
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            string path = null!;
+            Console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("espeak-ng: words spoken", maxValue: 1);
+                    path = SynthesizedSpeechCommands.Write(root, new SpeechSynthesisOptions { Seed = seed }, new WordsSpoken(task), ct);
+                    task.Value = task.MaxValue;
+                });
+            Console.MarkupLine($"[green]synthesized Speech Commands[/] is ready at [bold]{Markup.Escape(path)}[/] ({watch.Elapsed.TotalSeconds:F0} s)");
+            return 0;
+        }
+        catch (SpeechSynthesizerMissingException e)
+        {
+            Console.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return ExitUnavailable;
+        }
     }
 
     internal static int List(string? dataDir)
@@ -152,6 +197,21 @@ public sealed class DataVerb : ICliVerb
             ? $"[yellow]{Markup.Escape(name)}: nothing on disk to verify ({Markup.Escape(store.MissingMessage(store.Manifest.Get(name)))})[/]"
             : $"[red]{Markup.Escape(name)}: verification FAILED[/]");
         return nothing ? ExitUnavailable : ExitCorrupt;
+    }
+
+    /// <summary>Moves one Spectre progress task as words are spoken (synchronously, from the synthesizer's threads).</summary>
+    private sealed class WordsSpoken(ProgressTask task) : IProgress<DataProgress>
+    {
+        private readonly object _gate = new();
+
+        public void Report(DataProgress value)
+        {
+            lock (_gate)
+            {
+                if (value.Total is long t && t > 0) task.MaxValue = t;
+                task.Value = value.Stage == DataStage.Done ? task.MaxValue : Math.Max(task.Value, value.Done);
+            }
+        }
     }
 
     /// <summary>Maps data progress reports onto one Spectre progress task per stage.</summary>

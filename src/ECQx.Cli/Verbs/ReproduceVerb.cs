@@ -31,7 +31,7 @@ public sealed class ReproduceVerb : ICliVerb
             Description = $"{string.Join(" | ", ExperimentCatalog.Names)} (primer: offline, the bundled Fashion-MNIST sample)",
             DefaultValueFactory = _ => "primer",
         };
-        var quick = new Option<bool>("--quick") { Description = "about a minute: fewer runs and batches (gsc/cifar10 without --data-dir: synthetic stand-in data, labelled as such)" };
+        var quick = new Option<bool>("--quick") { Description = "about a minute: fewer runs and batches (without --data-dir: gsc speaks its corpus with espeak-ng once, cifar10 uses synthetic stand-in data; labelled as such)" };
         var outDir = new Option<string>("--out-dir") { Description = "results root; the run goes to <out-dir>/<experiment>/<run-id>", DefaultValueFactory = _ => "results" };
         var runId = new Option<string?>("--run-id") { Description = "run folder name (default: quick-/full- + a hash of the configuration, so a rerun continues)" };
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto", DefaultValueFactory = _ => "cpu" };
@@ -105,7 +105,7 @@ public sealed class ReproduceVerb : ICliVerb
                     return ReproduceModes.Run(console, mode, settings, slurmOptions, r.GetValue(json), r.GetValue(submit), ct);
                 var outcome = new ExperimentRunner(settings, line => console.MarkupLine(Markup.Escape(line))).Run(ct);
                 console.Write(ResultsTable(outcome));
-                if (outcome.Synthetic) console.MarkupLine("[yellow]synthetic stand-in data (quick mode without --data-dir): the numbers only show the pipeline works[/]");
+                if (outcome.Synthetic) console.MarkupLine("[yellow]synthetic data (quick mode without --data-dir: synthesized speech or a stand-in, see the data line of the report): not the paper's datasets[/]");
                 console.MarkupLine($"{outcome.Results.Count} run(s), {outcome.Skipped.Count} already complete; report: [bold]{Markup.Escape(outcome.ReportPath)}[/]");
                 return 0;
             }

@@ -1,6 +1,7 @@
 using ECQx.Data;
 using ECQx.Data.Download;
 using ECQx.Data.Speech;
+using ECQx.Data.Speech.Synthesis;
 using ECQx.Data.StandIn;
 using ECQx.Training;
 using TorchSharp;
@@ -31,20 +32,25 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
 
     /// <inheritdoc />
     public override ExperimentDefaults Defaults(bool quick) => quick
-        ? new(new[] { "mlp_gsc" }, new[] { 2, 4 }, new[] { 0.05 }, Epochs: 1, BaselineEpochs: 1, MaxBatchesPerEpoch: 6, BaselineMaxBatchesPerEpoch: 6, BatchSize: 32)
+        ? new(new[] { "mlp_gsc" }, new[] { 4 }, new[] { 0.1, 0.4 }, Epochs: 2, BaselineEpochs: 10, MaxBatchesPerEpoch: 40, BaselineMaxBatchesPerEpoch: null, BatchSize: 32)
         : new(new[] { "mlp_gsc" }, new[] { 2, 3, 4, 5 }, new[] { 0.0, 0.02, 0.05, 0.1, 0.2, 0.4 }, Epochs: 10, BaselineEpochs: 20, MaxBatchesPerEpoch: null, BaselineMaxBatchesPerEpoch: null, BatchSize: 100);
 
     /// <inheritdoc />
     public override ExperimentData LoadData(ExperimentSettings settings, int batchSize, torch.Device device, Action<string>? log)
     {
-        var opts = new SpeechCommandsOptions { BatchSize = batchSize, Seed = unchecked((ulong)settings.Seed), Device = device };
+        // Quick mode trains on the clips' MFCCs as they are (computed once and cached) instead of re-augmenting every epoch:
+        // a synthesized corpus already varies speed, level, offset and noise per clip, and epochs become cheap.
+        var opts = new SpeechCommandsOptions
+        {
+            BatchSize = batchSize, Seed = unchecked((ulong)settings.Seed), Device = device, TrainAugmentation = settings.Quick ? null : new SpeechAugmentation(),
+        };
         string? dir = settings.DataDirectory;
         if (dir is null && settings.Quick)
         {
-            log?.Invoke("quick mode without --data-dir: using SYNTHETIC stand-in data (Gaussian blobs shaped like 49×10 MFCC maps, 12 classes)");
-            return new ExperimentData(SyntheticBlobs.Create(settings.Seed, trainCount: 512, testCount: 256, features: 490, classes: 12,
-                separation: 0.3, sampleShape: new long[] { 490 }, batch: new BatchOptions { BatchSize = batchSize, Seed = opts.Seed, Device = device }), 12,
-                "SYNTHETIC stand-in (quick mode, no --data-dir): 512 train / 256 test Gaussian blobs shaped like 49×10 MFCC maps, 12 classes — not Speech Commands", true);
+            dir = SynthesizedSpeechCommands.DefaultDirectory(settings.DataStoreDirectory);
+            if (!SynthesizedSpeechCommands.IsSynthesized(dir))
+                log?.Invoke($"quick mode without --data-dir: synthesizing a spoken-word corpus with espeak-ng into {dir} (once; `ecqx data synthesize speech-commands`)");
+            dir = SynthesizedSpeechCommands.Write(dir);
         }
         if (dir is null)
         {
@@ -54,9 +60,11 @@ public sealed class SpeechCommandsExperiment : ExperimentDefinition
         }
         log?.Invoke($"loading Speech Commands from {dir} (MFCC features are cached after the first epoch)");
         var splits = SpeechCommands.Load(dir, opts);
-        bool standIn = StandInData.IsStandIn(dir);
+        bool synthesized = SynthesizedSpeechCommands.IsSynthesized(dir), standIn = StandInData.IsStandIn(dir);
+        string source = synthesized ? "SYNTHESIZED speech (espeak-ng voices, `ecqx data synthesize speech-commands`), not Google Speech Commands recordings: "
+            : standIn ? "SYNTHETIC stand-in (tone pairs per word, ECQx.Data.StandIn), not Speech Commands: " : "Google Speech Commands ";
         return new ExperimentData(splits, splits.Train.NumClasses,
-            (standIn ? "SYNTHETIC stand-in (tone pairs per word, ECQx.Data.StandIn), not Speech Commands: " : "Google Speech Commands ") +
-            $"in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test clips, {splits.Train.NumClasses} classes, 49×10 MFCC)", standIn);
+            source + $"in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test clips, {splits.Train.NumClasses} classes, 49×10 MFCC)",
+            synthesized || standIn);
     }
 }

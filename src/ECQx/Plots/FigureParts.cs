@@ -17,6 +17,24 @@ internal static class FigureParts
 
     internal static string Color(int index) => Palette[index % Palette.Length];
 
+    /// <summary>
+    /// The diverging colour scale of signed maps (relevance): blue for negative, white at zero, red for positive, spelled out
+    /// rather than plotly's named "RdBu", whose low end is blue only when not reversed, so the sign can't silently flip.
+    /// Use with <see cref="SetDivergingScale"/>, which also centres it on zero.
+    /// </summary>
+    internal static readonly object[][] DivergingScale = [[0.0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1.0, "#b2182b"]];
+
+    /// <summary>Gives a heatmap trace <see cref="DivergingScale"/> over the symmetric range [−absMax, absMax], so zero is white
+    /// and the colour bar's red end is the positive one.</summary>
+    internal static void SetDivergingScale(Trace trace, double absMax)
+    {
+        double bound = Math.Max(absMax, 1e-30);
+        trace.SetProperty("colorscale", DivergingScale);
+        trace.SetProperty("zmid", 0.0);
+        trace.SetProperty("zmin", -bound);
+        trace.SetProperty("zmax", bound);
+    }
+
     internal static Trace2D Scatter(string name, IReadOnlyList<double> x, IReadOnlyList<double> y, string mode)
     {
         var trace = new Trace2D("scatter");

@@ -57,8 +57,8 @@ public static partial class Figures
 
     /// <summary>
     /// A heat map: <paramref name="z"/>[row][column], rows along y (<paramref name="yTitle"/>), columns along x.
-    /// With <paramref name="diverging"/> the colour scale is red–blue and symmetric around zero (signed relevance);
-    /// otherwise Viridis.
+    /// With <paramref name="diverging"/> (signed values such as relevance) the colour scale runs from blue (negative) through
+    /// white (zero) to red (positive) over a range symmetric around zero, so white is exactly zero; otherwise Viridis.
     /// </summary>
     public static GenericChart Heatmap(IReadOnlyList<IReadOnlyList<double>> z, string xTitle, string yTitle, string? title = null,
         string? colorbarTitle = null, bool diverging = false, IReadOnlyList<string>? xLabels = null, IReadOnlyList<string>? yLabels = null)
@@ -82,13 +82,8 @@ public static partial class Figures
         trace.SetProperty("z", z.Select(row => row.ToArray()).ToArray());
         if (xLabels is not null) trace.SetProperty("x", xLabels.ToArray());
         if (yLabels is not null) trace.SetProperty("y", yLabels.ToArray());
-        trace.SetProperty("colorscale", diverging ? "RdBu" : "Viridis");
-        if (diverging)
-        {
-            trace.SetProperty("reversescale", true); // red = positive
-            trace.SetProperty("zmid", 0.0);
-            if (absMax > 0) { trace.SetProperty("zmin", -absMax); trace.SetProperty("zmax", absMax); }
-        }
+        if (diverging) FigureParts.SetDivergingScale(trace, absMax); // zero-centred, red = positive
+        else trace.SetProperty("colorscale", "Viridis");
         if (colorbarTitle is not null) trace.SetProperty("colorbar", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = colorbarTitle } });
         Layout layout = FigureParts.NewLayout(title, 380);
         layout.SetProperty("xaxis", FigureParts.Axis(xTitle));

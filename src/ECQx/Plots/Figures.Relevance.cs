@@ -157,10 +157,7 @@ public static partial class Figures
                 var heat = new Trace2D("heatmap");
                 heat.SetProperty("z", map);
                 heat.SetProperty("name", "relevance: " + captions[i]);
-                heat.SetProperty("colorscale", "RdBu");
-                heat.SetProperty("reversescale", true);
-                heat.SetProperty("zmin", -Math.Max(absMax, 1e-30));
-                heat.SetProperty("zmax", Math.Max(absMax, 1e-30));
+                FigureParts.SetDivergingScale(heat, absMax);
                 heat.SetProperty("showscale", false);
                 heat.SetProperty("xaxis", "x" + ax2);
                 heat.SetProperty("yaxis", "y" + ax2);

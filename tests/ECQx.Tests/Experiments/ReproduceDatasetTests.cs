@@ -4,7 +4,7 @@ using Xunit;
 
 namespace ECQx.Tests.Experiments;
 
-/// <summary>The gsc and cifar10 quick paths on generated fixture datasets (via --data-dir) and on synthetic stand-ins.</summary>
+/// <summary>The gsc and cifar10 quick paths on generated fixture datasets (via --data-dir), on synthesized speech and on synthetic stand-ins.</summary>
 [Collection(GlobalStateCollection.Name)]
 public sealed class ReproduceDatasetTests
 {
@@ -64,13 +64,15 @@ public sealed class ReproduceDatasetTests
         Assert.All(o.Results, r => Assert.Equal(20, r.Layers.Count)); // 19 convs + the linear layer (§a.2)
     }
 
-    [Fact]
-    public void QuickWithoutADatasetUsesSyntheticDataAndTheReportSaysSo()
+    /// <summary>gsc quick mode without a dataset speaks its corpus with espeak-ng into the dataset store (once) and says so.</summary>
+    [ECQx.Tests.Data.EspeakFact]
+    public void QuickWithoutADatasetUsesSynthesizedSpeechAndTheReportSaysSo()
     {
         var o = Run("gsc", null);
 
         Assert.True(o.Synthetic);
-        Assert.StartsWith("SYNTHETIC", o.Config.Data);
+        Assert.StartsWith("SYNTHESIZED speech", o.Config.Data);
+        Assert.Contains("1152 test clips", o.Config.Data);
         AssertComplete(o, "mlp_gsc");
         Assert.Contains("Synthetic data.", File.ReadAllText(o.ReportPath));
     }

@@ -118,6 +118,26 @@ public sealed class WalkthroughFiguresTests
         Assert.Equal(2.0, Traces(heat)[0]!["zmax"]!.GetValue<double>());
     }
 
+    /// <summary>The diverging scale is zero-centred with red at the positive end and blue at the negative end, with no
+    /// reversal flag that could flip it (plotly's named "RdBu" runs blue → red, so "reversescale" made red negative).</summary>
+    [Fact]
+    public void DivergingHeatmapIsZeroCentredWithRedPositive()
+    {
+        var trace = Traces(Figures.Heatmap(new IReadOnlyList<double>[] { new[] { -0.5, 3.0 } }, "x", "y", diverging: true))[0]!;
+        Assert.Equal(0.0, trace["zmid"]!.GetValue<double>());
+        Assert.Equal(-trace["zmax"]!.GetValue<double>(), trace["zmin"]!.GetValue<double>());
+        Assert.Equal(3.0, trace["zmax"]!.GetValue<double>());
+        Assert.Null(trace["reversescale"]);
+        var scale = trace["colorscale"]!.AsArray();
+        (double At, string Colour) Stop(int i) => (scale[i]![0]!.GetValue<double>(), scale[i]![1]!.GetValue<string>());
+        Assert.Equal((0.0, "#2166ac"), Stop(0));                  // blue: the most negative value
+        Assert.Equal((0.5, "#f7f7f7"), Stop(scale.Count / 2));     // white: zero, the middle of [−3, 3]
+        Assert.Equal((1.0, "#b2182b"), Stop(scale.Count - 1));     // red: the most positive value
+        var relevanceMap = Traces(Figures.ImageRelevanceMaps(new[] { new float[12] }, new[] { new float[] { 1, -2, 0, 0 } }, 2, 2, new[] { "a" }))[1]!;
+        Assert.Equal(scale.ToJsonString(), relevanceMap["colorscale"]!.ToJsonString());
+        Assert.Equal(-2.0, relevanceMap["zmin"]!.GetValue<double>());
+    }
+
     [Fact]
     public void ImageRelevanceMapsHasAnImageAndAMapPerInput()
     {

@@ -9,6 +9,8 @@ public enum DataStage
     Verifying,
     /// <summary>Unpacking an archive (progress counts compressed bytes read).</summary>
     Extracting,
+    /// <summary>Synthesizing a dataset on this machine (progress counts items made, e.g. words spoken).</summary>
+    Synthesizing,
     /// <summary>Finished.</summary>
     Done,
 }
