@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace ECQx.Cli.Verbs;
 
 /// <summary>
-/// <c>ecqx data list|download|verify</c>: the dataset cache. <c>list</c> shows every manifest dataset and what is on
+/// <c>ecqx data list|download|verify|synthesize</c>: the dataset cache (<c>synthesize</c>: <see cref="DataSynthesizeCommand"/>). <c>list</c> shows every manifest dataset and what is on
 /// disk; <c>download NAME</c> fetches (resumably), verifies and extracts it, with a progress bar;
 /// <c>verify NAME</c> re-hashes the archive and checks the extracted files. All take <c>--data-dir</c>
 /// (default: <c>ECQX_DATA_DIR</c>, then the per-user data folder); <c>download</c> takes <c>--offline</c>.
@@ -57,6 +57,7 @@ public sealed class DataVerb : ICliVerb
         data.Subcommands.Add(list);
         data.Subcommands.Add(download);
         data.Subcommands.Add(verify);
+        data.Subcommands.Add(DataSynthesizeCommand.Build(dataDir, () => Console));
         return data;
     }
 

@@ -157,11 +157,19 @@ public static partial class Figures
                 var heat = new Trace2D("heatmap");
                 heat.SetProperty("z", map);
                 heat.SetProperty("name", "relevance: " + captions[i]);
-                heat.SetProperty("colorscale", "RdBu");
-                heat.SetProperty("reversescale", true);
-                heat.SetProperty("zmin", -Math.Max(absMax, 1e-30));
-                heat.SetProperty("zmax", Math.Max(absMax, 1e-30));
-                heat.SetProperty("showscale", false);
+                // Zero-centred per map (white = 0), red = positive (for the explained class), blue = negative. An explicit scale: the
+                // named "RdBu" of plotly.js runs from blue (low) to red (high), the reverse of its name's reading order.
+                double limit = Math.Max(absMax, 1e-30);
+                heat.SetProperty("colorscale", new object[] { new object[] { 0.0, "rgb(33,102,172)" }, new object[] { 0.5, "rgb(247,247,247)" }, new object[] { 1.0, "rgb(178,24,43)" } });
+                heat.SetProperty("zmin", -limit);
+                heat.SetProperty("zmax", limit);
+                heat.SetProperty("showscale", i == n - 1);
+                if (i == n - 1)
+                    heat.SetProperty("colorbar", new Dictionary<string, object>
+                    {
+                        ["title"] = new Dictionary<string, object> { ["text"] = "relevance<br>(each map<br>to its max |R|)" },
+                        ["tickvals"] = new[] { -limit, 0, limit }, ["ticktext"] = new[] { "− against", "0", "+ for the class" }, ["len"] = 0.46, ["y"] = 0.23,
+                    });
                 heat.SetProperty("xaxis", "x" + ax2);
                 heat.SetProperty("yaxis", "y" + ax2);
                 traces.Add(heat);
