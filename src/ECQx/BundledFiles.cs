@@ -2,7 +2,7 @@ namespace ECQx;
 
 /// <summary>
 /// The one place that finds the data files this project bundles (the Fashion-MNIST sample, the pretrained
-/// ResNet20). They travel with every build output and package under <c>data/</c>:
+/// ResNet20, the CIFAR-10 set synthesized from it). They travel with every build output and package under <c>data/</c>:
 /// <list type="bullet">
 /// <item>next to the running program: the installed <c>ecqx</c> tool, a build of the CLI, tests, or an
 /// application that references the <c>ECQx.Research</c> package (its build copies <c>data/</c> to the output);</item>
@@ -19,6 +19,12 @@ public static class BundledFiles
 
     /// <summary>The bundled pretrained CIFAR-10 ResNet20 (BSD-2-Clause), relative to a search root.</summary>
     public const string PretrainedResNet20 = "data/pretrained/resnet20-cifar10.safetensors";
+
+    /// <summary>
+    /// Folder of the bundled CIFAR-10-shaped set synthesized from <see cref="PretrainedResNet20"/> (CIFAR-10 binary format, labels =
+    /// the model's predictions; <see cref="Data.Synthesis.SynthesizedCifar10"/>), relative to a search root: quick mode's CIFAR-10 data.
+    /// </summary>
+    public const string SynthesizedCifar10 = "data/cifar10-synthesized";
 
     /// <summary>How many parent directories each search climbs (a checkout's build output is 6 levels down).</summary>
     private const int MaxDepth = 8;

@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace ECQx.Cli.Verbs;
 
 /// <summary>
-/// <c>ecqx data list|download|verify|synthesize</c>: the dataset cache. <c>list</c> shows every manifest dataset and what is on
+/// <c>ecqx data list|download|verify|synthesize</c>: the dataset cache (<c>synthesize</c>: <see cref="DataSynthesizeCommand"/>). <c>list</c> shows every manifest dataset and what is on
 /// disk; <c>download NAME</c> fetches (resumably), verifies and extracts it, with a progress bar;
 /// <c>verify NAME</c> re-hashes the archive and checks the extracted files; <c>synthesize speech-commands</c> speaks a
 /// Speech Commands-shaped corpus with espeak-ng (<see cref="SynthesizedSpeechCommands"/>). All take <c>--data-dir</c>
@@ -76,6 +76,7 @@ public sealed class DataVerb : ICliVerb
         speech.SetAction(r => CliRun.Guarded(Console, ct => Synthesize(r.GetValue(outDir), r.GetValue(dataDir), r.GetValue(seed), ct)));
         var synthesize = new Command("synthesize", "Make a dataset on this machine instead of downloading it");
         synthesize.Subcommands.Add(speech);
+        synthesize.Subcommands.Add(DataSynthesizeCommand.Build(dataDir, () => Console));
         return synthesize;
     }
 

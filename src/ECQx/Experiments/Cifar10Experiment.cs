@@ -2,6 +2,7 @@ using ECQx.Data;
 using ECQx.Data.Cifar;
 using ECQx.Data.Download;
 using ECQx.Data.StandIn;
+using ECQx.Data.Synthesis;
 using ECQx.Training;
 using TorchSharp;
 
@@ -43,10 +44,9 @@ public sealed class Cifar10Experiment : ExperimentDefinition
         string? dir = settings.DataDirectory;
         if (dir is null && settings.Quick)
         {
-            log?.Invoke("quick mode without --data-dir: using SYNTHETIC stand-in data (Gaussian blobs shaped like 3×32×32 images, 10 classes)");
-            return new ExperimentData(SyntheticBlobs.Create(settings.Seed, trainCount: 64, testCount: 64, features: 3 * 32 * 32, classes: 10,
-                separation: 0.2, sampleShape: new long[] { 3, 32, 32 }, batch: new BatchOptions { BatchSize = batchSize, Seed = opts.Seed, Device = device }), 10,
-                "SYNTHETIC stand-in (quick mode, no --data-dir): 64 train / 64 test Gaussian blobs shaped like 3×32×32 images, 10 classes — not CIFAR-10", true);
+            dir = BundledFiles.Require(BundledFiles.SynthesizedCifar10, "The bundled CIFAR-10 set synthesized from the pretrained ResNet20");
+            log?.Invoke("quick mode without --data-dir: using the bundled SYNTHESIZED images (from the pretrained ResNet20 by batch-norm statistics " +
+                        "inversion; labels are its predictions, so accuracy is top-1 agreement with the FP ResNet20)");
         }
         if (dir is null)
         {
@@ -55,9 +55,13 @@ public sealed class Cifar10Experiment : ExperimentDefinition
             dir = store.Ensure("cifar10");
         }
         var splits = Cifar10.Load(dir, opts);
-        bool standIn = StandInData.IsStandIn(dir);
-        return new ExperimentData(splits, 10,
-            (standIn ? "SYNTHETIC stand-in (coloured blobs on stripes, ECQx.Data.StandIn), not CIFAR-10: " : "CIFAR-10 ") +
-            $"binary batches in {Path.GetFullPath(dir)} ({splits.Train.Count} train / {splits.Test.Count} test images)", standIn);
+        string counts = $"({splits.Train.Count} train / {splits.Test.Count} test images)";
+        string description = SynthesizedCifar10.IsSynthesized(dir)
+            ? $"SYNTHESIZED from the pretrained ResNet20 (batch-norm statistics inversion, ECQx.Data.Synthesis), not CIFAR-10: labels are the FP ResNet20's " +
+              $"top-1 predictions, so accuracy is top-1 agreement with it; {Path.GetFullPath(dir)} {counts}"
+            : StandInData.IsStandIn(dir)
+                ? $"SYNTHETIC stand-in (coloured blobs on stripes, ECQx.Data.StandIn), not CIFAR-10: binary batches in {Path.GetFullPath(dir)} {counts}"
+                : $"CIFAR-10 binary batches in {Path.GetFullPath(dir)} {counts}";
+        return new ExperimentData(splits, 10, description, StandInData.IsStandIn(dir));
     }
 }

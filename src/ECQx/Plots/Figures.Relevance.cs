@@ -157,8 +157,15 @@ public static partial class Figures
                 var heat = new Trace2D("heatmap");
                 heat.SetProperty("z", map);
                 heat.SetProperty("name", "relevance: " + captions[i]);
+                // Zero-centred per map (white = 0), red = positive (for the explained class), blue = negative.
                 FigureParts.SetDivergingScale(heat, absMax);
-                heat.SetProperty("showscale", false);
+                heat.SetProperty("showscale", i == n - 1);
+                if (i == n - 1)
+                    heat.SetProperty("colorbar", new Dictionary<string, object>
+                    {
+                        ["title"] = new Dictionary<string, object> { ["text"] = "relevance<br>(each map<br>to its max |R|)" },
+                        ["tickvals"] = new[] { -Math.Max(absMax, 1e-30), 0, Math.Max(absMax, 1e-30) }, ["ticktext"] = new[] { "− against", "0", "+ for the class" }, ["len"] = 0.46, ["y"] = 0.23,
+                    });
                 heat.SetProperty("xaxis", "x" + ax2);
                 heat.SetProperty("yaxis", "y" + ax2);
                 traces.Add(heat);

@@ -9,7 +9,7 @@ namespace ECQx.Tests.Data;
 /// <summary>The <c>ecqx data</c> verb, run through the real command-line parser, offline only.</summary>
 public class DataVerbTests
 {
-    private static (int code, string output) Run(params string[] args)
+    internal static (int code, string output) Run(params string[] args)
     {
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings

@@ -27,7 +27,7 @@ public sealed class NotebookRunTests
     {
         "00-ecqx-primer.ipynb" => Run(n, minCharts: 8, minClaims: 7),
         "01-google-speech-commands.ipynb" => Run(n, minCharts: 18, minClaims: 20),
-        "02-cifar10.ipynb" => Run(n, minCharts: 21, minClaims: 0),
+        "02-cifar10.ipynb" => Run(n, minCharts: 15, minClaims: 18),
         "03-lrp-vs-deeplift.ipynb" => Run(n, minCharts: 6, minClaims: 0, writesResults: false),
         "04-xai-pruning-and-mixed-precision.ipynb" => Run(n, minCharts: 3, minClaims: 0, writesResults: false),
         _ => throw new ArgumentException("not a committed notebook: " + n),
@@ -92,10 +92,10 @@ public sealed class NotebookRunTests
     public async Task SpeechCommandsNotebookWalksThroughEveryStepOnSynthesizedSpeech() =>
         AssertAllTitledStandIn(await Headless("01-google-speech-commands.ipynb"), "synthesized speech");
 
-    /// <summary>Both of the notebook's models (ResNet20 and VGG16), as in its default parameters, on the CIFAR-10 stand-in.</summary>
+    /// <summary>Quick mode's ResNet20 on the bundled images synthesized from it: every chart's title says they are synthesized (agreement with the FP model).</summary>
     [Fact]
-    public async Task Cifar10NotebookWalksThroughEveryStepOnTheStandIn() =>
-        AssertAllTitledStandIn(await Headless("02-cifar10.ipynb"));
+    public async Task Cifar10NotebookWalksThroughEveryStepOnTheSynthesizedImages() =>
+        AssertAllTitledStandIn(await Headless("02-cifar10.ipynb"), "synthesized images (agreement with the FP model)");
 
     /// <summary>On stand-in data every chart's title says so (ends in <paramref name="suffix"/>).</summary>
     private static void AssertAllTitledStandIn(NotebookDocument executed, string suffix = "synthetic stand-in")

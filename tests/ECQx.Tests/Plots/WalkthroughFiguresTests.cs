@@ -147,6 +147,14 @@ public sealed class WalkthroughFiguresTests
         var traces = Traces(chart);
         Assert.Equal(new[] { "image", "heatmap", "image", "heatmap" }, traces.Select(t => t!["type"]!.GetValue<string>()));
         Assert.Equal(128, traces[0]!["z"]![0]![0]![0]!.GetValue<int>());
+        // Zero-centred, red = positive: the scale's top (z = +max |R|) is red, its bottom blue, and nothing reverses it.
+        var map = traces[1]!;
+        Assert.Equal(-2.0, map["zmin"]!.GetValue<double>());
+        Assert.Equal(2.0, map["zmax"]!.GetValue<double>());
+        Assert.Null(map["reversescale"]);
+        var scale = map["colorscale"]!.AsArray();
+        Assert.Equal("rgb(178,24,43)", scale[^1]![1]!.GetValue<string>());
+        Assert.Equal("rgb(33,102,172)", scale[0]![1]!.GetValue<string>());
         Assert.Equal(2, Traces(Figures.ImageGrid(new[] { img, img }, 2, 2, new[] { "a", "b" })).Count);
         Assert.Throws<ArgumentException>(() => Figures.ImageRelevanceMaps(new[] { img }, new[] { rel, rel }, 2, 2, new[] { "a" }));
         Assert.Throws<ArgumentException>(() => Figures.ImageGrid(new[] { new float[5] }, 2, 2, new[] { "a" }));
