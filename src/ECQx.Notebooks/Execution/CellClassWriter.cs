@@ -10,6 +10,8 @@ namespace ECQx.Notebooks.Execution;
 /// Writes a cell as an ordinary C# class, which is what lets every cell compile on its own (no chain of script
 /// submissions that keeps every earlier compilation alive):
 /// <code>
+/// the environment's imports
+/// namespace __ecqx {
 /// usings of the notebook so far and of the cell
 /// public class __ecqx_CellN : (the last cell that declared members, or NotebookGlobals)
 /// {
@@ -17,7 +19,7 @@ namespace ECQx.Notebooks.Execution;
 ///     public static ref T name => ref __ecqx_vK.Value;      // the variable, by its name (get/set in an async cell)
 ///     public object __ecqx_Run() { statements; return trailing expression; }
 ///     the cell's methods, properties and types (public unless they say otherwise)
-/// }
+/// } }
 /// </code>
 /// Variables live in boxes the session keeps, so a variable is the same storage for every cell and every method that
 /// uses it. The cell's own text keeps its lines and columns through <c>#line</c> directives, so compiler errors and
@@ -29,6 +31,9 @@ internal sealed class CellClassWriter
 {
     /// <summary>The name of the method that runs the cell's statements.</summary>
     internal const string RunMethod = "__ecqx_Run";
+
+    /// <summary>The namespace of every cell class.</summary>
+    internal const string Namespace = "__ecqx";
 
     private readonly CellSource _cell;
     private readonly StringBuilder _text = new();
@@ -56,16 +61,17 @@ internal sealed class CellClassWriter
     }
 
     /// <summary>The probe: declarations as locals, the trailing expression as a statement.</summary>
-    internal static string Probe(CellSource cell, string header, string className, string baseClass, IEnumerable<CellVariable> used, ProbeMarks marks)
+    internal static string Probe(CellSource cell, string header, string notebookUsings, string className, string baseClass, IEnumerable<CellVariable> used, ProbeMarks marks)
     {
         var w = new CellClassWriter(cell);
-        w.Begin(header, className, baseClass, used);
+        w.Begin(header, notebookUsings, className, baseClass, used);
         foreach (CellSource.Statement s in cell.Statements)
         {
             if (s.Declaration is { } declaration)
             {
-                if (s.UsingKeyword is { } keyword) w.Hidden(keyword);
-                int start = w.Mapped(declaration, declaration.ToString());
+                int start = s.UsingKeyword is { } keyword
+                    ? w.Mapped(declaration, declaration.ToString(), keyword + " ")
+                    : w.Mapped(declaration, declaration.ToString());
                 if (s.UsingKeyword is null) // a using declaration stays local to the cell: not a variable of the notebook
                     foreach (VariableDeclaratorSyntax v in declaration.Variables)
                         marks.Declarators.Add((v, start + v.Identifier.SpanStart - declaration.SpanStart));
@@ -86,11 +92,11 @@ internal sealed class CellClassWriter
     /// The class that runs: declared variables (<paramref name="declared"/>, by name) are assigned to their boxes,
     /// <c>using</c> declarations stay local, and the trailing expression is returned when it has a value.
     /// </summary>
-    internal static string Final(CellSource cell, string header, string className, string baseClass, IEnumerable<CellVariable> used,
+    internal static string Final(CellSource cell, string header, string notebookUsings, string className, string baseClass, IEnumerable<CellVariable> used,
                                  IReadOnlyDictionary<string, CellVariable> declared, TrailingValue trailing)
     {
         var w = new CellClassWriter(cell);
-        w.Begin(header, className, baseClass, used.Concat(declared.Values));
+        w.Begin(header, notebookUsings, className, baseClass, used.Concat(declared.Values));
         foreach (CellSource.Statement s in cell.Statements)
         {
             if (s.Declaration is not { } declaration)
@@ -99,8 +105,7 @@ internal sealed class CellClassWriter
             }
             else if (s.UsingKeyword is { } keyword)
             {
-                w.Hidden(keyword);
-                w.Mapped(declaration, declaration.ToString());
+                w.Mapped(declaration, declaration.ToString(), keyword + " ");
                 w.Hidden(";");
             }
             else
@@ -120,8 +125,7 @@ internal sealed class CellClassWriter
         {
             if (trailing == TrailingValue.Value)
             {
-                w.Hidden("return (object)(");
-                w.Mapped(expression, expression.ToString());
+                w.Mapped(expression, expression.ToString(), "return (object)(");
                 w.Hidden(");");
             }
             else
@@ -133,9 +137,11 @@ internal sealed class CellClassWriter
         return w.End();
     }
 
-    private void Begin(string header, string className, string baseClass, IEnumerable<CellVariable> variables)
+    private void Begin(string header, string notebookUsings, string className, string baseClass, IEnumerable<CellVariable> variables)
     {
-        _text.Append(header);
+        // The environment's imports are outside the namespace, the notebook's usings inside: a cell's `using XPlot.Plotly;`
+        // then wins over an imported namespace with the same type names (Chart), as a script's usings do.
+        _text.Append(header).Append("namespace ").Append(Namespace).Append("\n{\n").Append(notebookUsings);
         foreach (UsingDirectiveSyntax directive in _cell.Usings) Mapped(directive, directive.ToString());
         Hidden($"public class {className} : {baseClass}\n{{");
         foreach (CellVariable v in variables)
@@ -174,16 +180,30 @@ internal sealed class CellClassWriter
                 Mapped(member, text[..at] + " public" + text[at..]);
             }
         }
-        Hidden("}");
+        Hidden("}\n}");
         return _text.ToString();
     }
 
-    /// <summary>Appends <paramref name="text"/> at the line and column where <paramref name="node"/> is in the cell; returns its offset.</summary>
-    private int Mapped(SyntaxNode node, string text)
+    /// <summary>
+    /// Appends <paramref name="text"/> at the line and column where <paramref name="node"/> is in the cell; returns its offset.
+    /// With a <paramref name="prefix"/> (generated code that must start the same statement, so that the statement's
+    /// sequence point, hence a stack trace's line, is the cell's), an enhanced <c>#line</c> directive maps the text after
+    /// the prefix to the node's line and column.
+    /// </summary>
+    private int Mapped(SyntaxNode node, string text, string? prefix = null)
     {
         LinePosition at = _cell.Start(node);
-        _text.Append("\n#line ").Append(at.Line + 1).Append(" \"").Append(_cell.Label).Append("\"\n");
-        _text.Append(' ', at.Character);
+        if (prefix is null)
+        {
+            _text.Append("\n#line ").Append(at.Line + 1).Append(" \"").Append(_cell.Label).Append("\"\n");
+            _text.Append(' ', at.Character);
+        }
+        else
+        {
+            LinePosition end = _cell.Text.Lines.GetLinePosition(node.Span.End);
+            _text.Append($"\n#line ({at.Line + 1},{at.Character + 1})-({end.Line + 1},{end.Character + 1}) {prefix.Length} \"{_cell.Label}\"\n");
+            _text.Append(prefix);
+        }
         int offset = _text.Length;
         _text.Append(text).Append('\n');
         return offset;

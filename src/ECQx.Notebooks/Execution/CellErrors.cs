@@ -70,13 +70,13 @@ internal static partial class CellErrors
         return e;
     }
 
-    [GeneratedRegex(@"__ecqx_Cell\d+\.(<__ecqx_Run>d__\d+\.MoveNext|__ecqx_Run)\(\)")]
+    [GeneratedRegex(@"(__ecqx\.)?__ecqx_Cell\d+\.(<__ecqx_Run>d__\d+\.MoveNext|__ecqx_Run)\(\)")]
     private static partial Regex CellBodyFrame();
 
     [GeneratedRegex(@" in [^\n]*?[/\\]?(cell-[A-Za-z0-9-]+):line")]
     private static partial Regex CellPath();
 
-    [GeneratedRegex(@"(global::)?__ecqx_Cell\d+[.+]")]
+    [GeneratedRegex(@"(global::)?(__ecqx\.)?__ecqx_Cell\d+[.+]")]
     private static partial Regex CellClassPrefix();
 
     /// <summary>The exception text with the engine's own frames left out and cell frames made readable.</summary>
@@ -84,7 +84,7 @@ internal static partial class CellErrors
     {
         string[] noise =
         [
-            "   at Microsoft.CodeAnalysis.Scripting.", "   at ECQx.Notebooks.NotebookRunner", "   at ECQx.Notebooks.Execution.", "   at System.Runtime.CompilerServices.",
+            "   at ECQx.Notebooks.NotebookRunner", "   at ECQx.Notebooks.Execution.", "   at System.Runtime.CompilerServices.",
             "   at System.Runtime.ExceptionServices.", "   at System.Threading.ExecutionContext.", "   at System.Threading.Tasks.",
         ];
         var kept = new List<string>();

@@ -138,7 +138,8 @@ internal sealed class CellSession
         int sequence = ++_cells;
         string className = "__ecqx_Cell" + sequence;
         string assemblyName = _assemblies.AssemblyName(sequence);
-        string header = ScriptEnvironment.UsingDirectives + string.Concat(_usings.Select(u => u + "\n"));
+        string header = ScriptEnvironment.UsingDirectives;
+        string notebookUsings = string.Concat(_usings.Select(u => u + "\n"));
         IReadOnlyList<MetadataReference> references = References;
         var declaredNames = cell.Statements.Where(s => s.Declaration is not null && s.UsingKeyword is null)
             .SelectMany(s => s.Declaration!.Variables).Select(v => v.Identifier.ValueText).ToHashSet(StringComparer.Ordinal);
@@ -149,7 +150,7 @@ internal sealed class CellSession
         if (declaredNames.Count > 0 || cell.Trailing is not null)
         {
             var marks = new CellClassWriter.ProbeMarks();
-            string probeText = CellClassWriter.Probe(cell, header, className, _baseClass, used, marks);
+            string probeText = CellClassWriter.Probe(cell, header, notebookUsings, className, _baseClass, used, marks);
             CSharpCompilation probe = CellAssemblies.Compile(assemblyName, probeText, cell.Label, references);
             SyntaxTree tree = probe.SyntaxTrees[0];
             SemanticModel model = probe.GetSemanticModel(tree);
@@ -168,9 +169,9 @@ internal sealed class CellSession
                 trailing = type is { SpecialType: SpecialType.System_Void } or { IsRefLikeType: true } ? CellClassWriter.TrailingValue.None : CellClassWriter.TrailingValue.Value;
             }
         }
-        string text = CellClassWriter.Final(cell, header, className, _baseClass, used, declared, trailing);
+        string text = CellClassWriter.Final(cell, header, notebookUsings, className, _baseClass, used, declared, trailing);
         CSharpCompilation compilation = CellAssemblies.Compile(assemblyName, text, cell.Label, references);
-        var (cellClass, image, errors) = _assemblies.EmitAndLoad(compilation, className);
+        var (cellClass, image, errors) = _assemblies.EmitAndLoad(compilation, CellClassWriter.Namespace + "." + className);
         if (cellClass is null) return CellProgram.Failed(errors);
         foreach (CellVariable v in declared.Values) v.CreateBox(cellClass);
         foreach (CellVariable v in used.Concat(declared.Values)) v.Bind(cellClass);

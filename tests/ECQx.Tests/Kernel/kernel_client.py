@@ -421,7 +421,7 @@ def hostile():
         kc.shell_channel.send(big)
         no_reply(kc, "a 2 MiB message")
         answers("a 2 MiB message")
-        parts = [json.dumps(kc.session.msg_header("execute_request")).encode(), b"{}", b"{}", execute]
+        parts = [header(b'"execute_request"'), b"{}", b"{}", execute]
         kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", kc.session.sign(parts), *parts, *([b"b" * (600 * 1024)] * 3)])
         no_reply(kc, "a message whose frames add up to 1.8 MiB")
         answers("frames over the cap")

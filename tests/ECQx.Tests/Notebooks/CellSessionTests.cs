@@ -74,6 +74,15 @@ public sealed class CellSessionTests
         Assert.Contains(typeError.Error.Traceback, l => l.StartsWith("cell-5, line 2, column 14: error CS0029", StringComparison.Ordinal));
         CellOutcome twice = await Run("var d = 1;\nvar d = 2;");
         Assert.Contains("CS0128", twice.Error!.Message);
+        // The trailing expression and a using declaration keep their lines and columns (generated code starts their statements).
+        CellOutcome member = await Run("var a = 1;\n  a.Nope");
+        Assert.Contains(member.Error!.Traceback, l => l.StartsWith("cell-7, line 2, column 5: error CS1061", StringComparison.Ordinal));
+        CellOutcome divide = await Run("var z = 0;\n\n1 / z");
+        Assert.Equal(("DivideByZeroException", 3), (divide.Error!.Name, divide.Error.Line));
+        CellOutcome scope = await Run("int n = 0;\nusing var s = new System.IO.StreamReader((string)null!);");
+        Assert.Equal(("ArgumentNullException", 2), (scope.Error!.Name, scope.Error.Line));
+        CellOutcome badScope = await Run("using var s = new System.IO.StreamReader(  42.5m);");
+        Assert.Contains(badScope.Error!.Traceback, l => l.StartsWith("cell-10, line 1, column 44: error CS1503", StringComparison.Ordinal));
         Assert.Equal("1", await Value("kept"));
     }
 
