@@ -10,7 +10,10 @@ Then the memory curve of a long session: CELLS (default 1000) trivial cells (`1 
 every 100 cells the managed heap after a forced GC, the loaded assemblies, the kernel's RSS and the median
 latency of those 100 cells (each cell compiles into a collectible assembly that is unloaded again).
 
-    kernel_bench.py [--cells N] [--memory-only]
+With --flood: the kernel's RSS before and after fifteen wrongly signed 50 MB messages (dropped unread past the
+cap when over it, else after the signature check; either way the memory is given back).
+
+    kernel_bench.py [--cells N] [--memory-only] [--flood]
 """
 import argparse
 import os
@@ -65,8 +68,23 @@ def memory_curve(kc, pid, cells):
     print(f"growth over {cells} cells: heap {heap - heap0:+.1f} MiB, assemblies {asm - asm0:+d}, RSS {rss_mib(pid) - rss0:+.0f} MiB")
 
 
+def flood(kc, pid):
+    """RSS before and after 15 wrongly signed 50 MB execute_requests; the kernel must answer a cell afterwards."""
+    from jupyter_client.session import Session
+    forger = Session(key=b"not-the-key")
+    before = rss_mib(pid)
+    code = "// " + "x" * (50 << 20)
+    for _ in range(15):
+        forger.send(kc.shell_channel.socket, forger.msg("execute_request", {"code": code, "silent": False}))
+    time.sleep(5)
+    t = run(kc, "1 + 1")
+    time.sleep(1)
+    print(f"RSS before 15 wrongly signed 50 MB messages: {before:.0f} MiB, after: {rss_mib(pid):.0f} MiB; next cell {t * 1000:.0f} ms")
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--flood", action="store_true")
     parser.add_argument("--cells", type=int, default=1000)
     parser.add_argument("--memory-only", action="store_true")
     args = parser.parse_args()
@@ -79,6 +97,9 @@ def main():
     start = time.perf_counter() - t0
     pid = km.provisioner.pid
     try:
+        if args.flood:
+            flood(kc, pid)
+            return
         if args.memory_only:
             memory_curve(kc, pid, args.cells)
             return

@@ -153,6 +153,7 @@ public sealed partial class JupyterKernel : IDisposable
         catch (Exception e)
         {
             _log.WriteLine($"ecqx kernel: dropped a message on {where}: {(e is InvalidDataException ? e.Message : e.ToString())}");
+            if (frames.Sum(f => (long)f.Length) >= LargeMessageBytes) GiveBackMemory();
             return;
         }
         // As jupyter_client's Session: a signature is valid once, so a captured message cannot be sent again.
@@ -188,6 +189,18 @@ public sealed partial class JupyterKernel : IDisposable
     {
         _log.WriteLine($"ecqx kernel: dropped a message on {channel.ToString().ToLowerInvariant()}: {bytes} bytes is over the cap of " +
                        $"{_options.MaxMessageBytes} bytes (set {KernelOptions.MaxMessageEnvironmentVariable} or --max-message-mib to allow larger messages).");
+        GiveBackMemory();
+    }
+
+    /// <summary>A dropped message at least this large is given back to the system at once (see <see cref="GiveBackMemory"/>).</summary>
+    private const long LargeMessageBytes = 1L << 20;
+
+    /// <summary>
+    /// Collects and compacts the heap, large objects included, and returns the freed memory to the system: a dropped
+    /// message of tens of MB would otherwise keep the process that much larger until some later collection.
+    /// </summary>
+    private static void GiveBackMemory()
+    {
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
