@@ -22,6 +22,7 @@ internal sealed class CellSession
     private const string RootClass = "global::ECQx.Notebooks.NotebookGlobals";
 
     private readonly object _gate = new();
+    private readonly object _stateGate = new(); // what completion reads from another thread while a cell runs
     private readonly CellAssemblies _assemblies = new();
     private readonly Dictionary<string, CellVariable> _variables = new(StringComparer.Ordinal);
     private readonly List<string> _usings = [];
@@ -47,10 +48,16 @@ internal sealed class CellSession
     internal int Version { get; private set; }
 
     /// <summary>The notebook's variables (the latest of each name), in no particular order.</summary>
-    internal IReadOnlyCollection<CellVariable> Variables => _variables.Values;
+    internal IReadOnlyCollection<CellVariable> Variables
+    {
+        get { lock (_stateGate) return [.. _variables.Values]; }
+    }
 
     /// <summary>The <c>using</c> directives of the cells that ran, in order.</summary>
-    internal IReadOnlyList<string> Usings => _usings;
+    internal IReadOnlyList<string> Usings
+    {
+        get { lock (_stateGate) return [.. _usings]; }
+    }
 
     /// <summary>The class the next cell derives from: the last cell that declared members (fully qualified), or <see cref="NotebookGlobals"/>.</summary>
     internal string BaseClass => _baseClass;
@@ -65,7 +72,10 @@ internal sealed class CellSession
     internal int LiveLoadContexts => _assemblies.LiveContexts;
 
     /// <summary>Everything the next cell compiles against: the environment, <c>#r</c> files, and the kept cells.</summary>
-    internal IReadOnlyList<MetadataReference> References => [.. ScriptEnvironment.References, .. _fileReferences, .. _assemblies.KeptReferences];
+    internal IReadOnlyList<MetadataReference> References
+    {
+        get { lock (_stateGate) return [.. ScriptEnvironment.References, .. _fileReferences, .. _assemblies.KeptReferences]; }
+    }
 
     /// <summary>
     /// A capture for the next cell's outputs, echoing to the given writers and passing outputs to <paramref name="listener"/>;
@@ -94,9 +104,12 @@ internal sealed class CellSession
         {
             if (reference is PortableExecutableReference { FilePath: { } path } && _fileReferences.All(r => r.Display != reference.Display))
             {
-                _fileReferences.Add(reference);
-                _assemblies.AddFile(path);
-                Version++;
+                lock (_stateGate)
+                {
+                    _fileReferences.Add(reference);
+                    _assemblies.AddFile(path);
+                    Version++;
+                }
             }
         }
 
@@ -180,6 +193,11 @@ internal sealed class CellSession
 
     /// <summary>After a cell ran to the end: its variables, members and usings are the notebook's.</summary>
     private void Commit(CellSource cell, CellProgram program)
+    {
+        lock (_stateGate) CommitLocked(cell, program);
+    }
+
+    private void CommitLocked(CellSource cell, CellProgram program)
     {
         foreach (CellVariable v in program.Declared.Values) _variables[v.Name] = v;
         if (cell.Members.Count > 0)
