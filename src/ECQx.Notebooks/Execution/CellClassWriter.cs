@@ -108,6 +108,14 @@ internal sealed class CellClassWriter
                 w.Mapped(declaration, declaration.ToString(), keyword + " ");
                 w.Hidden(";");
             }
+            else if (declaration.Variables.Any(v => declared[v.Identifier.ValueText].LocalInItsCell))
+            {
+                // A type without a name: the cell keeps the local (its code sees the real type), later cells get an object.
+                w.Mapped(declaration, declaration.ToString());
+                w.Hidden(";");
+                foreach (VariableDeclaratorSyntax v in declaration.Variables.Where(v => v.Initializer is not null))
+                    w.Hidden($"{declared[v.Identifier.ValueText].FieldName}.Value = {v.Identifier.Text};");
+            }
             else
             {
                 foreach (VariableDeclaratorSyntax v in declaration.Variables)

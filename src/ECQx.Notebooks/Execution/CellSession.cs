@@ -173,7 +173,8 @@ internal sealed class CellSession
             {
                 var local = tree.GetRoot().FindToken(offset).Parent is VariableDeclaratorSyntax v ? model.GetDeclaredSymbol(v) as ILocalSymbol : null;
                 string name = declarator.Identifier.ValueText;
-                declared[name] = new CellVariable(name, TypeText(local?.Type), $"__ecqx_v{++_boxes}");
+                string? typeText = TypeText(local?.Type);
+                declared[name] = new CellVariable(name, typeText ?? "object", $"__ecqx_v{++_boxes}") { LocalInItsCell = typeText is null };
             }
             if (marks.Trailing is { } span && tree.GetRoot().FindNode(span) is { } node)
             {
@@ -211,8 +212,8 @@ internal sealed class CellSession
         if (program.Declared.Count > 0 || cell.Members.Count > 0 || cell.Usings.Count > 0) Version++;
     }
 
-    /// <summary>A type as C# source for the generated classes; <c>object</c> for a type without a name (anonymous) or an error.</summary>
-    private static string TypeText(ITypeSymbol? type)
+    /// <summary>A type as C# source for the generated classes: <c>object</c> for an error (the final compilation reports it), null for a type without a name (anonymous).</summary>
+    private static string? TypeText(ITypeSymbol? type)
     {
         static bool Nameable(ITypeSymbol t) => t switch
         {
@@ -222,7 +223,8 @@ internal sealed class CellSession
             IPointerTypeSymbol or IFunctionPointerTypeSymbol => false,
             _ => true,
         };
-        return type is not null && Nameable(type) ? type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : "object";
+        if (type is null || type.TypeKind == TypeKind.Error) return "object";
+        return Nameable(type) ? type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null;
     }
 
     /// <summary>A compiled and loaded cell, ready to run, or the errors that stopped it.</summary>

@@ -19,6 +19,12 @@ internal sealed class CellVariable
         FieldName = fieldName;
     }
 
+    /// <summary>
+    /// True when its type has no name in C# (an anonymous type, a list of them): the declaring cell then keeps the
+    /// declaration as a local of that type and stores the value in an <c>object</c> box for later cells.
+    /// </summary>
+    internal bool LocalInItsCell { get; init; }
+
     /// <summary>The variable's name.</summary>
     internal string Name { get; }
 
