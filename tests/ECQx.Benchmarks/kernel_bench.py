@@ -5,9 +5,17 @@
 
 Prints: kernel start to first idle; first-cell latency (a trivial cell, then a first TorchSharp cell);
 median latency of a trivial cell when warm; interrupt latency during a training cell (median of 5);
-the kernel process's resident memory after 10 and after 100 executed cells, and the growth per cell
-(Roslyn emits one in-memory assembly per cell, and collectible script assemblies are not unloaded).
+the kernel process's resident memory after 10 and after 100 executed cells, and the growth per cell.
+Then the memory curve of a long session: CELLS (default 1000) trivial cells (`1 + 1`, then `i + 1`), and
+every 100 cells the managed heap after a forced GC, the loaded assemblies, the kernel's RSS and the median
+latency of those 100 cells (each cell compiles into a collectible assembly that is unloaded again).
+
+With --flood: the kernel's RSS before and after fifteen wrongly signed 50 MB messages (dropped unread past the
+cap when over it, else after the signature check; either way the memory is given back).
+
+    kernel_bench.py [--cells N] [--memory-only] [--flood]
 """
+import argparse
 import os
 import statistics
 import time
@@ -30,7 +38,56 @@ def run(kc, code):
     return time.perf_counter() - t
 
 
+def probe(kc):
+    """Managed heap (MiB) after a forced full GC, and the number of loaded assemblies, as the kernel sees them."""
+    msgs = []
+    code = ("GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect();\n"
+            "string.Create(System.Globalization.CultureInfo.InvariantCulture, "
+            "$\"{GC.GetTotalMemory(true) / 1048576.0:0.0} {AppDomain.CurrentDomain.GetAssemblies().Length}\")")
+    reply = kc.execute_interactive(code, timeout=600, output_hook=msgs.append)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    value = [m["content"]["data"]["text/plain"] for m in msgs if m["msg_type"] == "execute_result"][0]
+    heap, assemblies = value.split()
+    return float(heap), int(assemblies)
+
+
+def memory_curve(kc, pid, cells):
+    """Runs `cells` trivial cells; prints the heap, assemblies, RSS and latency every 100 cells."""
+    print(f"{'cells':>6} {'heap MiB':>9} {'assemblies':>10} {'RSS MiB':>8} {'median ms':>9}")
+    heap0, asm0 = probe(kc)
+    rss0 = rss_mib(pid)
+    print(f"{0:>6} {heap0:>9.1f} {asm0:>10} {rss0:>8.0f} {'':>9}", flush=True)
+    times = []
+    for i in range(1, cells + 1):
+        times.append(run(kc, "1 + 1" if i <= cells // 2 else f"{i} + 1"))
+        if i % 100 == 0:
+            heap, asm = probe(kc)
+            print(f"{i:>6} {heap:>9.1f} {asm:>10} {rss_mib(pid):>8.0f} {statistics.median(times) * 1000:>9.1f}", flush=True)
+            times = []
+    heap, asm = probe(kc)
+    print(f"growth over {cells} cells: heap {heap - heap0:+.1f} MiB, assemblies {asm - asm0:+d}, RSS {rss_mib(pid) - rss0:+.0f} MiB")
+
+
+def flood(kc, pid):
+    """RSS before and after 15 wrongly signed 50 MB execute_requests; the kernel must answer a cell afterwards."""
+    from jupyter_client.session import Session
+    forger = Session(key=b"not-the-key")
+    before = rss_mib(pid)
+    code = "// " + "x" * (50 << 20)
+    for _ in range(15):
+        forger.send(kc.shell_channel.socket, forger.msg("execute_request", {"code": code, "silent": False}))
+    time.sleep(5)
+    t = run(kc, "1 + 1")
+    time.sleep(1)
+    print(f"RSS before 15 wrongly signed 50 MB messages: {before:.0f} MiB, after: {rss_mib(pid):.0f} MiB; next cell {t * 1000:.0f} ms")
+
+
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--flood", action="store_true")
+    parser.add_argument("--cells", type=int, default=1000)
+    parser.add_argument("--memory-only", action="store_true")
+    args = parser.parse_args()
     km = KernelManager(kernel_name=os.environ.get("ECQX_KERNEL_NAME", "ecqx-csharp"))
     t0 = time.perf_counter()
     km.start_kernel()
@@ -40,6 +97,12 @@ def main():
     start = time.perf_counter() - t0
     pid = km.provisioner.pid
     try:
+        if args.flood:
+            flood(kc, pid)
+            return
+        if args.memory_only:
+            memory_curve(kc, pid, args.cells)
+            return
         first = run(kc, "1 + 1")
         torch_first = run(kc, "using TorchSharp;\nvar t0 = torch.ones(3, 3).sum().item<float>();")
         warm = statistics.median(run(kc, "2 + 2") for _ in range(8))
@@ -82,6 +145,7 @@ def main():
         print(f"kernel RSS after {trained_at} cells (5 training): {rss_after_training:7.0f} MiB")
         print(f"kernel RSS after 100 cells:          {rss100:7.0f} MiB "
               f"({(rss100 - rss_after_training) / (100 - trained_at) * 1024:.0f} KiB per small cell from cell {trained_at} to 100)")
+        memory_curve(kc, pid, args.cells)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)

@@ -18,8 +18,13 @@ public sealed class KernelVerb : ICliVerb
         {
             Description = "Run the kernel for this Jupyter connection file (Jupyter passes it; see kernel.json).",
         };
+        var maxMessage = new Option<string?>("--max-message-mib")
+        {
+            Description = $"The largest message the kernel reads, in MiB (default {KernelOptions.DefaultMaxMessageBytes >> 20}, or ${KernelOptions.MaxMessageEnvironmentVariable}); larger ones are dropped before their signature is checked.",
+        };
         var kernel = new Command("kernel", "The C# (ECQx) Jupyter kernel: run it, or install/uninstall its kernelspec.");
         kernel.Options.Add(connectionFile);
+        kernel.Options.Add(maxMessage);
         kernel.Subcommands.Add(BuildInstall(install: true));
         kernel.Subcommands.Add(BuildInstall(install: false));
         kernel.SetAction(parseResult =>
@@ -30,7 +35,19 @@ public sealed class KernelVerb : ICliVerb
                 Console.Error.WriteLine("ecqx kernel: give --connection-file F to run the kernel, or use 'ecqx kernel install' / 'ecqx kernel uninstall'.");
                 return 2;
             }
-            return JupyterKernel.Run(file.FullName, Console.Error);
+            KernelOptions options;
+            try
+            {
+                options = parseResult.GetValue(maxMessage) is { } mib
+                    ? new KernelOptions { MaxMessageBytes = KernelOptions.ParseMebibytes(mib, "--max-message-mib") }
+                    : KernelOptions.FromEnvironment();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"ecqx kernel: {e.Message}");
+                return 2;
+            }
+            return JupyterKernel.Run(file.FullName, Console.Error, options);
         });
         return kernel;
     }

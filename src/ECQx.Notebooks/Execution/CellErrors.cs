@@ -2,31 +2,37 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Scripting;
 
 namespace ECQx.Notebooks.Execution;
 
 /// <summary>
 /// Turns compiler diagnostics and exceptions of a cell into a <see cref="CellError"/> whose line and
-/// traceback name the cell (its label, e.g. <c>cell-4</c>, is the script's file path), with the
-/// scripting engine's own frames left out.
+/// traceback name the cell (its label, e.g. <c>cell-4</c>, is the file name its lines are mapped to), with the
+/// session's own frames left out and generated names (<c>__ecqx_Cell4.</c>) made readable.
 /// </summary>
 internal static partial class CellErrors
 {
-    internal static CellError Compile(CompilationErrorException e, string label)
+    /// <summary>The error of a cell that did not compile (lines and columns are the cell's, through its <c>#line</c> mapping).</summary>
+    internal static CellError Compile(IReadOnlyList<Diagnostic> diagnostics, string label)
     {
-        var errors = e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        if (errors.Count == 0) errors = e.Diagnostics.ToList();
+        var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count == 0) errors = diagnostics.ToList();
+        errors = errors.OrderBy(d => Path.GetFileName(d.Location.GetMappedLineSpan().Path) == label ? 0 : 1)
+            .ThenBy(d => d.Location.GetMappedLineSpan().StartLinePosition).ToList();
         var lines = errors.Select(d =>
         {
-            FileLinePositionSpan span = d.Location.GetLineSpan();
+            FileLinePositionSpan span = d.Location.GetMappedLineSpan();
             string where = d.Location.IsInSource ? $"{Path.GetFileName(span.Path)}, line {span.StartLinePosition.Line + 1}, column {span.StartLinePosition.Character + 1}" : label;
-            return $"{where}: error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}";
+            return $"{where}: error {d.Id}: {Readable(d.GetMessage(CultureInfo.InvariantCulture))}";
         }).ToList();
-        Diagnostic first = errors.FirstOrDefault(d => Path.GetFileName(d.Location.GetLineSpan().Path) == label) ?? errors[0];
-        int? line = first.Location.IsInSource && Path.GetFileName(first.Location.GetLineSpan().Path) == label ? first.Location.GetLineSpan().StartLinePosition.Line + 1 : null;
-        return new CellError("CompilationError", $"{first.Id}: {first.GetMessage(CultureInfo.InvariantCulture)}", line, lines);
+        Diagnostic first = errors[0];
+        FileLinePositionSpan firstSpan = first.Location.GetMappedLineSpan();
+        int? line = first.Location.IsInSource && Path.GetFileName(firstSpan.Path) == label ? firstSpan.StartLinePosition.Line + 1 : null;
+        return new CellError("CompilationError", $"{first.Id}: {Readable(first.GetMessage(CultureInfo.InvariantCulture))}", line, lines);
     }
+
+    /// <summary>Text without the generated cell class names (<c>__ecqx_Cell4.Twice(int)</c> reads <c>Twice(int)</c>).</summary>
+    internal static string Readable(string text) => CellClassPrefix().Replace(text, "");
 
     internal static CellError Runtime(Exception e, string label)
     {
@@ -64,21 +70,21 @@ internal static partial class CellErrors
         return e;
     }
 
-    [GeneratedRegex(@"Submission#\d+\.<<Initialize>>d__\d+\.MoveNext\(\)")]
+    [GeneratedRegex(@"(__ecqx\.)?__ecqx_Cell\d+\.(<__ecqx_Run>d__\d+\.MoveNext|__ecqx_Run)\(\)")]
     private static partial Regex CellBodyFrame();
 
     [GeneratedRegex(@" in [^\n]*?[/\\]?(cell-[A-Za-z0-9-]+):line")]
     private static partial Regex CellPath();
 
-    [GeneratedRegex(@"Submission#\d+\.")]
-    private static partial Regex SubmissionPrefix();
+    [GeneratedRegex(@"(global::)?(__ecqx\.)?__ecqx_Cell\d+[.+]")]
+    private static partial Regex CellClassPrefix();
 
     /// <summary>The exception text with the engine's own frames left out and cell frames made readable.</summary>
     private static List<string> Traceback(Exception e)
     {
         string[] noise =
         [
-            "   at Microsoft.CodeAnalysis.Scripting.", "   at ECQx.Notebooks.NotebookRunner", "   at ECQx.Notebooks.Execution.", "   at System.Runtime.CompilerServices.",
+            "   at ECQx.Notebooks.NotebookRunner", "   at ECQx.Notebooks.Execution.", "   at System.Runtime.CompilerServices.",
             "   at System.Runtime.ExceptionServices.", "   at System.Threading.ExecutionContext.", "   at System.Threading.Tasks.",
         ];
         var kept = new List<string>();
@@ -86,7 +92,7 @@ internal static partial class CellErrors
         {
             string line = raw.TrimEnd('\r');
             if (noise.Any(n => line.StartsWith(n, StringComparison.Ordinal))) continue;
-            line = CellPath().Replace(SubmissionPrefix().Replace(CellBodyFrame().Replace(line, "<cell>"), ""), " in $1:line");
+            line = CellPath().Replace(Readable(CellBodyFrame().Replace(line, "<cell>")), " in $1:line");
             if (line.StartsWith("--- End of stack trace", StringComparison.Ordinal) && kept.Count > 0 && kept[^1].StartsWith("--- End of stack trace", StringComparison.Ordinal))
                 continue;
             kept.Add(line);

@@ -1,5 +1,4 @@
 using ECQx.Notebooks.Nbformat;
-using Microsoft.CodeAnalysis.Scripting;
 
 namespace ECQx.Notebooks.Execution;
 
@@ -8,7 +7,7 @@ namespace ECQx.Notebooks.Execution;
 /// <param name="Result">The formatted value of the cell's trailing expression (null when there is none, or it is a display handle).</param>
 /// <param name="Notes">Notes about the cell's directives (a carried package at another version).</param>
 /// <param name="NewVariables">The script variables the cell declared (empty when it failed).</param>
-internal sealed record CellOutcome(CellError? Error, MimeBundle? Result, IReadOnlyList<string> Notes, IReadOnlyList<ScriptVariable> NewVariables)
+internal sealed record CellOutcome(CellError? Error, MimeBundle? Result, IReadOnlyList<string> Notes, IReadOnlyList<DeclaredVariable> NewVariables)
 {
     /// <summary>True when the cell ran to the end.</summary>
     public bool Succeeded => Error is null;

@@ -14,10 +14,12 @@ namespace ECQx.Notebooks.Kernel;
 /// <summary>
 /// Editor help for the kernel: <c>is_complete</c> (Roslyn's complete-submission test), <c>complete</c>
 /// (Roslyn's completion service) and <c>inspect</c> (signature and XML-doc summary of the symbol at the
-/// cursor). Completion and inspection see the session as the compiler does: a Roslyn workspace holds one
-/// submission project per cell that ran, chained like the script, plus the code being edited, with the
-/// session's references, imports and globals (<see cref="NotebookGlobals"/>). Cursor positions are in
-/// Unicode code points, as the protocol (5.2 and later) counts them.
+/// cursor). Completion and inspection see the session as its next cell would: a Roslyn workspace holds two script
+/// submissions, a <em>context</em> (the session's <c>using</c> directives and its variables, declared with their
+/// types; rebuilt when the session changed) and the code being edited, with the session's references and, as
+/// globals, the class the next cell derives from (its methods and types, and <see cref="NotebookGlobals"/>).
+/// The workspace does not grow with the cells run. Cursor positions are in Unicode code points, as the protocol
+/// (5.2 and later) counts them.
 /// </summary>
 internal sealed partial class CodeAssistant : IDisposable
 {
@@ -35,8 +37,8 @@ internal sealed partial class CodeAssistant : IDisposable
     private readonly object _gate = new();
     private readonly AdhocWorkspace _workspace = new(MefHostServices.Create(MefHostServices.DefaultAssemblies));
     private readonly Dictionary<string, MetadataReference> _documented = new(StringComparer.Ordinal);
-    private ProjectId? _lastSubmission;
-    private int _submissions;
+    private ProjectId? _context;
+    private int _contextVersion = -1;
 
     internal CodeAssistant(CellSession session) => _session = session;
 
@@ -130,22 +132,30 @@ internal sealed partial class CodeAssistant : IDisposable
 
     public void Dispose() => _workspace.Dispose();
 
-    /// <summary>A document with <paramref name="code"/> as the submission after every cell that ran so far.</summary>
+    /// <summary>A document with <paramref name="code"/> as the submission after the session's context.</summary>
     private Document DocumentFor(string code)
     {
-        List<string> history = _session.History;
-        while (_submissions < history.Count) _lastSubmission = AddSubmission(history[_submissions], ++_submissions).Id;
+        if (_context is null || _contextVersion != _session.Version)
+        {
+            if (_context is not null) _workspace.TryApplyChanges(_workspace.CurrentSolution.RemoveProject(_context));
+            _context = null;
+            _contextVersion = _session.Version;
+            _context = AddProject(ContextSource(), "context").Id;
+        }
         Project scratch = AddProject(BlankMagics(code), "edit");
         Document document = scratch.Documents.Single();
-        // The scratch project is dropped again, so the next request starts from the history alone.
+        // The scratch project is dropped again, so the next request starts from the context alone.
         _workspace.TryApplyChanges(_workspace.CurrentSolution.RemoveProject(scratch.Id));
         return document;
     }
 
-    private Project AddSubmission(string code, int number)
+    /// <summary>The session's usings and variables as a script submission (only their names and types matter here).</summary>
+    private string ContextSource()
     {
-        Project project = AddProject(BlankMagics(code), "cell" + number);
-        return project;
+        var text = new System.Text.StringBuilder();
+        foreach (string directive in _session.Usings) text.Append(directive).Append('\n');
+        foreach (CellVariable v in _session.Variables) text.Append(v.TypeText).Append(' ').Append(CellClassWriter.Identifier(v.Name)).Append(";\n");
+        return text.ToString();
     }
 
     private Project AddProject(string code, string name)
@@ -158,10 +168,10 @@ internal sealed partial class CodeAssistant : IDisposable
             parseOptions: ParseOptions,
             documents: [DocumentInfo.Create(documentId, name + ".csx", sourceCodeKind: SourceCodeKind.Script,
                 loader: TextLoader.From(TextAndVersion.Create(SourceText.From(code), VersionStamp.Create())))],
-            projectReferences: _lastSubmission is null ? [] : [new ProjectReference(_lastSubmission)],
+            projectReferences: _context is null ? [] : [new ProjectReference(_context)],
             metadataReferences: References(),
             isSubmission: true,
-            hostObjectType: typeof(NotebookGlobals));
+            hostObjectType: _session.BaseType);
         Solution solution = _workspace.CurrentSolution.AddProject(info);
         _workspace.TryApplyChanges(solution);
         return _workspace.CurrentSolution.GetProject(projectId)!;
@@ -171,7 +181,7 @@ internal sealed partial class CodeAssistant : IDisposable
     private List<MetadataReference> References()
     {
         var result = new List<MetadataReference>();
-        foreach (MetadataReference reference in _session.Options.MetadataReferences)
+        foreach (MetadataReference reference in _session.References)
         {
             if (reference is not PortableExecutableReference { FilePath: { } path })
             {
@@ -233,8 +243,8 @@ internal sealed partial class CodeAssistant : IDisposable
         }
     }
 
-    /// <summary>Script member names without the compiler's <c>Submission#N.</c> prefix.</summary>
-    private static string Readable(string display) => SubmissionPrefix().Replace(display, "");
+    /// <summary>Member names without the compiler's <c>Submission#N.</c> and the session's <c>__ecqx_CellN.</c> prefixes.</summary>
+    private static string Readable(string display) => CellErrors.Readable(SubmissionPrefix().Replace(display, ""));
 
     /// <summary>Blanks <c>#!</c> and <c>#i</c> lines (Polyglot magics), which are not C#; <c>#r</c> is script syntax.</summary>
     private static string BlankMagics(string code) => MagicLine().Replace(code, "");

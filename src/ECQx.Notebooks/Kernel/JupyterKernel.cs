@@ -14,12 +14,16 @@ namespace ECQx.Notebooks.Kernel;
 /// <c>shutdown_request</c> are answered at once on the socket thread, so they reach a running cell.
 /// A cell that reads <see cref="Console.In"/> asks the client with <c>input_request</c> on stdin when its
 /// execute request allows stdin (see <see cref="KernelInput"/>), and fails with a clear error otherwise.
-/// Messages whose signature does not match the connection key are dropped and logged.
+/// Messages whose signature does not match the connection key, replays of an accepted message, messages over
+/// the size cap and messages with a malformed header are dropped and logged (see <see cref="KernelOptions"/>);
+/// nothing a client sends ends the kernel.
 /// </summary>
-public sealed class JupyterKernel : IDisposable
+public sealed partial class JupyterKernel : IDisposable
 {
     private readonly ConnectionInfo _connection;
     private readonly MessageSigner _signer;
+    private readonly KernelOptions _options;
+    private readonly SignatureHistory _signatures;
     private readonly TextWriter _log;
     private readonly CellSession _session;
     private readonly CodeAssistant _assistant;
@@ -34,11 +38,16 @@ public sealed class JupyterKernel : IDisposable
     private long _shellArrivals;
     private long _abortArrivalsBefore;
 
-    /// <summary>A kernel for <paramref name="connection"/>; <paramref name="log"/> receives what the kernel itself reports (dropped messages, errors).</summary>
-    public JupyterKernel(ConnectionInfo connection, TextWriter log, string? workingDirectory = null)
+    /// <summary>
+    /// A kernel for <paramref name="connection"/>; <paramref name="log"/> receives what the kernel itself reports (dropped
+    /// messages, errors); <paramref name="options"/> sets its limits (default: <see cref="KernelOptions"/>' defaults).
+    /// </summary>
+    public JupyterKernel(ConnectionInfo connection, TextWriter log, string? workingDirectory = null, KernelOptions? options = null)
     {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _log = log ?? throw new ArgumentNullException(nameof(log));
+        _options = options ?? new KernelOptions();
+        _signatures = new SignatureHistory(_options.SignatureHistory);
         _signer = new MessageSigner(connection.Key);
         _session = new CellSession(workingDirectory ?? Directory.GetCurrentDirectory(), PlotlyJsEmbedding.OncePerNotebook);
         _assistant = new CodeAssistant(_session);
@@ -48,7 +57,7 @@ public sealed class JupyterKernel : IDisposable
     /// Runs a kernel for the connection file until a client asks it to shut down. Returns the process
     /// exit code: 0 after a shutdown, 2 when the file is bad or a port cannot be bound (reported on <paramref name="log"/>).
     /// </summary>
-    public static int Run(string connectionFile, TextWriter log)
+    public static int Run(string connectionFile, TextWriter log, KernelOptions? options = null)
     {
         ConnectionInfo connection;
         try
@@ -60,7 +69,7 @@ public sealed class JupyterKernel : IDisposable
             log.WriteLine($"ecqx kernel: {e.Message}");
             return 2;
         }
-        using var kernel = new JupyterKernel(connection, log);
+        using var kernel = new JupyterKernel(connection, log, options: options);
         try
         {
             kernel.Start();
@@ -79,15 +88,15 @@ public sealed class JupyterKernel : IDisposable
     {
         Console.SetIn(TextReader.Null); // no terminal: code outside cells reads nothing; cells read via input_request
         ConsoleRouter.EnsureInstalled();
-        _sockets = new KernelSockets(_connection, OnReceived);
+        _sockets = new KernelSockets(_connection, OnReceived, OnRefused, _options.MaxMessageBytes);
         _sockets.Start();
         var worker = new Thread(ShellLoop) { IsBackground = true, Name = "ecqx-kernel-shell", };
         worker.Start();
-        Publish(null, "status", new JsonObject { ["execution_state"] = "starting" });
+        PublishStatus(null, "starting");
         WatchParentProcess();
         _log.WriteLine($"ecqx kernel: listening on {_connection.Ip} (shell {_connection.ShellPort}, iopub {_connection.IopubPort}, " +
                        $"stdin {_connection.StdinPort}, control {_connection.ControlPort}, hb {_connection.HeartbeatPort}); " +
-                       $"signing {(_signer.Enabled ? "on" : "off (empty key)")}");
+                       $"signing {(_signer.Enabled ? "on" : "off (empty key)")}; messages up to {_options.MaxMessageBytes / (1024.0 * 1024):0.##} MiB");
     }
 
     /// <summary>Blocks until a <c>shutdown_request</c> was answered.</summary>
@@ -128,31 +137,72 @@ public sealed class JupyterKernel : IDisposable
         watcher.Start();
     }
 
+    /// <summary>
+    /// Every message read on shell, control or stdin, on the socket thread. Nothing here may throw: a message that
+    /// is not signed right, is a replay or is malformed is dropped with a log line; an error while handling a
+    /// well-formed one is logged (a malformed request gets an error reply).
+    /// </summary>
     private void OnReceived(KernelChannel channel, List<byte[]> frames)
     {
+        string where = channel.ToString().ToLowerInvariant();
         JupyterMessage message;
         try
         {
             message = JupyterMessage.Parse(frames, _signer);
         }
-        catch (InvalidDataException e)
+        catch (Exception e)
         {
-            _log.WriteLine($"ecqx kernel: dropped a message on {channel.ToString().ToLowerInvariant()}: {e.Message}");
+            _log.WriteLine($"ecqx kernel: dropped a message on {where}: {(e is InvalidDataException ? e.Message : e.ToString())}");
+            if (frames.Sum(f => (long)f.Length) >= LargeMessageBytes) GiveBackMemory();
             return;
         }
-        // Nothing a client sends may end the socket thread: a malformed request gets an error reply, anything else is logged.
+        // As jupyter_client's Session: a signature is valid once, so a captured message cannot be sent again.
+        if (_signer.Enabled && !_signatures.Add(message.Signature.ToLowerInvariant()))
+        {
+            _log.WriteLine($"ecqx kernel: dropped a message on {where}: '{message.MessageType}' is a replay (its signature was already used).");
+            return;
+        }
+        string type = message.MessageType;
         try
         {
             Dispatch(channel, message);
         }
         catch (InvalidDataException e)
         {
-            ReplyMalformed(channel, message, e);
+            try
+            {
+                ReplyMalformed(channel, message, e);
+            }
+            catch (Exception inner)
+            {
+                _log.WriteLine($"ecqx kernel: error while answering a malformed '{type}' on {where}: {inner}");
+            }
         }
         catch (Exception e)
         {
-            _log.WriteLine($"ecqx kernel: error while handling '{message.MessageType}' on {channel.ToString().ToLowerInvariant()}: {e}");
+            _log.WriteLine($"ecqx kernel: error while handling '{type}' on {where}: {e}");
         }
+    }
+
+    /// <summary>A message over the size cap was read and discarded: logged, and its memory given back now rather than at some later collection.</summary>
+    private void OnRefused(KernelChannel channel, long bytes)
+    {
+        _log.WriteLine($"ecqx kernel: dropped a message on {channel.ToString().ToLowerInvariant()}: {bytes} bytes is over the cap of " +
+                       $"{_options.MaxMessageBytes} bytes (set {KernelOptions.MaxMessageEnvironmentVariable} or --max-message-mib to allow larger messages).");
+        GiveBackMemory();
+    }
+
+    /// <summary>A dropped message at least this large is given back to the system at once (see <see cref="GiveBackMemory"/>).</summary>
+    private const long LargeMessageBytes = 1L << 20;
+
+    /// <summary>
+    /// Collects and compacts the heap, large objects included, and returns the freed memory to the system: a dropped
+    /// message of tens of MB would otherwise keep the process that much larger until some later collection.
+    /// </summary>
+    private static void GiveBackMemory()
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     private void Dispatch(KernelChannel channel, JupyterMessage message)
@@ -167,7 +217,7 @@ public sealed class JupyterKernel : IDisposable
                 Shutdown(channel, message);
                 break;
             case (KernelChannel.Control, _):
-                Publish(message, "status", new JsonObject { ["execution_state"] = "busy" });
+                PublishStatus(message, "busy");
                 try
                 {
                     if (!HandleRequest(KernelChannel.Control, message))
@@ -175,7 +225,7 @@ public sealed class JupyterKernel : IDisposable
                 }
                 finally
                 {
-                    Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
+                    PublishStatus(message, "idle");
                 }
                 break;
             case (KernelChannel.Shell, _):
@@ -201,145 +251,21 @@ public sealed class JupyterKernel : IDisposable
         {
             // As in IPython: executions that had already arrived when a cell failed are aborted, not run; those sent
             // after the failed cell's reply (a client that saw the error and goes on) run as usual.
-            if (message.MessageType == "execute_request" && arrival <= Interlocked.Read(ref _abortArrivalsBefore))
+            try
             {
-                Publish(message, "status", new JsonObject { ["execution_state"] = "busy" });
-                Reply(KernelChannel.Shell, message, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = _executionCount });
-                Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
+                if (message.MessageType == "execute_request" && arrival <= Interlocked.Read(ref _abortArrivalsBefore))
+                {
+                    PublishStatus(message, "busy");
+                    Reply(KernelChannel.Shell, message, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = _executionCount });
+                    PublishStatus(message, "idle");
+                }
+                else HandleShell(message);
             }
-            else HandleShell(message);
-        }
-    }
-
-    /// <summary>Handles one shell request between busy and idle.</summary>
-    private void HandleShell(JupyterMessage message)
-    {
-        Publish(message, "status", new JsonObject { ["execution_state"] = "busy" });
-        try
-        {
-            if (message.MessageType == "execute_request") Execute(message);
-            else if (!HandleRequest(KernelChannel.Shell, message))
-                _log.WriteLine($"ecqx kernel: no handler for '{message.MessageType}' on shell; ignored.");
-        }
-        catch (InvalidDataException e)
-        {
-            ReplyMalformed(KernelChannel.Shell, message, e);
-        }
-        catch (Exception e)
-        {
-            _log.WriteLine($"ecqx kernel: error while handling '{message.MessageType}': {e}");
-        }
-        Publish(message, "status", new JsonObject { ["execution_state"] = "idle" });
-    }
-
-    /// <summary>
-    /// Answers a request whose content has a field of the wrong type (see <see cref="RequestContent"/>) with an
-    /// error reply of the matching type, so the client is not left waiting; the request itself is not carried out.
-    /// </summary>
-    private void ReplyMalformed(KernelChannel channel, JupyterMessage request, InvalidDataException e)
-    {
-        _log.WriteLine($"ecqx kernel: '{request.MessageType}' on {channel.ToString().ToLowerInvariant()}: {e.Message}");
-        if (!request.MessageType.EndsWith("_request", StringComparison.Ordinal)) return;
-        Reply(channel, request, request.MessageType[..^"_request".Length] + "_reply", new JsonObject
-        {
-            ["status"] = "error", ["ename"] = "MalformedRequest", ["evalue"] = e.Message, ["traceback"] = new JsonArray(e.Message),
-            ["execution_count"] = _executionCount,
-        });
-    }
-
-    /// <summary>The requests answered the same way on shell and control; false for an unknown type.</summary>
-    private bool HandleRequest(KernelChannel channel, JupyterMessage message)
-    {
-        JsonObject content = message.Content;
-        switch (message.MessageType)
-        {
-            case "kernel_info_request":
-                Reply(channel, message, "kernel_info_reply", KernelInfo());
-                return true;
-            case "is_complete_request":
-                Reply(channel, message, "is_complete_reply", CodeAssistant.IsComplete(RequestContent.Text(content, "code")));
-                return true;
-            case "complete_request":
-                Reply(channel, message, "complete_reply", _assistant.Complete(RequestContent.Text(content, "code"), RequestContent.Integer(content, "cursor_pos", 0)));
-                return true;
-            case "inspect_request":
-                Reply(channel, message, "inspect_reply", _assistant.Inspect(RequestContent.Text(content, "code"), RequestContent.Integer(content, "cursor_pos", 0)));
-                return true;
-            case "comm_info_request":
-                Reply(channel, message, "comm_info_reply", new JsonObject { ["status"] = "ok", ["comms"] = new JsonObject() });
-                return true;
-            case "history_request":
-                Reply(channel, message, "history_reply", new JsonObject { ["status"] = "ok", ["history"] = new JsonArray() });
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>Runs an execute request; a failure also marks the executions queued behind it for abort.</summary>
-    private void Execute(JupyterMessage request)
-    {
-        JsonObject content = request.Content;
-        string code = RequestContent.Text(content, "code");
-        bool silent = RequestContent.Flag(content, "silent", false);
-        bool storeHistory = !silent && RequestContent.Flag(content, "store_history", true);
-        bool allowStdin = RequestContent.Flag(content, "allow_stdin", false);
-        bool stopOnError = RequestContent.Flag(content, "stop_on_error", true);
-        if (storeHistory) _executionCount++;
-        int count = _executionCount;
-        if (!silent) Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
-
-        using var outputs = silent ? null : new IopubOutputs((type, c) => Publish(request, type, c));
-        // Console input goes to the client as input_request when it allows stdin; otherwise reading fails with a clear error.
-        KernelInput? input = allowStdin
-            ? new KernelInput(prompt => Reply(KernelChannel.Stdin, request, "input_request", new JsonObject { ["prompt"] = prompt, ["password"] = false }),
-                              () => outputs?.TakePrompt() ?? "")
-            : null;
-        CellCapture capture = _session.NewCapture(listener: outputs, input: input ?? CellInput.ClientDisallowsStdin);
-        using var cancellation = new CancellationTokenSource();
-        lock (_runningGate)
-        {
-            _running = cancellation;
-            _input = input;
-        }
-        CellOutcome outcome;
-        try
-        {
-            outcome = _session.ExecuteAsync(code, $"cell-{count}", capture, cancellation.Token).GetAwaiter().GetResult();
-        }
-        finally
-        {
-            lock (_runningGate)
+            catch (Exception e)
             {
-                _running = null;
-                _input = null;
+                _log.WriteLine($"ecqx kernel: error on the shell worker while handling '{message.MessageType}': {e}");
             }
         }
-        outputs?.Flush();
-
-        if (outcome.Error is { } error)
-        {
-            var traceback = new JsonArray(error.Traceback.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray());
-            // Executions already queued behind this one are aborted (unless the request says otherwise); the cut is
-            // taken before the reply goes out, so nothing sent in answer to the reply is caught by it.
-            if (stopOnError)
-                Interlocked.Exchange(ref _abortArrivalsBefore, Interlocked.Read(ref _shellArrivals));
-            if (!silent)
-                Publish(request, "error", new JsonObject { ["ename"] = error.Name, ["evalue"] = error.Message, ["traceback"] = traceback.DeepClone() });
-            Reply(KernelChannel.Shell, request, "execute_reply", new JsonObject
-            {
-                ["status"] = "error", ["execution_count"] = count, ["ename"] = error.Name, ["evalue"] = error.Message, ["traceback"] = traceback,
-            });
-            return;
-        }
-        foreach (string note in outcome.Notes)
-            if (!silent) Publish(request, "stream", new JsonObject { ["name"] = "stderr", ["text"] = "note: " + note + "\n" });
-        if (outcome.Result is { } result && !silent)
-            Publish(request, "execute_result", new JsonObject { ["execution_count"] = count, ["data"] = result.ToMessageJson(), ["metadata"] = new JsonObject() });
-        Reply(KernelChannel.Shell, request, "execute_reply", new JsonObject
-        {
-            ["status"] = "ok", ["execution_count"] = count, ["user_expressions"] = new JsonObject(), ["payload"] = new JsonArray(),
-        });
     }
 
     private void Interrupt()
@@ -354,40 +280,13 @@ public sealed class JupyterKernel : IDisposable
     {
         bool restart = RequestContent.Flag(request.Content, "restart", false);
         Interrupt();
-        Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
+        PublishStatus(request, "busy");
         Reply(channel, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
-        Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
+        PublishStatus(request, "idle");
         _shellQueue.CompleteAdding();
         // The client restarts a kernel by starting a new process; this one ends once the reply is out.
         _sockets!.AfterQueuedSends(_stopped.Set);
     }
-
-    private JsonObject KernelInfo()
-    {
-        string version = typeof(JupyterKernel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
-        string language = LanguageVersionFacts.ToDisplayString(LanguageVersionFacts.MapSpecifiedToEffectiveVersion(LanguageVersion.Latest));
-        return new JsonObject
-        {
-            ["status"] = "ok",
-            ["protocol_version"] = JupyterMessage.ProtocolVersion,
-            ["implementation"] = "ecqx",
-            ["implementation_version"] = version,
-            ["language_info"] = LanguageInfo(language),
-            ["banner"] = $"C# (ECQx) kernel {version}: C# {language} scripting on .NET {Environment.Version}, with ECQx, TorchSharp and Plotly.NET loaded.",
-            ["help_links"] = new JsonArray(),
-        };
-    }
-
-    /// <summary>The <c>language_info</c> of the kernel (also written into notebook metadata).</summary>
-    internal static JsonObject LanguageInfo(string version) => new()
-    {
-        ["name"] = "C#",
-        ["version"] = version,
-        ["mimetype"] = "text/x-csharp",
-        ["file_extension"] = ".cs",
-        ["pygments_lexer"] = "csharp",
-        ["codemirror_mode"] = "text/x-csharp",
-    };
 
     private void Reply(KernelChannel channel, JupyterMessage request, string type, JsonObject content) =>
         _sockets!.Send(channel, new JupyterMessage
@@ -406,4 +305,8 @@ public sealed class JupyterKernel : IDisposable
             ParentHeader = parent?.Header ?? [],
             Content = content,
         }.ToFrames(_signer));
+
+    /// <summary>Publishes the kernel's <c>status</c> (<c>starting</c>, <c>busy</c> or <c>idle</c>) as a child of <paramref name="parent"/>.</summary>
+    private void PublishStatus(JupyterMessage? parent, string executionState) =>
+        Publish(parent, "status", new JsonObject { ["execution_state"] = executionState });
 }

@@ -36,11 +36,16 @@ public sealed class JupyterMessage
     /// <summary>Extra binary buffers.</summary>
     public IReadOnlyList<byte[]> Buffers { get; init; } = [];
 
-    /// <summary>The header's <c>msg_type</c>.</summary>
-    public string MessageType => Header["msg_type"]?.GetValue<string>() ?? "";
+    /// <summary>The signature frame as received (empty for a message built here, or when signing is off).</summary>
+    public string Signature { get; init; } = "";
 
-    /// <summary>The header's <c>session</c>.</summary>
-    public string Session => Header["session"]?.GetValue<string>() ?? "";
+    /// <summary>The header's <c>msg_type</c> (empty when it is absent or not a string; <see cref="Parse"/> refuses such messages).</summary>
+    public string MessageType => HeaderText("msg_type");
+
+    /// <summary>The header's <c>session</c> (empty when it is absent or not a string).</summary>
+    public string Session => HeaderText("session");
+
+    private string HeaderText(string field) => Header[field] is JsonValue value && value.TryGetValue(out string? text) ? text : "";
 
     /// <summary>A new header for a message of <paramref name="messageType"/> sent in the kernel's <paramref name="session"/>.</summary>
     public static JsonObject NewHeader(string messageType, string session) => new()
@@ -68,7 +73,8 @@ public sealed class JupyterMessage
 
     /// <summary>
     /// Parses received frames and checks the signature. Throws <see cref="InvalidDataException"/> saying
-    /// what is wrong (no delimiter, missing parts, bad JSON, wrong or missing signature).
+    /// what is wrong (no delimiter, missing parts, wrong or missing signature, a part that is not UTF-8 or not a
+    /// JSON object, a header whose <c>msg_type</c> is missing or not a string).
     /// </summary>
     public static JupyterMessage Parse(IReadOnlyList<byte[]> frames, MessageSigner signer)
     {
@@ -82,10 +88,15 @@ public sealed class JupyterMessage
         string signature = Encoding.ASCII.GetString(frames[d + 1]);
         if (signer.Enabled && signature.Length == 0) throw new InvalidDataException("message is not signed");
         if (!signer.Verify(signature, parts)) throw new InvalidDataException("message signature does not match the connection key");
+        JsonObject header = Object(parts[0], "header");
+        // Checked here, once: every later reader of msg_type (dispatch, logging, error replies) can rely on a string.
+        if (header["msg_type"] is not JsonValue type || !type.TryGetValue(out string? _))
+            throw new InvalidDataException($"message header field 'msg_type' must be a string, not {Shown(header["msg_type"])}");
         return new JupyterMessage
         {
             Identities = frames.Take(d).ToList(),
-            Header = Object(parts[0], "header"),
+            Signature = signature,
+            Header = header,
             ParentHeader = Object(parts[1], "parent_header"),
             Metadata = Object(parts[2], "metadata"),
             Content = Object(parts[3], "content"),
@@ -97,6 +108,8 @@ public sealed class JupyterMessage
 
     private static JsonObject Object(byte[] bytes, string part)
     {
+        // System.Text.Json decodes string values lazily: invalid UTF-8 would otherwise surface later, wherever a field is read.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new InvalidDataException($"message {part} is not valid UTF-8");
         try
         {
             return JsonNode.Parse(bytes) as JsonObject ?? throw new InvalidDataException($"message {part} is not a JSON object");
@@ -105,5 +118,12 @@ public sealed class JupyterMessage
         {
             throw new InvalidDataException($"message {part} is not valid JSON: {e.Message}");
         }
+    }
+
+    private static string Shown(JsonNode? value)
+    {
+        if (value is null) return "missing";
+        string json = value.ToJsonString();
+        return $"{value.GetValueKind()} {(json.Length > 60 ? json[..60] + "…" : json)}";
     }
 }

@@ -2,16 +2,13 @@ using System.Collections.Immutable;
 using System.Reflection;
 using System.Text;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Scripting;
-using Microsoft.CodeAnalysis.Scripting;
 
 namespace ECQx.Notebooks;
 
 /// <summary>
 /// What every notebook starts with: references (the .NET shared framework, ECQx, TorchSharp, Plotly.NET,
 /// Plotly.NET.CSharp, FSharp.Core, DynamicObj, XPlot.Plotly, Newtonsoft.Json) and imports. Built once per process, because reading the
-/// reference metadata is the slow part of the first compile.
+/// reference metadata is the slow part of the first compile; every cell's compilation shares these reference objects.
 /// </summary>
 public static class ScriptEnvironment
 {
@@ -22,18 +19,18 @@ public static class ScriptEnvironment
         "ECQx", "ECQx.Notebooks", "ECQx.Plots", "TorchSharp", "TorchSharp.torch", "Plotly.NET",
     ];
 
-    private static readonly Lazy<(ScriptOptions Options, IReadOnlySet<string> Names)> Base = new(Build);
+    private static readonly Lazy<(IReadOnlyList<MetadataReference> References, IReadOnlySet<string> Names, string Usings)> Base = new(Build);
 
     /// <summary>Simple names of all assemblies cells reference from the start (a notebook's <c>#r</c> of one is ignored).</summary>
     public static IReadOnlySet<string> PreloadedAssemblyNames => Base.Value.Names;
 
-    /// <summary>Script options for a notebook whose relative <c>#r</c>/<c>#load</c> paths start at <paramref name="baseDirectory"/>.</summary>
-    internal static ScriptOptions OptionsFor(string baseDirectory) =>
-        Base.Value.Options
-            .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(baseDirectory))
-            .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(baseDirectory));
+    /// <summary>The references every cell compiles against (the same objects each time, so Roslyn reuses what it read of them).</summary>
+    internal static IReadOnlyList<MetadataReference> References => Base.Value.References;
 
-    private static (ScriptOptions, IReadOnlySet<string>) Build()
+    /// <summary><see cref="Imports"/> as C# <c>using</c> directives (<c>using static</c> for a class), one per line.</summary>
+    internal static string UsingDirectives => Base.Value.Usings;
+
+    private static (IReadOnlyList<MetadataReference>, IReadOnlySet<string>, string) Build()
     {
         var assemblies = new[]
         {
@@ -69,14 +66,13 @@ public static class ScriptEnvironment
         foreach (string dll in Directory.EnumerateFiles(AppContext.BaseDirectory, "*.dll"))
             names.Add(Path.GetFileNameWithoutExtension(dll));
 
-        ScriptOptions options = ScriptOptions.Default
-            .WithReferences(references)
-            .WithImports(Imports)
-            .WithLanguageVersion(LanguageVersion.Latest)
-            .WithEmitDebugInformation(true)      // line numbers in stack traces
-            .WithFileEncoding(Encoding.UTF8)     // required for debug information from in-memory source
-            .WithAllowUnsafe(false);
-        return (options, names.ToImmutableHashSet(StringComparer.OrdinalIgnoreCase));
+        var usings = new StringBuilder();
+        foreach (string import in Imports)
+        {
+            bool isClass = assemblies.Any(a => a.GetType(import) is not null);
+            usings.Append(isClass ? "using static global::" : "using global::").Append(import).Append(";\n");
+        }
+        return (references, names.ToImmutableHashSet(StringComparer.OrdinalIgnoreCase), usings.ToString());
     }
 
     private static bool IsManaged(string path)

@@ -1,3 +1,4 @@
+using ECQx.Notebooks.Kernel;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -16,10 +17,10 @@ namespace ECQx.Tests.Kernel;
 public sealed class KernelProtocolTests(ITestOutputHelper log)
 {
     /// <summary>Runs one scenario of <c>kernel_client.py</c>; returns everything the client and the kernel (its stderr) printed.</summary>
-    private string Scenario(string name)
+    private string Scenario(string name, IDictionary<string, string>? environment = null)
     {
         string jupyterPath = JupyterClients.InstallKernelSpec();
-        var (exit, output) = JupyterClients.RunScript("kernel_client.py", [name], jupyterPath, TimeSpan.FromMinutes(5));
+        var (exit, output) = JupyterClients.RunScript("kernel_client.py", [name], jupyterPath, TimeSpan.FromMinutes(5), environment);
         log.WriteLine(output);
         Assert.True(exit == 0 && output.Contains("PASS " + name, StringComparison.Ordinal), $"scenario {name} failed (exit {exit}):\n{output}");
         return output;
@@ -54,6 +55,25 @@ public sealed class KernelProtocolTests(ITestOutputHelper log)
         string output = Scenario("wrong-key");
         Assert.Contains("dropped a message on shell: message signature does not match the connection key", output);
         Assert.Contains("dropped a message on shell: message is not signed", output);
+    }
+
+    /// <summary>
+    /// A careless or hostile client, with the message cap set to 1 MiB through the environment: correctly signed messages
+    /// whose header msg_type is a number, an object, an array, null or invalid UTF-8, and content with invalid UTF-8, are
+    /// dropped; the same signed execute_request sent twice runs once; a 2 MiB frame and frames adding up to 1.8 MiB are
+    /// dropped while a 0.5 MiB cell runs. After each, the kernel answers the next request (the script checks that).
+    /// </summary>
+    [JupyterFact]
+    public void MalformedReplayedAndOversizedMessagesAreDroppedAndTheKernelGoesOn()
+    {
+        string output = Scenario("hostile", new Dictionary<string, string> { [KernelOptions.MaxMessageEnvironmentVariable] = "1" });
+        Assert.Contains("message header field 'msg_type' must be a string, not Number 5", output);
+        Assert.Contains("message header field 'msg_type' must be a string, not Object", output);
+        Assert.Contains("message header is not valid UTF-8", output);
+        Assert.Contains("message content is not valid UTF-8", output);
+        Assert.Contains("'execute_request' is a replay", output);
+        Assert.Contains("is over the cap of 1048576 bytes", output);
+        Assert.DoesNotContain("Unhandled exception", output);
     }
 }
 

@@ -1,7 +1,7 @@
 """Drives the C# (ECQx) kernel with jupyter_client's BlockingKernelClient (a client nobody here wrote).
 
 Usage: kernel_client.py SCENARIO   (JUPYTER_PATH must find the kernelspec named by ECQX_KERNEL_NAME)
-Scenarios: protocol, interrupt, restart, wrong-key, stdin. Each asserts what the kernel must do and prints
+Scenarios: protocol, interrupt, restart, wrong-key, stdin, hostile (run with ECQX_KERNEL_MAX_MESSAGE_MIB=1). Each asserts what the kernel must do and prints
 'PASS <scenario>' at the end; any failed assertion exits non-zero with the reason.
 """
 import json
@@ -350,5 +350,86 @@ def stdin():
         km.shutdown_kernel(now=False)
 
 
+def no_reply(kc, what, seconds=3):
+    """Asserts that nothing comes back on shell within a few seconds."""
+    try:
+        m = kc.get_shell_msg(timeout=seconds)
+        raise AssertionError(f"{what} was answered: {m['msg_type']} {m['content']}")
+    except queue.Empty:
+        pass
+
+
+def send_signed(kc, header, content=b"{}", buffers=()):
+    """Sends raw, correctly signed frames (header given as bytes) on shell."""
+    parts = [header, b"{}", b"{}", content]
+    kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", kc.session.sign(parts), *parts, *buffers])
+
+
+def hostile():
+    """Signed messages with a malformed header, a replayed message and messages over the size cap (1 MiB here) are
+    dropped; after each the kernel answers the next request."""
+    check(os.environ.get("ECQX_KERNEL_MAX_MESSAGE_MIB") == "1", "run with ECQX_KERNEL_MAX_MESSAGE_MIB=1")
+    km, kc = start()
+    try:
+        while True:  # replies left over from wait_for_ready
+            try:
+                kc.get_shell_msg(timeout=1)
+            except queue.Empty:
+                break
+        expected = 0
+
+        def answers(what):
+            nonlocal expected
+            expected += 1
+            reply, out = run(kc, f"{expected} * 3")
+            check(reply["status"] == "ok" and text(out[-1][1]["data"]) == str(expected * 3), f"after {what}: {reply} {out}")
+
+        def header(msg_type):
+            h = {"msg_id": uuid.uuid4().hex, "session": kc.session.session, "username": "x", "date": "2026-01-01T00:00:00Z", "version": "5.3"}
+            raw = json.dumps({**h, "msg_type": "MSG_TYPE"}).encode()
+            return raw.replace(b'"MSG_TYPE"', msg_type)
+
+        execute = json.dumps({"code": "1 + 1", "silent": False}).encode()
+        for name, msg_type in [("number", b"5"), ("object", b'{"a": 1}'), ("array", b"[]"), ("null", b"null"),
+                               ("invalid UTF-8", b'"execute_\xff\xfe_request"')]:
+            send_signed(kc, header(msg_type), execute)
+            no_reply(kc, f"a header whose msg_type is {name}")
+            answers(f"msg_type {name}")
+        # Invalid UTF-8 in the content of a well-formed execute_request.
+        send_signed(kc, header(b'"execute_request"'), b'{"code": "\xff", "silent": false}')
+        no_reply(kc, "content with invalid UTF-8")
+        answers("content with invalid UTF-8")
+
+        # Replay: the same signed frames twice run once.
+        marker = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ecqx-replay-" + uuid.uuid4().hex)
+        msg = kc.session.msg("execute_request", {"code": f'System.IO.File.AppendAllText("{marker}", "x");', "silent": False,
+                                                 "store_history": True, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        frames = kc.session.serialize(msg)
+        kc.shell_channel.socket.send_multipart(frames)
+        check(reply_to(kc, msg["header"]["msg_id"])["content"]["status"] == "ok", "the first copy runs")
+        kc.shell_channel.socket.send_multipart(frames)
+        no_reply(kc, "a replayed execute_request")
+        with open(marker) as f:
+            check(f.read() == "x", "the replayed execute_request ran again")
+        answers("a replay")
+
+        # Size cap (1 MiB): a cell of 0.5 MiB runs; one frame of 2 MiB, or frames adding up to 1.8 MiB, are dropped unanswered.
+        reply, out = run(kc, "// " + "p" * (512 * 1024) + "\n40 + 2")
+        check(reply["status"] == "ok" and text(out[-1][1]["data"]) == "42", f"a 0.5 MiB cell {reply}")
+        expected += 1
+        big = kc.session.msg("execute_request", {"code": "// " + "q" * (2 << 20) + "\n1", "silent": False})
+        kc.shell_channel.send(big)
+        no_reply(kc, "a 2 MiB message")
+        answers("a 2 MiB message")
+        parts = [header(b'"execute_request"'), b"{}", b"{}", execute]
+        kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", kc.session.sign(parts), *parts, *([b"b" * (600 * 1024)] * 3)])
+        no_reply(kc, "a message whose frames add up to 1.8 MiB")
+        answers("frames over the cap")
+        print("PASS hostile", flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
 if __name__ == "__main__":
-    {"protocol": protocol, "interrupt": interrupt, "restart": restart, "wrong-key": wrong_key, "stdin": stdin}[sys.argv[1]]()
+    {"protocol": protocol, "interrupt": interrupt, "restart": restart, "wrong-key": wrong_key, "stdin": stdin, "hostile": hostile}[sys.argv[1]]()
