@@ -153,8 +153,8 @@ public sealed class WalkthroughFiguresTests
         Assert.Equal(2.0, map["zmax"]!.GetValue<double>());
         Assert.Null(map["reversescale"]);
         var scale = map["colorscale"]!.AsArray();
-        Assert.Equal("rgb(178,24,43)", scale[^1]![1]!.GetValue<string>());
-        Assert.Equal("rgb(33,102,172)", scale[0]![1]!.GetValue<string>());
+        Assert.Equal("#b2182b", scale[^1]![1]!.GetValue<string>());
+        Assert.Equal("#2166ac", scale[0]![1]!.GetValue<string>());
         Assert.Equal(2, Traces(Figures.ImageGrid(new[] { img, img }, 2, 2, new[] { "a", "b" })).Count);
         Assert.Throws<ArgumentException>(() => Figures.ImageRelevanceMaps(new[] { img }, new[] { rel, rel }, 2, 2, new[] { "a" }));
         Assert.Throws<ArgumentException>(() => Figures.ImageGrid(new[] { new float[5] }, 2, 2, new[] { "a" }));
