@@ -127,20 +127,28 @@ public static class SynthesizedSpeechCommands
         foreach (string w in words) Directory.CreateDirectory(Path.Combine(dir, w));
         using var noise = BackgroundNoise.Load(noiseFiles, 16_000, 16_000);
         var jobs = speakers.SelectMany((s, si) => words.Select((w, wi) => (Speaker: s, SpeakerIndex: si, Word: w, WordIndex: wi))).ToList();
-        int done = 0;
         progress?.Report(new DataProgress(DataStage.Synthesizing, "speech_commands", 0, jobs.Count));
-        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = ct }, job =>
+        // espeak-ng runs in parallel processes (the slow part); the variants are derived on this thread, because TorchSharp
+        // calls from several threads at once were seen to corrupt a scalar argument (clamp_min failing in Scalar::toDouble).
+        var utterances = new (short[] Samples, int Rate)[jobs.Count];
+        Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = ct }, k =>
         {
-            var utterance = EspeakNg.Speak(espeak, new EspeakRequest(job.Word, job.Speaker.Voice, job.Speaker.WordsPerMinute, job.Speaker.Pitch), out int rate);
+            var job = jobs[k];
+            var samples = EspeakNg.Speak(espeak, new EspeakRequest(job.Word, job.Speaker.Voice, job.Speaker.WordsPerMinute, job.Speaker.Pitch), out int rate);
+            utterances[k] = (samples, rate);
+        });
+        for (int k = 0; k < jobs.Count; k++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var job = jobs[k];
             int count = job.WordIndex < SpeechCommandsClasses.Keywords.Count ? options.ClipsPerKeyword : options.ClipsPerUnknownWord;
             using var scope = NewDisposeScope();
             using var gen = new Generator(Mix(options.Seed, job.SpeakerIndex, job.WordIndex));
-            var clips = SpokenClipVariants.Derive(utterance, rate, count, noise, gen);
+            var clips = SpokenClipVariants.Derive(utterances[k].Samples, utterances[k].Rate, count, noise, gen);
             for (int i = 0; i < count; i++)
                 File.WriteAllBytes(Path.Combine(dir, job.Word, $"{job.Speaker.Id}_nohash_{i}.wav"), WavWriter.Encode(SpokenClipVariants.ToPcm16(clips[i])));
-            int n = Interlocked.Increment(ref done);
-            progress?.Report(new DataProgress(DataStage.Synthesizing, job.Word, n, jobs.Count));
-        });
+            progress?.Report(new DataProgress(DataStage.Synthesizing, job.Word, k + 1, jobs.Count));
+        }
         string List(string split) => string.Concat(speakers.Where(s => s.Split == split)
             .SelectMany(s => words.SelectMany((w, wi) => Enumerable.Range(0, wi < SpeechCommandsClasses.Keywords.Count ? options.ClipsPerKeyword : options.ClipsPerUnknownWord)
                 .Select(i => $"{w}/{s.Id}_nohash_{i}.wav")))
