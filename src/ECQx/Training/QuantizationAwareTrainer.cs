@@ -137,6 +137,9 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// </summary>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
+        // Autograd on for the whole run, whatever the caller's (thread-local) grad mode: a notebook cell may have left
+        // no_grad() active on the thread that runs the next cell. Restored when the run ends.
+        using var grad = torch.enable_grad();
         RemoveStaleTemporaries();
         if (_o.Resume && CheckpointPath is string ck && File.Exists(ck)) LoadCheckpoint(ck);
         else StartFresh();
