@@ -82,7 +82,7 @@ public static class FigureGallery
     public static string WriteIndex(string galleryDirectory, IEnumerable<GalleryFigure> figures, string command)
     {
         var sb = new StringBuilder("# Figure gallery\n\n");
-        sb.Append("The key figures of each notebook's quick run (`quick=true`, about a minute per notebook), each captioned with the run that made it ")
+        sb.Append("The key figures of each notebook's quick run (`quick=true`), each captioned with the run that made it ")
           .Append("and the claims the notebook checked about it in that run (✓ holds, ✗ does not). Regenerate them with\n\n```bash\n")
           .Append(command).Append("\n```\n");
         foreach (var group in figures.GroupBy(f => f.Notebook))
