@@ -135,13 +135,7 @@ public static class FigureGallery
 
     /// <summary>The chart outputs of an executed notebook in order: title and PNG bytes (null when it has no image/png).</summary>
     public static IReadOnlyList<(string Title, byte[]? Png)> Charts(NotebookDocument executed) =>
-        executed.Cells.OfType<JsonObject>()
-            .Where(c => NotebookDocument.TypeOf(c) == "code" && c["outputs"] is JsonArray)
-            .SelectMany(c => ((JsonArray)c["outputs"]!).OfType<JsonObject>())
-            .Select(o => o["data"] as JsonObject)
-            .Where(d => d is not null && d.ContainsKey("application/vnd.plotly.v1+json"))
-            .Select(d => (d!["application/vnd.plotly.v1+json"]?["layout"]?["title"]?["text"]?.GetValue<string>() ?? "", Png(d)))
-            .ToList();
+        ChartsWithClaims(executed).Select(c => (c.Title, c.Png)).ToList();
 
     /// <summary>
     /// The chart outputs of an executed notebook in order, each with the claims (<see cref="Claims"/>) its cell shows after it and
