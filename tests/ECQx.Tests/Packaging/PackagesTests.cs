@@ -84,7 +84,7 @@ public sealed class PackagesTests(PackedPackagesFixture packed, ITestOutputHelpe
         string work = Directory.CreateDirectory(Path.Combine(packed.Root, "empty-working-dir")).FullName;
         var before = Snapshot(packed.ToolPath);
 
-        var run = ChildProcess.Run(packed.Ecqx, work, TimeSpan.FromMinutes(20), null, "reproduce", "primer", "--quick");
+        var run = ChildProcess.Run(packed.Ecqx, work, TimeSpan.FromMinutes(20), null, "reproduce", "primer", "--quick", "--lambdas", "0.4", "--max-batches", "40");
         output.WriteLine(run.Transcript);
         Assert.True(run.ExitCode == 0, run.Transcript);
 
