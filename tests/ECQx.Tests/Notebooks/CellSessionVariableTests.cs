@@ -95,6 +95,10 @@ public sealed class CellSessionVariableTests
         Assert.Contains("<th>I</th><th>Square</th></tr>", html);
         Assert.Contains("<td>3</td><td>9</td>", html);
         Assert.DoesNotContain("EqualityContract", html);
+
+        // An error names the shape readably.
+        CellOutcome wrong = await Run("point.Z");
+        Assert.Contains("'anonymous type<int, string>' does not contain a definition for 'Z'", wrong.Error!.Message);
     }
 
     [Fact]
