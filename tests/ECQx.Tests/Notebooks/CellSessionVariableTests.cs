@@ -82,6 +82,7 @@ public sealed class CellSessionVariableTests
         // The same shape made in another cell is the same type; equality and `with` behave as for anonymous objects.
         Assert.Equal("5", await Value("rows.Concat(new[] { new { I = 9, Square = 81 } }).Count()"));
         Assert.Equal("True False 7", await Value("$\"{point.Equals(new { X = 1, Name = \"a\" })} {point.Equals(new { X = 2, Name = \"a\" })} {(point with { X = 7 }).X}\""));
+        Assert.Equal("True", await Value("point == new { X = 1, Name = \"a\" }"));  // unlike an anonymous type's (by reference), as notebooks/README says
 
         // Nested, grouped, and a list of a new shape made from an earlier list.
         Assert.Null(await Value("var nested = new { Inner = new { V = 3 }, Tags = new[] { \"t\" } };\n" +
