@@ -1,5 +1,6 @@
 using System.Reflection;
 using ECQx.Notebooks.Nbformat;
+using ECQx.Notebooks.Scripting;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -19,7 +20,7 @@ namespace ECQx.Notebooks.Execution;
 /// </summary>
 internal sealed class CellSession
 {
-    private const string RootClass = "global::ECQx.Notebooks.NotebookGlobals";
+    private const string RootClass = "global::ECQx.Notebooks.Scripting.NotebookGlobals";
 
     private readonly object _gate = new();
     private readonly object _stateGate = new(); // what completion reads from another thread while a cell runs
