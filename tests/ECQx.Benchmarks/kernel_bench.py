@@ -11,8 +11,8 @@ every 100 cells the managed heap after a forced GC, the loaded assemblies, the k
 latency of those 100 cells (each cell compiles into a collectible assembly that is unloaded again).
 
 With --workload variables the long session's cells instead declare variables the way notebooks do: each cell
-deconstructs a tuple and makes a list of anonymous objects with LINQ over the previous cell's list (all of them
-persist, each cell redefines them).
+deconstructs a tuple from the list of anonymous objects of the cells before, makes a new list of them (the same
+shape) and stores it in that variable (all of them persist; each cell redefines `a`, `b` and `items`).
 
 With --flood: the kernel's RSS before and after fifteen wrongly signed 50 MB messages (dropped unread past the
 cap when over it, else after the signature check; either way the memory is given back).
@@ -59,8 +59,9 @@ def workload_cell(workload, i, cells):
     """The code of the i-th cell of the long session."""
     if workload == "variables":
         return (f"var (a, b) = (rows.Sum(r => r.J) % 1000 + {i}, rows[0].Label);\n"
-                "var rows = Enumerable.Range(0, 8).Select(j => new { J = j + a % 3, Label = b }).ToList();\n"
-                "rows.Count(r => r.J % 2 == 0) + a")
+                "var items = Enumerable.Range(0, 8).Select(j => new { J = j + a % 3, Label = b }).ToList();\n"
+                "rows = items;\n"
+                "items.Count(r => r.J % 2 == 0) + a")
     return "1 + 1" if i <= cells // 2 else f"{i} + 1"
 
 

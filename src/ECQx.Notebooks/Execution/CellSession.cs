@@ -10,7 +10,8 @@ namespace ECQx.Notebooks.Execution;
 /// <summary>
 /// The one cell-execution core behind the headless runner and the Jupyter kernel. Each cell is compiled on its own as
 /// an ordinary class (see <see cref="CellClassWriter"/>) into a collectible load context (see <see cref="CellAssemblies"/>),
-/// so nothing grows with the number of cells run: variables live in boxes this session keeps, methods and types of a
+/// so nothing grows with the number of cells run: variables live in boxes this session keeps (declared, deconstructed,
+/// or of an anonymous type, which becomes one of the session's <see cref="AnonymousShapes"/>), methods and types of a
 /// cell persist because later cell classes derive from it, <c>using</c> directives and <c>#r</c> references are
 /// carried into every later cell. Also: the cell directives (<c>#r</c>, <c>#!</c>; see <see cref="CellDirectives"/>),
 /// output capture while the cell runs (<c>Console</c>, <c>display</c>, display updates), console input (see
@@ -216,12 +217,16 @@ internal sealed class CellSession
         if (program.Declared.Count > 0 || cell.Members.Count > 0 || cell.Usings.Count > 0) Version++;
     }
 
-    /// <summary>A type as C# source for the generated classes: <c>object</c> for an error (the final compilation reports it), null for a type without a name (anonymous).</summary>
+    /// <summary>
+    /// A type as C# source for the generated classes: <c>object</c> for an error (the final compilation reports it), null
+    /// for a type without a name (anonymous) or with an error or a type parameter inside (a factory of an anonymous shape
+    /// whose inference failed): the declaration then stays as written, so the final compilation reports the cell's own error.
+    /// </summary>
     private static string? TypeText(ITypeSymbol? type)
     {
         static bool Nameable(ITypeSymbol t) => t switch
         {
-            { TypeKind: TypeKind.Error } or { IsAnonymousType: true } => false,
+            { TypeKind: TypeKind.Error or TypeKind.TypeParameter } or { IsAnonymousType: true } => false,
             INamedTypeSymbol named => named.TypeArguments.All(Nameable) && (named.ContainingType is null || Nameable(named.ContainingType)),
             IArrayTypeSymbol array => Nameable(array.ElementType),
             IPointerTypeSymbol or IFunctionPointerTypeSymbol => false,

@@ -9,9 +9,10 @@ namespace ECQx.Notebooks.Execution;
 /// <summary>
 /// A cell's code read as a C# script and sorted into what <see cref="CellClassWriter"/> needs: its <c>using</c>
 /// directives, its members (methods, properties, types, <c>const</c> and <c>static</c> fields: they persist), its
-/// statements in order (top-level variable declarations among them: they persist too; <c>using var</c>
-/// declarations stay local to the cell and are disposed at its end), and the trailing expression whose value
-/// is the cell's result.
+/// statements in order (top-level variable declarations and deconstructions among them: their variables persist too;
+/// <c>using var</c> declarations stay local to the cell and are disposed at its end), the trailing expression whose
+/// value is the cell's result, and the anonymous shapes it makes (its <c>new { … }</c> are rewritten, see
+/// <see cref="AnonymousObjectRewriter"/>).
 /// </summary>
 internal sealed partial class CellSource
 {

@@ -133,5 +133,11 @@ public sealed class CellSessionVariableTests
         Assert.Equal("Object", TypeOf("odd"));
         Assert.Null(await Value("var (strange, plain) = (new { GetHashCode = 2 }, 3);"));
         Assert.Equal(("Object", "3"), (TypeOf("strange"), await Value("plain")));
+
+        // A member whose type the compiler cannot tell (it uses a variable before the cell declares it): the compiler's
+        // error, nothing of the generated shapes.
+        CellOutcome unknown = await Run("var (first, second) = (later.Count, 1);\nvar later = new[] { 1 }.Select(i => new { I = i + first, J = second }).ToList();");
+        Assert.Contains("CS0841", unknown.Error!.Message);
+        Assert.DoesNotContain(unknown.Error.Traceback, l => l.Contains("__", StringComparison.Ordinal));
     }
 }
