@@ -11,8 +11,8 @@ namespace ECQx.Notebooks.Execution;
 /// assembly, which later cells cannot name: <c>new { X = 1, r.Name }</c> becomes <c>__a0(    1, r.Name)</c>, where
 /// <c>__a0&lt;T1, T2&gt;(T1 X, T2 Name)</c> is a factory the cell class declares (<see cref="CellClassWriter"/>) and the
 /// compiler infers the property types as it does for an anonymous type. Names, separators and braces are blanked or
-/// replaced in place, so the members' code keeps its lines and columns (the factory's name fits in <c>new {</c> for the
-/// first ten shapes of a cell; after that, text later on the same line moves right).
+/// replaced in place, so the members' code keeps its lines, and its columns where the factory's name fits in the text
+/// of <c>new {</c> (as written so, for the first ten shapes of a cell; else the rest of that line moves right).
 /// Creations the compiler would refuse as anonymous types are left as they are, so that its own error is shown:
 /// a member whose value is a lambda, <c>null</c> or <c>default</c>, a name it cannot infer, a repeated name, and names
 /// that a record declares itself (<c>ToString</c>, <c>Equals</c>, …; these stay anonymous types of their cell).
@@ -51,10 +51,12 @@ internal static class AnonymousObjectRewriter
                 factories[key] = factory;
                 shapes.Add(names);
             }
-            int open = creation.NewKeyword.SpanStart;
-            int openLength = creation.OpenBraceToken.Span.End - open;
+            // `new {` becomes `__aK(`, padded with blanks; where it does not fit (`new{`, K > 9) the rest of that line moves right.
+            int open = creation.NewKeyword.SpanStart, openEnd = creation.OpenBraceToken.Span.End;
             string call = FactoryPrefix + factory + "(";
-            edits.Add((open, openLength, call.Length <= openLength ? call.PadRight(openLength) : call));
+            int lineBreak = code.IndexOfAny(['\r', '\n'], open, openEnd - open);
+            int covered = Math.Min(call.Length, (lineBreak < 0 ? openEnd : lineBreak) - open);
+            edits.Add((open, openEnd - open, call + Blank(code, open + covered, openEnd)));
             foreach (AnonymousObjectMemberDeclaratorSyntax member in creation.Initializers)
                 if (member.NameEquals is { } nameEquals)
                     edits.Add((nameEquals.SpanStart, member.Expression.SpanStart - nameEquals.SpanStart, Blank(code, nameEquals.SpanStart, member.Expression.SpanStart)));

@@ -128,6 +128,9 @@ public sealed class CellSessionVariableTests
         const string Code = "var q = new { X = 1, Y = nope };";
         CellOutcome missing = await Run(Code);
         Assert.Contains(missing.Error!.Traceback, l => l.StartsWith($"cell-2, line 1, column {Code.IndexOf("nope", StringComparison.Ordinal) + 1}: error CS0103", StringComparison.Ordinal));
+        CellOutcome spread = await Run("var spread = new\n{\n    A = 1,\n    B = nope,\n};\nvar tight = new{C = nope};");
+        Assert.Contains(spread.Error!.Traceback, l => l.StartsWith("cell-3, line 4, column 9: error CS0103", StringComparison.Ordinal));
+        Assert.Contains(spread.Error!.Traceback, l => l.StartsWith("cell-3, line 6, column ", StringComparison.Ordinal)); // `new{`: the line is kept
         // A name that a record declares itself stays an anonymous type of its cell: usable there, an object later.
         Assert.Equal("1", await Value("var odd = new { ToString = 1 };\nodd.ToString"));
         Assert.Equal("Object", TypeOf("odd"));
