@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ECQx.Notebooks.Execution;
 using ECQx.Notebooks.Nbformat;
+using ECQx.Notebooks.Scripting;
 
 namespace ECQx.Notebooks;
 

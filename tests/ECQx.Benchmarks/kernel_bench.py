@@ -10,10 +10,14 @@ Then the memory curve of a long session: CELLS (default 1000) trivial cells (`1 
 every 100 cells the managed heap after a forced GC, the loaded assemblies, the kernel's RSS and the median
 latency of those 100 cells (each cell compiles into a collectible assembly that is unloaded again).
 
+With --workload variables the long session's cells instead declare variables the way notebooks do: each cell
+deconstructs a tuple from the list of anonymous objects of the cells before, makes a new list of them (the same
+shape) and stores it in that variable (all of them persist; each cell redefines `a`, `b` and `items`).
+
 With --flood: the kernel's RSS before and after fifteen wrongly signed 50 MB messages (dropped unread past the
 cap when over it, else after the signature check; either way the memory is given back).
 
-    kernel_bench.py [--cells N] [--memory-only] [--flood]
+    kernel_bench.py [--cells N] [--memory-only] [--workload trivial|variables] [--flood]
 """
 import argparse
 import os
@@ -51,15 +55,27 @@ def probe(kc):
     return float(heap), int(assemblies)
 
 
-def memory_curve(kc, pid, cells):
-    """Runs `cells` trivial cells; prints the heap, assemblies, RSS and latency every 100 cells."""
-    print(f"{'cells':>6} {'heap MiB':>9} {'assemblies':>10} {'RSS MiB':>8} {'median ms':>9}")
+def workload_cell(workload, i, cells):
+    """The code of the i-th cell of the long session."""
+    if workload == "variables":
+        return (f"var (a, b) = (rows.Sum(r => r.J) % 1000 + {i}, rows[0].Label);\n"
+                "var items = Enumerable.Range(0, 8).Select(j => new { J = j + a % 3, Label = b }).ToList();\n"
+                "rows = items;\n"
+                "items.Count(r => r.J % 2 == 0) + a")
+    return "1 + 1" if i <= cells // 2 else f"{i} + 1"
+
+
+def memory_curve(kc, pid, cells, workload="trivial"):
+    """Runs `cells` cells of the workload; prints the heap, assemblies, RSS and latency every 100 cells."""
+    if workload == "variables":
+        run(kc, 'var (a, b) = (0, "x");\nvar rows = new[] { new { J = 0, Label = "x" } }.ToList();')
+    print(f"{'cells':>6} {'heap MiB':>9} {'assemblies':>10} {'RSS MiB':>8} {'median ms':>9}   ({workload} cells)")
     heap0, asm0 = probe(kc)
     rss0 = rss_mib(pid)
     print(f"{0:>6} {heap0:>9.1f} {asm0:>10} {rss0:>8.0f} {'':>9}", flush=True)
     times = []
     for i in range(1, cells + 1):
-        times.append(run(kc, "1 + 1" if i <= cells // 2 else f"{i} + 1"))
+        times.append(run(kc, workload_cell(workload, i, cells)))
         if i % 100 == 0:
             heap, asm = probe(kc)
             print(f"{i:>6} {heap:>9.1f} {asm:>10} {rss_mib(pid):>8.0f} {statistics.median(times) * 1000:>9.1f}", flush=True)
@@ -87,6 +103,7 @@ def main():
     parser.add_argument("--flood", action="store_true")
     parser.add_argument("--cells", type=int, default=1000)
     parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--workload", choices=["trivial", "variables"], default="trivial")
     args = parser.parse_args()
     km = KernelManager(kernel_name=os.environ.get("ECQX_KERNEL_NAME", "ecqx-csharp"))
     t0 = time.perf_counter()
@@ -101,7 +118,7 @@ def main():
             flood(kc, pid)
             return
         if args.memory_only:
-            memory_curve(kc, pid, args.cells)
+            memory_curve(kc, pid, args.cells, args.workload)
             return
         first = run(kc, "1 + 1")
         torch_first = run(kc, "using TorchSharp;\nvar t0 = torch.ones(3, 3).sum().item<float>();")
@@ -145,7 +162,7 @@ def main():
         print(f"kernel RSS after {trained_at} cells (5 training): {rss_after_training:7.0f} MiB")
         print(f"kernel RSS after 100 cells:          {rss100:7.0f} MiB "
               f"({(rss100 - rss_after_training) / (100 - trained_at) * 1024:.0f} KiB per small cell from cell {trained_at} to 100)")
-        memory_curve(kc, pid, args.cells)
+        memory_curve(kc, pid, args.cells, args.workload)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)

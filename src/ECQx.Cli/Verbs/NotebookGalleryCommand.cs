@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ECQx.Notebooks;
+using ECQx.Notebooks.Gallery;
 using ECQx.Notebooks.Nbformat;
 
 namespace ECQx.Cli.Verbs;

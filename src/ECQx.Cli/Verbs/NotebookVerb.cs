@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ECQx.Notebooks;
+using ECQx.Notebooks.Scripting;
 
 namespace ECQx.Cli.Verbs;
 

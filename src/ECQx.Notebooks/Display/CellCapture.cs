@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using ECQx.Notebooks.Execution;
 using ECQx.Notebooks.Nbformat;
 
 namespace ECQx.Notebooks;

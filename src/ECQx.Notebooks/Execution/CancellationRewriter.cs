@@ -13,7 +13,7 @@ namespace ECQx.Notebooks.Execution;
 /// </summary>
 internal sealed class CancellationRewriter : CSharpSyntaxRewriter
 {
-    private const string Home = "global::ECQx.Notebooks.CellCancellation";
+    private const string Home = "global::ECQx.Notebooks.Execution.CellCancellation";
 
     private static readonly StatementSyntax Check =
         SyntaxFactory.ParseStatement(Home + ".ThrowIfRequested(); ").WithLeadingTrivia().WithTrailingTrivia(SyntaxFactory.Space);

@@ -37,7 +37,10 @@ internal sealed class CellAssemblies
     private readonly List<MetadataReference> _keptReferences = [];
 
     /// <summary>The assembly name of the cell with sequence number <paramref name="sequence"/>.</summary>
-    internal string AssemblyName(int sequence) => $"ecqx-cell-{_sessionId}-{sequence}";
+    internal string AssemblyName(int sequence) => AssemblyName("cell", sequence);
+
+    /// <summary>The name of this session's assembly of <paramref name="kind"/> (<c>cell</c>, <c>anonymous</c>) with number <paramref name="sequence"/>.</summary>
+    internal string AssemblyName(string kind, int sequence) => $"ecqx-{kind}-{_sessionId}-{sequence}";
 
     /// <summary>Images of the kept cells (what later cells compile against).</summary>
     internal IReadOnlyList<MetadataReference> KeptReferences => _keptReferences;
@@ -76,9 +79,26 @@ internal sealed class CellAssemblies
     }
 
     /// <summary>Keeps the cell whose class is <paramref name="cellClass"/> (it declared members later cells use).</summary>
-    internal void Keep(Type cellClass, byte[] image)
+    internal void Keep(Type cellClass, byte[] image) => KeepAssembly(cellClass.Assembly, image);
+
+    /// <summary>
+    /// Emits <paramref name="compilation"/> (types that later cells use, e.g. <see cref="AnonymousShapes"/>), loads it and keeps
+    /// it like a kept cell; returns the errors (none when it was loaded).
+    /// </summary>
+    internal IReadOnlyList<Diagnostic> EmitAndKeep(CSharpCompilation compilation)
     {
-        _kept[cellClass.Assembly.GetName().Name!] = cellClass.Assembly;
+        using var pe = new MemoryStream();
+        EmitResult result = compilation.Emit(pe);
+        if (!result.Success) return result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        pe.Position = 0;
+        Assembly assembly = new CellLoadContext(this, compilation.AssemblyName!).LoadFromStream(pe);
+        KeepAssembly(assembly, pe.ToArray());
+        return [];
+    }
+
+    private void KeepAssembly(Assembly assembly, byte[] image)
+    {
+        _kept[assembly.GetName().Name!] = assembly;
         _keptReferences.Add(MetadataReference.CreateFromImage(image));
     }
 

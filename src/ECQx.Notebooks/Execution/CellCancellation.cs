@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace ECQx.Notebooks;
+namespace ECQx.Notebooks.Execution;
 
 /// <summary>
 /// The cancellation token of the running cell. The kernel cancels it when the user interrupts the cell;

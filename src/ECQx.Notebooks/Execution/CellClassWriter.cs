@@ -15,6 +15,7 @@ namespace ECQx.Notebooks.Execution;
 /// usings of the notebook so far and of the cell
 /// public class __ecqx_CellN : (the last cell that declared members, or NotebookGlobals)
 /// {
+///     private static __ecqx_AnonymousM&lt;T1, T2&gt; __a0&lt;T1, T2&gt;(T1 p0, T2 p1) // one per anonymous shape the cell makes
 ///     public static StrongBox&lt;T&gt; __ecqx_vK;                 // one per variable the cell uses or declares
 ///     public static ref T name => ref __ecqx_vK.Value;      // the variable, by its name (get/set in an async cell)
 ///     public object __ecqx_Run() { statements; return trailing expression; }
@@ -24,8 +25,8 @@ namespace ECQx.Notebooks.Execution;
 /// Variables live in boxes the session keeps, so a variable is the same storage for every cell and every method that
 /// uses it. The cell's own text keeps its lines and columns through <c>#line</c> directives, so compiler errors and
 /// stack traces name the cell's lines; generated lines are <c>#line hidden</c>.
-/// In the <em>probe</em> form the cell's declarations stay local variables: compiled without emitting, it tells the
-/// types of <c>var</c> declarations and of the trailing expression.
+/// In the <em>probe</em> form the cell's declarations and deconstructions stay local variables: compiled without
+/// emitting, it tells the types of <c>var</c> declarations, of deconstructed variables and of the trailing expression.
 /// </summary>
 internal sealed class CellClassWriter
 {
@@ -50,34 +51,39 @@ internal sealed class CellClassWriter
         Value,
     }
 
+    /// <summary>What surrounds a cell's code in its class.</summary>
+    /// <param name="Header">The environment's imports (outside the namespace).</param>
+    /// <param name="NotebookUsings">The <c>using</c> directives of the cells that ran, one a line.</param>
+    /// <param name="ClassName">The cell class's name (<c>__ecqx_CellN</c>).</param>
+    /// <param name="BaseClass">The class it derives from, fully qualified.</param>
+    /// <param name="Factories">The cell's factory methods of anonymous shapes (see <see cref="AnonymousShapes.Factory"/>).</param>
+    internal sealed record Frame(string Header, string NotebookUsings, string ClassName, string BaseClass, string Factories);
+
     /// <summary>Where the probe placed each declared variable and the trailing expression (offsets in its text).</summary>
     internal sealed class ProbeMarks
     {
-        /// <summary>Offset of each declared variable's name.</summary>
-        internal List<(VariableDeclaratorSyntax Declarator, int Offset)> Declarators { get; } = [];
+        /// <summary>Each declared variable's name and the offset of its identifier (in a declarator or a deconstruction's designation).</summary>
+        internal List<(string Name, int Offset)> Declared { get; } = [];
 
         /// <summary>The span of the trailing expression.</summary>
         internal TextSpan? Trailing { get; set; }
     }
 
-    /// <summary>The probe: declarations as locals, the trailing expression as a statement.</summary>
-    internal static string Probe(CellSource cell, string header, string notebookUsings, string className, string baseClass, IEnumerable<CellVariable> used, ProbeMarks marks)
+    /// <summary>The probe: declarations and deconstructions as locals, the trailing expression as a statement.</summary>
+    internal static string Probe(CellSource cell, Frame frame, IEnumerable<CellVariable> used, ProbeMarks marks)
     {
         var w = new CellClassWriter(cell);
-        w.Begin(header, notebookUsings, className, baseClass, used);
+        w.Begin(frame, used);
         foreach (CellSource.Statement s in cell.Statements)
         {
-            if (s.Declaration is { } declaration)
-            {
-                int start = s.UsingKeyword is { } keyword
-                    ? w.Mapped(declaration, declaration.ToString(), keyword + " ")
-                    : w.Mapped(declaration, declaration.ToString());
-                if (s.UsingKeyword is null) // a using declaration stays local to the cell: not a variable of the notebook
-                    foreach (VariableDeclaratorSyntax v in declaration.Variables)
-                        marks.Declarators.Add((v, start + v.Identifier.SpanStart - declaration.SpanStart));
-                w.Hidden(";");
-            }
-            else w.Mapped(s.Node, s.Node.ToString());
+            SyntaxNode written = s.Declaration ?? s.Node;
+            int start = s.UsingKeyword is { } keyword
+                ? w.Mapped(written, written.ToString(), keyword + " ")
+                : w.Mapped(written, written.ToString());
+            // A using declaration stays local to the cell: not a variable of the notebook.
+            foreach (SyntaxToken identifier in s.DeclaredIdentifiers)
+                marks.Declared.Add((identifier.ValueText, start + identifier.SpanStart - written.SpanStart));
+            if (s.Declaration is not null) w.Hidden(";");
         }
         if (cell.Trailing is { } trailing)
         {
@@ -89,34 +95,37 @@ internal sealed class CellClassWriter
     }
 
     /// <summary>
-    /// The class that runs: declared variables (<paramref name="declared"/>, by name) are assigned to their boxes,
-    /// <c>using</c> declarations stay local, and the trailing expression is returned when it has a value.
+    /// The class that runs: declared variables (<paramref name="declared"/>, by name) are assigned to their boxes (a
+    /// deconstruction becomes an assignment to them), <c>using</c> declarations stay local, and the trailing expression is
+    /// returned when it has a value.
     /// </summary>
-    internal static string Final(CellSource cell, string header, string notebookUsings, string className, string baseClass, IEnumerable<CellVariable> used,
-                                 IReadOnlyDictionary<string, CellVariable> declared, TrailingValue trailing)
+    internal static string Final(CellSource cell, Frame frame, IEnumerable<CellVariable> used, IReadOnlyDictionary<string, CellVariable> declared, TrailingValue trailing)
     {
         var w = new CellClassWriter(cell);
-        w.Begin(header, notebookUsings, className, baseClass, used.Concat(declared.Values));
+        w.Begin(frame, used.Concat(declared.Values));
         foreach (CellSource.Statement s in cell.Statements)
         {
-            if (s.Declaration is not { } declaration)
+            var names = s.DeclaredIdentifiers.Select(i => i.ValueText).ToList();
+            if (s.UsingKeyword is { } keyword)
+            {
+                w.Mapped(s.Declaration!, s.Declaration!.ToString(), keyword + " ");
+                w.Hidden(";");
+            }
+            else if (names.Count == 0)
             {
                 w.Mapped(s.Node, s.Node.ToString());
             }
-            else if (s.UsingKeyword is { } keyword)
+            else if (names.Any(n => declared[n].LocalInItsCell))
             {
-                w.Mapped(declaration, declaration.ToString(), keyword + " ");
-                w.Hidden(";");
+                // A type without a name: the cell keeps the locals (its code sees the real type), later cells get objects.
+                SyntaxNode written = s.Declaration ?? s.Node;
+                w.Mapped(written, written.ToString());
+                if (s.Declaration is not null) w.Hidden(";");
+                IEnumerable<string> assigned = s.Declaration is { } d ? d.Variables.Where(v => v.Initializer is not null).Select(v => v.Identifier.ValueText) : names;
+                foreach (string name in assigned)
+                    w.Hidden($"{declared[name].FieldName}.Value = {Identifier(name)};");
             }
-            else if (declaration.Variables.Any(v => declared[v.Identifier.ValueText].LocalInItsCell))
-            {
-                // A type without a name: the cell keeps the local (its code sees the real type), later cells get an object.
-                w.Mapped(declaration, declaration.ToString());
-                w.Hidden(";");
-                foreach (VariableDeclaratorSyntax v in declaration.Variables.Where(v => v.Initializer is not null))
-                    w.Hidden($"{declared[v.Identifier.ValueText].FieldName}.Value = {v.Identifier.Text};");
-            }
-            else
+            else if (s.Declaration is { } declaration)
             {
                 foreach (VariableDeclaratorSyntax v in declaration.Variables)
                 {
@@ -127,6 +136,10 @@ internal sealed class CellClassWriter
                     w.Mapped(v, assignment);
                     w.Hidden(";");
                 }
+            }
+            else
+            {
+                w.Mapped(s.Node, s.DeconstructionAsAssignment());
             }
         }
         if (cell.Trailing is { } expression)
@@ -145,13 +158,14 @@ internal sealed class CellClassWriter
         return w.End();
     }
 
-    private void Begin(string header, string notebookUsings, string className, string baseClass, IEnumerable<CellVariable> variables)
+    private void Begin(Frame frame, IEnumerable<CellVariable> variables)
     {
         // The environment's imports are outside the namespace, the notebook's usings inside: a cell's `using XPlot.Plotly;`
         // then wins over an imported namespace with the same type names (Chart), as a script's usings do.
-        _text.Append(header).Append("namespace ").Append(Namespace).Append("\n{\n").Append(notebookUsings);
+        _text.Append(frame.Header).Append("namespace ").Append(Namespace).Append("\n{\n").Append(frame.NotebookUsings);
         foreach (UsingDirectiveSyntax directive in _cell.Usings) Mapped(directive, directive.ToString());
-        Hidden($"public class {className} : {baseClass}\n{{");
+        Hidden($"public class {frame.ClassName} : {frame.BaseClass}\n{{");
+        _text.Append(frame.Factories);
         foreach (CellVariable v in variables)
         {
             _text.Append($"public static global::System.Runtime.CompilerServices.StrongBox<{v.TypeText}> {v.FieldName};\n");

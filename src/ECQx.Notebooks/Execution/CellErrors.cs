@@ -31,8 +31,13 @@ internal static partial class CellErrors
         return new CellError("CompilationError", $"{first.Id}: {Readable(first.GetMessage(CultureInfo.InvariantCulture))}", line, lines);
     }
 
-    /// <summary>Text without the generated cell class names (<c>__ecqx_Cell4.Twice(int)</c> reads <c>Twice(int)</c>).</summary>
-    internal static string Readable(string text) => CellClassPrefix().Replace(text, "");
+    /// <summary>
+    /// Text without generated names, the one place that knows them: the cell class (<c>__ecqx_Cell4.Twice(int)</c> reads
+    /// <c>Twice(int)</c>), Roslyn's script submission (<c>Submission#3.</c>, in the kernel's completion), and the
+    /// stand-ins of anonymous types (<c>__ecqx_Anonymous2&lt;int, string&gt;</c> reads <c>anonymous type&lt;int, string&gt;</c>).
+    /// </summary>
+    internal static string Readable(string text) =>
+        AnonymousShape().Replace(CellClassPrefix().Replace(SubmissionPrefix().Replace(text, ""), ""), "anonymous type");
 
     internal static CellError Runtime(Exception e, string label)
     {
@@ -78,6 +83,12 @@ internal static partial class CellErrors
 
     [GeneratedRegex(@"(global::)?(__ecqx\.)?__ecqx_Cell\d+[.+]")]
     private static partial Regex CellClassPrefix();
+
+    [GeneratedRegex(@"Submission#\d+\.")]
+    private static partial Regex SubmissionPrefix();
+
+    [GeneratedRegex(@"(global::)?(__ecqx\.)?" + AnonymousShapes.TypePrefix + @"\d+")]
+    private static partial Regex AnonymousShape();
 
     /// <summary>The exception text with the engine's own frames left out and cell frames made readable.</summary>
     private static List<string> Traceback(Exception e)

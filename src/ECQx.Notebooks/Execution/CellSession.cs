@@ -1,5 +1,6 @@
 using System.Reflection;
 using ECQx.Notebooks.Nbformat;
+using ECQx.Notebooks.Scripting;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -9,7 +10,8 @@ namespace ECQx.Notebooks.Execution;
 /// <summary>
 /// The one cell-execution core behind the headless runner and the Jupyter kernel. Each cell is compiled on its own as
 /// an ordinary class (see <see cref="CellClassWriter"/>) into a collectible load context (see <see cref="CellAssemblies"/>),
-/// so nothing grows with the number of cells run: variables live in boxes this session keeps, methods and types of a
+/// so nothing grows with the number of cells run: variables live in boxes this session keeps (declared, deconstructed,
+/// or of an anonymous type, which becomes one of the session's <see cref="AnonymousShapes"/>), methods and types of a
 /// cell persist because later cell classes derive from it, <c>using</c> directives and <c>#r</c> references are
 /// carried into every later cell. Also: the cell directives (<c>#r</c>, <c>#!</c>; see <see cref="CellDirectives"/>),
 /// output capture while the cell runs (<c>Console</c>, <c>display</c>, display updates), console input (see
@@ -19,11 +21,12 @@ namespace ECQx.Notebooks.Execution;
 /// </summary>
 internal sealed class CellSession
 {
-    private const string RootClass = "global::ECQx.Notebooks.NotebookGlobals";
+    private const string RootClass = "global::ECQx.Notebooks.Scripting.NotebookGlobals";
 
     private readonly object _gate = new();
     private readonly object _stateGate = new(); // what completion reads from another thread while a cell runs
     private readonly CellAssemblies _assemblies = new();
+    private readonly AnonymousShapes _shapes = new();
     private readonly Dictionary<string, CellVariable> _variables = new(StringComparer.Ordinal);
     private readonly List<string> _usings = [];
     private readonly List<MetadataReference> _fileReferences = [];
@@ -65,7 +68,7 @@ internal sealed class CellSession
     /// <summary>The class the next cell derives from, at run time (<see cref="NotebookGlobals"/> before any cell declared members).</summary>
     internal Type BaseType { get; private set; } = typeof(NotebookGlobals);
 
-    /// <summary>The cell assemblies kept because they declare members (the others are unloaded).</summary>
+    /// <summary>The assemblies kept: cells that declare members (the others are unloaded) and the anonymous shapes' (see <see cref="AnonymousShapes"/>).</summary>
     internal int KeptAssemblies => _assemblies.KeptCount;
 
     /// <summary>Load contexts of this session's cells still alive (kept ones, and unloaded ones not yet collected).</summary>
@@ -151,11 +154,13 @@ internal sealed class CellSession
         int sequence = ++_cells;
         string className = "__ecqx_Cell" + sequence;
         string assemblyName = _assemblies.AssemblyName(sequence);
-        string header = ScriptEnvironment.UsingDirectives;
-        string notebookUsings = string.Concat(_usings.Select(u => u + "\n"));
+        IReadOnlyList<Diagnostic> shapeErrors;
+        lock (_stateGate) shapeErrors = _shapes.Ensure(cell.Shapes, _assemblies, ScriptEnvironment.References);
+        if (shapeErrors.Count > 0) return CellProgram.Failed(shapeErrors);
+        var frame = new CellClassWriter.Frame(ScriptEnvironment.UsingDirectives, string.Concat(_usings.Select(u => u + "\n")), className, _baseClass,
+            string.Concat(cell.Shapes.Select((names, i) => _shapes.Factory(i, names))));
         IReadOnlyList<MetadataReference> references = References;
-        var declaredNames = cell.Statements.Where(s => s.Declaration is not null && s.UsingKeyword is null)
-            .SelectMany(s => s.Declaration!.Variables).Select(v => v.Identifier.ValueText).ToHashSet(StringComparer.Ordinal);
+        var declaredNames = cell.Statements.SelectMany(s => s.DeclaredIdentifiers).Select(i => i.ValueText).ToHashSet(StringComparer.Ordinal);
         var used = _variables.Values.Where(v => cell.Identifiers.Contains(v.Name) && !declaredNames.Contains(v.Name)).ToList();
 
         var declared = new Dictionary<string, CellVariable>(StringComparer.Ordinal);
@@ -163,16 +168,16 @@ internal sealed class CellSession
         if (declaredNames.Count > 0 || cell.Trailing is not null)
         {
             var marks = new CellClassWriter.ProbeMarks();
-            string probeText = CellClassWriter.Probe(cell, header, notebookUsings, className, _baseClass, used, marks);
+            string probeText = CellClassWriter.Probe(cell, frame, used, marks);
             CSharpCompilation probe = CellAssemblies.Compile(assemblyName, probeText, cell.Label, references);
             SyntaxTree tree = probe.SyntaxTrees[0];
             SemanticModel model = probe.GetSemanticModel(tree);
             var duplicates = model.GetDiagnostics().Where(d => d.Id == "CS0128").ToList(); // the same name declared twice in the cell
             if (duplicates.Count > 0) return CellProgram.Failed(duplicates);
-            foreach (var (declarator, offset) in marks.Declarators)
+            foreach (var (name, offset) in marks.Declared)
             {
-                var local = tree.GetRoot().FindToken(offset).Parent is VariableDeclaratorSyntax v ? model.GetDeclaredSymbol(v) as ILocalSymbol : null;
-                string name = declarator.Identifier.ValueText;
+                SyntaxNode? declarator = tree.GetRoot().FindToken(offset).Parent;
+                var local = declarator is VariableDeclaratorSyntax or SingleVariableDesignationSyntax ? model.GetDeclaredSymbol(declarator) as ILocalSymbol : null;
                 string? typeText = TypeText(local?.Type);
                 declared[name] = new CellVariable(name, typeText ?? "object", $"__ecqx_v{++_boxes}") { LocalInItsCell = typeText is null };
             }
@@ -183,7 +188,7 @@ internal sealed class CellSession
                 trailing = type is { SpecialType: SpecialType.System_Void } or { IsRefLikeType: true } ? CellClassWriter.TrailingValue.None : CellClassWriter.TrailingValue.Value;
             }
         }
-        string text = CellClassWriter.Final(cell, header, notebookUsings, className, _baseClass, used, declared, trailing);
+        string text = CellClassWriter.Final(cell, frame, used, declared, trailing);
         CSharpCompilation compilation = CellAssemblies.Compile(assemblyName, text, cell.Label, references);
         var (cellClass, image, errors) = _assemblies.EmitAndLoad(compilation, CellClassWriter.Namespace + "." + className);
         if (cellClass is null) return CellProgram.Failed(errors);
@@ -212,12 +217,16 @@ internal sealed class CellSession
         if (program.Declared.Count > 0 || cell.Members.Count > 0 || cell.Usings.Count > 0) Version++;
     }
 
-    /// <summary>A type as C# source for the generated classes: <c>object</c> for an error (the final compilation reports it), null for a type without a name (anonymous).</summary>
+    /// <summary>
+    /// A type as C# source for the generated classes: <c>object</c> for an error (the final compilation reports it), null
+    /// for a type without a name (anonymous) or with an error or a type parameter inside (a factory of an anonymous shape
+    /// whose inference failed): the declaration then stays as written, so the final compilation reports the cell's own error.
+    /// </summary>
     private static string? TypeText(ITypeSymbol? type)
     {
         static bool Nameable(ITypeSymbol t) => t switch
         {
-            { TypeKind: TypeKind.Error } or { IsAnonymousType: true } => false,
+            { TypeKind: TypeKind.Error or TypeKind.TypeParameter } or { IsAnonymousType: true } => false,
             INamedTypeSymbol named => named.TypeArguments.All(Nameable) && (named.ContainingType is null || Nameable(named.ContainingType)),
             IArrayTypeSymbol array => Nameable(array.ElementType),
             IPointerTypeSymbol or IFunctionPointerTypeSymbol => false,

@@ -9,9 +9,10 @@ namespace ECQx.Notebooks.Execution;
 /// <summary>
 /// A cell's code read as a C# script and sorted into what <see cref="CellClassWriter"/> needs: its <c>using</c>
 /// directives, its members (methods, properties, types, <c>const</c> and <c>static</c> fields: they persist), its
-/// statements in order (top-level variable declarations among them: they persist too; <c>using var</c>
-/// declarations stay local to the cell and are disposed at its end), and the trailing expression whose value
-/// is the cell's result.
+/// statements in order (top-level variable declarations and deconstructions among them: their variables persist too;
+/// <c>using var</c> declarations stay local to the cell and are disposed at its end), the trailing expression whose
+/// value is the cell's result, and the anonymous shapes it makes (its <c>new { … }</c> are rewritten, see
+/// <see cref="AnonymousObjectRewriter"/>).
 /// </summary>
 internal sealed partial class CellSource
 {
@@ -22,7 +23,32 @@ internal sealed partial class CellSource
     /// <param name="Node">The statement, or the declaration (a script parses top-level variables as fields).</param>
     /// <param name="Declaration">The declared variables, when the statement is a declaration.</param>
     /// <param name="UsingKeyword">For a <c>using var</c> declaration: <c>using</c> or <c>await using</c> (local to the cell).</param>
-    internal sealed record Statement(SyntaxNode Node, VariableDeclarationSyntax? Declaration, string? UsingKeyword);
+    internal sealed record Statement(SyntaxNode Node, VariableDeclarationSyntax? Declaration, string? UsingKeyword)
+    {
+        /// <summary>
+        /// The variables a deconstruction declares (<c>var (a, (b, c)) = …;</c>, <c>(var a, int b) = …;</c>), in order;
+        /// empty for any other statement. <see cref="Node"/> is then the expression statement.
+        /// </summary>
+        internal IReadOnlyList<SyntaxToken> Deconstructed { get; init; } = [];
+
+        /// <summary>The variables the statement adds to the notebook: a declaration's (not a <c>using</c> declaration's) or a deconstruction's.</summary>
+        internal IEnumerable<SyntaxToken> DeclaredIdentifiers =>
+            UsingKeyword is not null ? [] : Declaration is { } declaration ? declaration.Variables.Select(v => v.Identifier) : Deconstructed;
+
+        /// <summary>
+        /// A deconstruction as an assignment to variables that exist (<c>var (a, b) = f();</c> reads <c>    (a, b) = f();</c>):
+        /// the types of its declarations blanked, so every name keeps its column; a discard keeps its type (<c>var _</c>).
+        /// </summary>
+        internal string DeconstructionAsAssignment()
+        {
+            char[] text = Node.ToString().ToCharArray();
+            var assignment = (AssignmentExpressionSyntax)((ExpressionStatementSyntax)Node).Expression;
+            foreach (DeclarationExpressionSyntax declaration in Declarations(assignment.Left).Where(d => d.Designation is not DiscardDesignationSyntax))
+                for (int i = declaration.Type.SpanStart; i < declaration.Type.Span.End; i++)
+                    if (text[i - Node.SpanStart] is not ('\r' or '\n')) text[i - Node.SpanStart] = ' ';
+            return new string(text);
+        }
+    }
 
     private CellSource(SourceText text, string label)
     {
@@ -57,6 +83,9 @@ internal sealed partial class CellSource
     /// <summary>Every identifier the cell mentions (which earlier variables it may use).</summary>
     internal HashSet<string> Identifiers { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The anonymous shapes the cell makes, by factory number (see <see cref="AnonymousObjectRewriter"/>).</summary>
+    internal IReadOnlyList<IReadOnlyList<string>> Shapes { get; private set; } = [];
+
     /// <summary>Syntax errors of the cell, with its label and lines.</summary>
     internal IReadOnlyList<Diagnostic> SyntaxErrors { get; private set; } = [];
 
@@ -77,8 +106,9 @@ internal sealed partial class CellSource
             lines[i] = lines[i][..keyword.Index] + new string(' ', keyword.Length) + lines[i][(keyword.Index + keyword.Length)..];
         }
         string blanked = usingLines.Count == 0 ? code : string.Join('\n', lines);
-        string rewritten = CancellationRewriter.Rewrite(blanked, ScriptParseOptions);
-        var source = new CellSource(SourceText.From(rewritten, System.Text.Encoding.UTF8), label);
+        var (named, shapes) = AnonymousObjectRewriter.Rewrite(blanked, ScriptParseOptions);
+        string rewritten = CancellationRewriter.Rewrite(named, ScriptParseOptions);
+        var source = new CellSource(SourceText.From(rewritten, System.Text.Encoding.UTF8), label) { Shapes = shapes };
         source.Sort(usingLines);
         return source;
     }
@@ -106,6 +136,10 @@ internal sealed partial class CellSource
                 case GlobalStatementSyntax { Statement: LocalDeclarationStatementSyntax local }:
                     Statements.Add(new Statement(local, local.Declaration, usingKeyword ?? (local.UsingKeyword.IsKind(SyntaxKind.None) ? null : "using")));
                     break;
+                case GlobalStatementSyntax { Statement: ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment } deconstruction }
+                    when Designated(assignment.Left) is { Count: > 0 } variables:
+                    Statements.Add(new Statement(deconstruction, null, null) { Deconstructed = variables });
+                    break;
                 case GlobalStatementSyntax global:
                     Statements.Add(new Statement(global.Statement, null, null));
                     break;
@@ -120,6 +154,23 @@ internal sealed partial class CellSource
         IsAsync = Statements.Select(s => s.Node).Append(Trailing).OfType<SyntaxNode>().Any(Awaits)
                   || usingLines.Values.Any(k => k.StartsWith("await", StringComparison.Ordinal));
     }
+
+    /// <summary>The variables the left side of a deconstruction declares, in order (none for a plain assignment).</summary>
+    private static List<SyntaxToken> Designated(ExpressionSyntax left)
+    {
+        var variables = new List<SyntaxToken>();
+        foreach (DeclarationExpressionSyntax declaration in Declarations(left))
+            variables.AddRange(declaration.Designation.DescendantNodesAndSelf().OfType<SingleVariableDesignationSyntax>().Select(d => d.Identifier));
+        return variables;
+    }
+
+    /// <summary>The declarations (<c>var (a, b)</c>, <c>int a</c>) in the tuple structure of a deconstruction's left side.</summary>
+    private static IEnumerable<DeclarationExpressionSyntax> Declarations(ExpressionSyntax left) => left switch
+    {
+        DeclarationExpressionSyntax declaration => [declaration],
+        TupleExpressionSyntax tuple => tuple.Arguments.SelectMany(a => Declarations(a.Expression)),
+        _ => [],
+    };
 
     /// <summary>True when <paramref name="node"/> awaits outside any lambda or local function of its own.</summary>
     private static bool Awaits(SyntaxNode node) =>

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using ECQx.IO;
 using ECQx.Notebooks.Nbformat;
 
-namespace ECQx.Notebooks;
+namespace ECQx.Notebooks.Gallery;
 
 /// <summary>One figure of the gallery: which notebook, the chart's title, and the PNG file relative to the gallery folder.</summary>
 /// <param name="Notebook">The notebook file name (e.g. <c>00-ecqx-primer.ipynb</c>).</param>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using ECQx.Notebooks.Execution;
+using ECQx.Notebooks.Scripting;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Completion;
 using Microsoft.CodeAnalysis.CSharp;
@@ -117,7 +118,7 @@ internal sealed partial class CodeAssistant : IDisposable
                 if (symbol is not null) break;
             }
             if (symbol is null) return new JsonObject { ["status"] = "ok", ["found"] = false, ["data"] = new JsonObject(), ["metadata"] = new JsonObject() };
-            string signature = Readable(symbol.ToDisplayString(SignatureFormat));
+            string signature = CellErrors.Readable(symbol.ToDisplayString(SignatureFormat));
             string? summary = Summary(symbol);
             string text = summary is null ? signature : signature + "\n\n" + summary;
             return new JsonObject
@@ -243,9 +244,6 @@ internal sealed partial class CodeAssistant : IDisposable
         }
     }
 
-    /// <summary>Member names without the compiler's <c>Submission#N.</c> and the session's <c>__ecqx_CellN.</c> prefixes.</summary>
-    private static string Readable(string display) => CellErrors.Readable(SubmissionPrefix().Replace(display, ""));
-
     /// <summary>Blanks <c>#!</c> and <c>#i</c> lines (Polyglot magics), which are not C#; <c>#r</c> is script syntax.</summary>
     private static string BlankMagics(string code) => MagicLine().Replace(code, "");
 
@@ -264,9 +262,6 @@ internal sealed partial class CodeAssistant : IDisposable
             if (!(char.IsLowSurrogate(text[i]) && i > 0 && char.IsHighSurrogate(text[i - 1]))) count++;
         return count;
     }
-
-    [GeneratedRegex(@"Submission#\d+\.")]
-    private static partial Regex SubmissionPrefix();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();

@@ -2,7 +2,7 @@ using System.Reflection;
 using Plotly.NET;
 using TorchSharp;
 
-namespace ECQx.Notebooks;
+namespace ECQx.Notebooks.Scripting;
 
 /// <summary>
 /// The NuGet packages the runner and the kernel already have loaded (this file is the one list of them). A notebook's <c>#r "nuget: Name, Version"</c> line for

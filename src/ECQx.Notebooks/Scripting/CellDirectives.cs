@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 
-namespace ECQx.Notebooks;
+namespace ECQx.Notebooks.Scripting;
 
 /// <summary>
 /// Handles the Polyglot Notebooks lines in a cell before it is compiled: <c>#r "nuget: …"</c>,

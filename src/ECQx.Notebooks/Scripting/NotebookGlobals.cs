@@ -1,4 +1,6 @@
-namespace ECQx.Notebooks;
+using ECQx.Notebooks.Execution;
+
+namespace ECQx.Notebooks.Scripting;
 
 /// <summary>
 /// The globals every notebook cell sees: <c>display(x)</c> and <c>HTML("...")</c>, named as in Polyglot

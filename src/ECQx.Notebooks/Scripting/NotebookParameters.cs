@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.CodeAnalysis.CSharp;
 
-namespace ECQx.Notebooks;
+namespace ECQx.Notebooks.Scripting;
 
 /// <summary>
 /// Parameter overrides in the papermill style: the first code cell tagged <c>parameters</c> assigns

@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Text;
 using Microsoft.CodeAnalysis;
 
-namespace ECQx.Notebooks;
+namespace ECQx.Notebooks.Scripting;
 
 /// <summary>
 /// What every notebook starts with: references (the .NET shared framework, ECQx, TorchSharp, Plotly.NET,

@@ -54,7 +54,7 @@ public sealed class ReproduceSlurmCliTests
     }
 
     [Fact]
-    public void TheWrittenScriptsRunAsSeparateProcessesAndTheirMergedResultsEqualOneProcesss()
+    public void TheWrittenScriptsRunAsSeparateProcessesAndTheirMergedResultsEqualOneProcess()
     {
         string root = TestPaths.NewTempDir();
         var (exit, text) = ReproduceCli.Run(Args(root, "--slurm", "--shards", "3", "--threads", "1"));

@@ -53,7 +53,7 @@ public sealed class SlurmSweepTests : IClassFixture<SlurmTestCluster>, IClassFix
     }
 
     [SlurmFact]
-    public void TheSubmittedChainRunsBaselinesThreeShardsAndTheReportAndItsResultsEqualOneProcesss()
+    public void TheSubmittedChainRunsBaselinesThreeShardsAndTheReportAndItsResultsEqualOneProcess()
     {
         string root = TestPaths.NewTempDir();
         var sw = Stopwatch.StartNew();

@@ -45,5 +45,13 @@ public sealed class CodeAssistantTests
         string variable = assistant.Inspect("answer", 2)["data"]!["text/plain"]!.GetValue<string>();
         Assert.Contains("string", variable);
         Assert.Contains("answer", variable);
+
+        // Deconstructed variables and anonymous objects, with the types later cells see.
+        await Ran(session, "var (count, name) = (2, \"n\");\nvar shape = new { Side = 2.5, Label = \"s\" };", 3);
+        Assert.Contains("Length", Matches(assistant.Complete("name.Len", 8)));
+        Assert.Contains("Side", Matches(assistant.Complete("shape.Si", 8)));
+        string shape = assistant.Inspect("shape", 2)["data"]!["text/plain"]!.GetValue<string>();
+        Assert.Contains("anonymous type<double, string> shape", shape);
+        Assert.DoesNotContain("__ecqx", shape);
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ECQx.Notebooks;
 using ECQx.Notebooks.Nbformat;
+using ECQx.Notebooks.Scripting;
 using ECQx.Tests.NotebookRuns;
 using Xunit;
 using Xunit.Abstractions;

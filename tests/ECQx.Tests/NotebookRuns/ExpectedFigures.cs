@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ECQx.Notebooks;
+using ECQx.Notebooks.Gallery;
 using ECQx.Notebooks.Nbformat;
 using Xunit;
 

@@ -36,8 +36,8 @@ public sealed class CellCancellationTests
         Assert.Equal(before.Length, after.Length);
         // Five loops, one guard each; the sleep and the delay call the cancellable versions; the string is untouched.
         Assert.True(5 == after.Sum(l => CountOf(l, "CellCancellation.ThrowIfRequested()")), rewritten);
-        Assert.Contains("global::ECQx.Notebooks.CellCancellation.Sleep(1)", after[7]);
-        Assert.Contains("global::ECQx.Notebooks.CellCancellation.Delay(1)", after[8]);
+        Assert.Contains("global::ECQx.Notebooks.Execution.CellCancellation.Sleep(1)", after[7]);
+        Assert.Contains("global::ECQx.Notebooks.Execution.CellCancellation.Delay(1)", after[8]);
         Assert.Equal(before[9], after[9]);
         // Every original token is still on its own line.
         for (int i = 0; i < before.Length; i++)

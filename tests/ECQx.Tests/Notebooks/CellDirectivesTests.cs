@@ -1,4 +1,5 @@
 using ECQx.Notebooks;
+using ECQx.Notebooks.Scripting;
 using Xunit;
 
 namespace ECQx.Tests.Notebooks;

@@ -1,4 +1,5 @@
 using ECQx.Notebooks;
+using ECQx.Notebooks.Scripting;
 using FsCheck;
 using FsCheck.Xunit;
 using Microsoft.CodeAnalysis.CSharp;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ECQx.Notebooks;
 using ECQx.Notebooks.Nbformat;
+using ECQx.Notebooks.Scripting;
 using Xunit;
 
 namespace ECQx.Tests.Notebooks;
