@@ -1,9 +1,10 @@
 namespace ECQx.Coding;
 
 /// <summary>
-/// The content of an .ecqx file: named tensors in order (quantized levels or raw data) and string
-/// metadata. It knows integer arrays and headers only, not TorchSharp modules
-/// (<see cref="StateDictAdapter"/> converts to and from state dicts).
+/// The content of an .ecqx file: named tensors in order (quantized levels as integer arrays with their grid, or raw data)
+/// and string metadata. It holds no TorchSharp tensors: <see cref="From"/> takes a one-shot quantization's levels and
+/// codebooks directly, and <see cref="StateDictAdapter"/> converts to and from state dicts (a quantized state dict's
+/// levels are re-derived from its values and the step/bit-width metadata of <c>ECQx.Quantization.QuantizedStateDict</c>).
 /// </summary>
 public sealed class EcqxModel
 {
