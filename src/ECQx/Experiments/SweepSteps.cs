@@ -80,6 +80,7 @@ internal static class SweepSteps
         var options = TrainerOptions(config, device, rdir, config.Epochs, config.MaxBatchesPerEpoch);
         TrainingResult training;
         string quantizedPath = Path.Combine(rdir, "quantized.safetensors");
+        string ecqxPath = Path.Combine(dir, "models", name + EcqxModelFile.Extension);
         using (var trainer = new QuantizationAwareTrainer(model, data.Splits, options, quantizer, relevance))
         {
             trainer.EpochCompleted += (_, m) =>
@@ -89,14 +90,12 @@ internal static class SweepSteps
                 onEpoch(m);
             };
             training = trainer.Run(ct);
-            trainer.SaveQuantizedStateDict(quantizedPath);
+            // Save and code the quantized model (its levels and codebooks), then measure the accuracy of the model decoded from the file.
+            using var quantized = trainer.ToQuantizedModel();
+            quantized.Save(quantizedPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
+            EcqxModelFile.Write(ecqxPath, EcqxModel.From(quantized));
         }
-
-        // Code the quantized model, then measure the accuracy of the model decoded from the file.
-        string ecqxPath = Path.Combine(dir, "models", name + EcqxModelFile.Extension);
-        Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
-        using (var doc = SafeTensors.Load(quantizedPath))
-            EcqxModelFile.Write(ecqxPath, StateDictAdapter.FromStateDict(doc.Tensors, doc.Metadata));
         var contents = EcqxModelFile.ReadDetailed(ecqxPath);
         var report = CompressionReport.Create(contents, baselines: false);
         double decodedAccuracy;

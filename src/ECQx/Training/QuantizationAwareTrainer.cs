@@ -147,6 +147,17 @@ public sealed class QuantizationAwareTrainer : IDisposable
     public void SaveQuantizedStateDict(string path, IReadOnlyDictionary<string, string>? extraMetadata = null) =>
         QuantizedStateDict.Save(path, _model.state_dict(), _quantized.Codebooks, extraMetadata);
 
+    /// <summary>
+    /// The model as it stands, as a <see cref="Quantization.QuantizedModel"/>: each quantized tensor's levels (its values
+    /// are centroids of its fixed codebook) and codebook, every other tensor as it is. The caller owns (disposes) it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Quantization has not started (a full-precision run, or before <see cref="Run"/>).</exception>
+    public QuantizedModel ToQuantizedModel()
+    {
+        if (_quantized.Codebooks.Count == 0) throw new InvalidOperationException("the model is not quantized (a full-precision run, or Run has not quantized it yet)");
+        return Quantization.QuantizedModel.FromStateDict(_model.state_dict(), _quantized.Codebooks);
+    }
+
     // ------------------------------------------------------------------ phases
 
     private void StartFresh()
