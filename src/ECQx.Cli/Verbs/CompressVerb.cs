@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ECQx.Cli.Rendering;
 using ECQx.Coding;
 using ECQx.Coding.Nnr;
 using ECQx.IO;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ECQx.Quantization;
 using ECQx.XaiCompression;
 using ECQx.Training;
 using Spectre.Console;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ECQx.IO;
 using ECQx.XaiCompression;
 using Spectre.Console;
 
@@ -58,6 +59,7 @@ public sealed class PruneVerb : ICliVerb
             {
                 Ratio = ratio, Structure = structure, Scope = scope, Calibration = _o.Calibration(r, method), FineTune = fineTune,
             }, ct);
+            using var masks = result.Masks is { } m ? new TensorDictionary(m) : null; // the caller owns the keep-masks
             var table = new Table().AddColumns("layer", "units", "pruned", "%");
             foreach (var l in result.Layers)
                 table.AddRow(Markup.Escape(l.Name), l.Units.ToString(CultureInfo.InvariantCulture), l.Pruned.ToString(CultureInfo.InvariantCulture),
@@ -72,7 +74,6 @@ public sealed class PruneVerb : ICliVerb
                 ["ecqx.prune.scope"] = scope.ToString().ToLowerInvariant(), ["ecqx.prune.ratio"] = ratio.ToString("R", CultureInfo.InvariantCulture),
                 ["ecqx.test_accuracy"] = result.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),
             });
-            if (result.Masks is not null) foreach (var m in result.Masks.Values) m.Dispose();
             console.MarkupLine($"pruned model: [bold]{Markup.Escape(outPath)}[/]");
             return 0;
         }

@@ -115,7 +115,7 @@ public sealed class QuantizeVerb : ICliVerb
         if (rel is not null)
             StateDictQuantizer.CheckRelevanceCoverage(state.Where(kv => quantizer.IsQuantized(kv.Key, kv.Value)).ToList(), rel);
         using var result = StateDictQuantizer.Quantize(state, quantizer.Settings, rel);
-        QuantizedStateDict.Save(outPath, result.StateDict, result.Codebooks);
+        using (var model = QuantizedModel.From(result)) model.Save(outPath);
         console.Write(SummaryTables.Layers(result.Layers.Select(ModelStatistics.Layer).ToList()));
         console.MarkupLine($"one-shot {(rel is null ? "ECQ" : "ECQx")}: [bold]{Markup.Escape(outPath)}[/]");
         return 0;

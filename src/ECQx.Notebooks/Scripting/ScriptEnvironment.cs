@@ -16,7 +16,7 @@ public static class ScriptEnvironment
     public static IReadOnlyList<string> Imports { get; } =
     [
         "System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks",
-        "ECQx", "ECQx.Notebooks", "ECQx.Plots", "TorchSharp", "TorchSharp.torch", "Plotly.NET",
+        "ECQx", "ECQx.Notebooks", "ECQx.Plots", "ECQx.Results", "TorchSharp", "TorchSharp.torch", "Plotly.NET",
     ];
 
     private static readonly Lazy<(IReadOnlyList<MetadataReference> References, IReadOnlySet<string> Names, string Usings)> Base = new(Build);

@@ -1,9 +1,11 @@
 namespace ECQx.Coding;
 
 /// <summary>
-/// The content of an .ecqx file: named tensors in order (quantized levels or raw data) and string
-/// metadata. It knows integer arrays and headers only, not TorchSharp modules
-/// (<see cref="StateDictAdapter"/> converts to and from state dicts).
+/// The content of an .ecqx file: named tensors in order (quantized levels as integer arrays with their grid, or raw data)
+/// and string metadata. It holds no TorchSharp tensors: the <c>From</c> overloads take the levels and codebooks of a
+/// one-shot quantization or of an <see cref="ECQx.Quantization.QuantizedModel"/> (one-shot or trained) directly, and
+/// <see cref="StateDictAdapter"/> converts to and from state dicts (a quantized state dict read from a file has its levels
+/// re-derived from its values and the step/bit-width metadata of <see cref="ECQx.Quantization.QuantizedStateDict"/>).
 /// </summary>
 public sealed class EcqxModel
 {
@@ -33,6 +35,30 @@ public sealed class EcqxModel
         return new EcqxModel(quantization.StateDict.Select(kv => quantization.Contains(kv.Key)
             ? QuantizedTensor.From(quantization[kv.Key].Result, quantization[kv.Key].Codebook)
             : (EcqxTensor)StateDictAdapter.ToRaw(kv.Key, kv.Value)).ToList(), metadata);
+    }
+
+    /// <summary>
+    /// The .ecqx content of a quantized model (one-shot or trained): each quantized tensor's levels as they are, with its
+    /// codebook's step and bit width; every other tensor raw, in state-dict order. The stored grid's lowest level is the
+    /// one <c>ecqx compress</c> picks for those levels (<see cref="UniformGrid.CodebookOffset"/>), so coding a model
+    /// directly and compressing its saved state dict (<see cref="ECQx.Quantization.QuantizedModel.Save"/>) give the same file.
+    /// </summary>
+    public static EcqxModel From(ECQx.Quantization.QuantizedModel model, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new EcqxModel(model.Tensors.Select(t => t.Levels is TorchSharp.torch.Tensor levels && t.Codebook is { } cb
+            ? Levels(t.Name, levels, cb)
+            : (EcqxTensor)StateDictAdapter.ToRaw(t.Name, t.Values)).ToList(), metadata);
+    }
+
+    private static QuantizedTensor Levels(string name, TorchSharp.torch.Tensor levels, ECQx.Quantization.Codebook codebook)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        int[] values = levels.detach().reshape(-1).to(TorchSharp.torch.int32).cpu().data<int>().ToArray();
+        int min = values.Length == 0 ? 0 : values.Min(), max = values.Length == 0 ? 0 : values.Max();
+        int offset = UniformGrid.CodebookOffset(min, max, codebook.Bits)
+            ?? throw new ArgumentException($"tensor '{name}': levels {min}…{max} do not fit a {codebook.Bits}-bit grid");
+        return new QuantizedTensor(name, levels.shape, values, codebook.IsDegenerate ? 1.0 : codebook.Step, codebook.Bits, offset);
     }
 
     /// <summary>The tensors in file order.</summary>

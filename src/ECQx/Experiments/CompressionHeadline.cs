@@ -1,5 +1,6 @@
 using System.Globalization;
 using ECQx.Plots;
+using ECQx.Results;
 
 namespace ECQx.Experiments;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using ECQx.Plots;
+using ECQx.Results;
 using ECQx.Training;
 
 namespace ECQx.Experiments;

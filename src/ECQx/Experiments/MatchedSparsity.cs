@@ -1,17 +1,6 @@
-using ECQx.Plots;
+using ECQx.Results;
 
 namespace ECQx.Experiments;
-
-/// <summary>Two methods' accuracies at the same sparsity, for one bit width (see <see cref="MatchedSparsity.Compare"/>).</summary>
-/// <param name="BitWidth">Bit width of both curves.</param>
-/// <param name="SparsityPercent">The sparsity both accuracies are read at.</param>
-/// <param name="AccuracyA">The first method's interpolated accuracy there (%).</param>
-/// <param name="AccuracyB">The second method's interpolated accuracy there (%).</param>
-public sealed record MatchedSparsityPoint(int BitWidth, double SparsityPercent, double AccuracyA, double AccuracyB)
-{
-    /// <summary><see cref="AccuracyB"/> − <see cref="AccuracyA"/> in percentage points (positive: the second method is better).</summary>
-    public double Difference => AccuracyB - AccuracyA;
-}
 
 /// <summary>
 /// Compares two methods at matched sparsity. A sweep over Λ gives each method a curve of accuracy against sparsity

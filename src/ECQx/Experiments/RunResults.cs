@@ -1,3 +1,4 @@
+using ECQx.Results;
 using ECQx.Training;
 
 namespace ECQx.Experiments;
@@ -71,8 +72,8 @@ public sealed record ExperimentOutcome(
     IReadOnlyDictionary<string, IReadOnlyList<EpochMetrics>> Histories)
 {
     /// <summary>The results as figure records (method, bit width, accuracy, sparsity, ×-factor, Λ) for one model.</summary>
-    public IReadOnlyList<ECQx.Plots.QuantizationResult> FigureResults(string model) =>
+    public IReadOnlyList<QuantizationResult> FigureResults(string model) =>
         Results.Where(r => r.Model == model)
-            .Select(r => new ECQx.Plots.QuantizationResult(r.Method, r.Bits, r.AccuracyPercent, r.SparsityPercent, r.CompressionFactor, r.Lambda))
+            .Select(r => new QuantizationResult(r.Method, r.Bits, r.AccuracyPercent, r.SparsityPercent, r.CompressionFactor, r.Lambda))
             .ToList();
 }

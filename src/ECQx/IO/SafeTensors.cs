@@ -84,11 +84,12 @@ public static class SafeTensors
         }
         if (covered != data.Length) throw Bad(sourceName, $"{data.Length - covered} trailing byte(s) after the last tensor's data");
 
-        var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
+        var tensors = new TensorDictionary();
         try
         {
             foreach (var e in entries)
             {
+                if (tensors.ContainsKey(e.Name)) throw Bad(sourceName, $"tensor '{e.Name}' appears twice in the header");
                 var t = torch.empty(e.Shape, e.Type);
                 if (e.End > e.Begin)
                 {
@@ -97,12 +98,12 @@ public static class SafeTensors
                         throw new PlatformNotSupportedException("safetensors loading needs a little-endian machine");
                     t.bytes = src.ToArray();
                 }
-                tensors[e.Name] = device is null || device.type == DeviceType.CPU ? t : MoveAndDispose(t, device);
+                tensors.Add(e.Name, device is null || device.type == DeviceType.CPU ? t : MoveAndDispose(t, device));
             }
         }
         catch
         {
-            foreach (var t in tensors.Values) t.Dispose();
+            tensors.Dispose();
             throw;
         }
         return new SafeTensorsDocument(tensors, metadata);

@@ -8,21 +8,20 @@ namespace ECQx.IO;
 /// </summary>
 public sealed class SafeTensorsDocument : IDisposable
 {
-    internal SafeTensorsDocument(IReadOnlyDictionary<string, torch.Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    private readonly TensorDictionary _tensors;
+
+    internal SafeTensorsDocument(TensorDictionary tensors, IReadOnlyDictionary<string, string> metadata)
     {
-        Tensors = tensors;
+        _tensors = tensors;
         Metadata = metadata;
     }
 
     /// <summary>The tensors by name, in the order of their data in the file.</summary>
-    public IReadOnlyDictionary<string, torch.Tensor> Tensors { get; }
+    public IReadOnlyDictionary<string, torch.Tensor> Tensors => _tensors;
 
     /// <summary>The <c>__metadata__</c> entries (empty when the file has none).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Disposes every tensor of the document.</summary>
-    public void Dispose()
-    {
-        foreach (var t in Tensors.Values) t.Dispose();
-    }
+    public void Dispose() => _tensors.Dispose();
 }

@@ -1,4 +1,5 @@
 using Plotly.NET;
+using ECQx.Results;
 
 namespace ECQx.Plots;
 

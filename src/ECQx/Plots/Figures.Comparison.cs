@@ -1,4 +1,4 @@
-using ECQx.Experiments;
+using ECQx.Results;
 using Plotly.NET;
 
 namespace ECQx.Plots;
@@ -6,7 +6,7 @@ namespace ECQx.Plots;
 public static partial class Figures
 {
     /// <summary>
-    /// The accuracy difference of two methods at matched sparsity (from <see cref="MatchedSparsity.Compare"/>): one line
+    /// The accuracy difference of two methods at matched sparsity (from <c>ECQx.Experiments.MatchedSparsity.Compare</c>): one line
     /// per bit width, x = sparsity, y = accuracy(B) − accuracy(A) in points, with a zero line. Above zero, method B
     /// (e.g. ECQx) is more accurate than method A (ECQ) at the same sparsity. Without points (the methods' sparsity
     /// ranges do not overlap at any bit width) the chart is empty and says so, rather than failing.

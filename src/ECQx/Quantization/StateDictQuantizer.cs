@@ -167,12 +167,11 @@ public static class StateDictQuantizer
             foreach (var (name, tensor) in list)
             {
                 if (!selectedSet.Contains(name)) continue;
-                int bits = options.BitsPerTensor is not null && options.BitsPerTensor.TryGetValue(name, out int b) ? b : options.Bits;
-                var codebook = Codebook.FromWeights(tensor, bits, options.Codebook, name);
+                var codebook = options.CreateCodebook(name, tensor);
                 try
                 {
                     Tensor? rel = relevance is not null && relevance.TryGetValue(name, out var r) ? r : null;
-                    var result = EntropyConstrainedQuantizer.Assign(tensor, codebook, options.Ecq, nMax, name, rel, options.Ecqx);
+                    var result = options.Assign(name, tensor, codebook, nMax, rel);
                     result.Levels.DetachFromDisposeScope();
                     result.Values.DetachFromDisposeScope();
                     layers.Add(new QuantizedLayer(name, codebook, result));

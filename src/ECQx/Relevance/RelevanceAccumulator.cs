@@ -1,3 +1,4 @@
+using ECQx.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public sealed class RelevanceAccumulator : IDisposable
     /// <summary>The reference's normaliser guard.</summary>
     public const double NormalizerEpsilon = 1e-12;
 
-    private readonly Dictionary<string, Tensor> _values = new(StringComparer.Ordinal);
+    private TensorDictionary _values = new();
 
     /// <summary>Creates an accumulator with smoothing factor <paramref name="alpha"/> ∈ [0, 1] (weight of the old value).</summary>
     public RelevanceAccumulator(double alpha = 0.1)
@@ -60,7 +61,7 @@ public sealed class RelevanceAccumulator : IDisposable
             {
                 var copy = r.clone();
                 copy.DetachFromDisposeScope();
-                _values[k] = copy;
+                _values.Add(k, copy);
             }
         }
         Batches++;
@@ -72,8 +73,8 @@ public sealed class RelevanceAccumulator : IDisposable
     /// <summary>Clears everything (start of an epoch).</summary>
     public void Reset()
     {
-        foreach (var t in _values.Values) t.Dispose();
-        _values.Clear();
+        _values.Dispose();
+        _values = new TensorDictionary();
         Batches = 0;
     }
 
@@ -86,7 +87,7 @@ public sealed class RelevanceAccumulator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(values);
         Reset();
-        foreach (var (name, t) in values) _values[name] = t.detach().clone().DetachFromDisposeScope();
+        foreach (var (name, t) in values) _values.Add(name, t.detach().clone().DetachFromDisposeScope());
     }
 
     /// <summary>The running relevance of <paramref name="name"/>, or null when none has been accumulated.</summary>

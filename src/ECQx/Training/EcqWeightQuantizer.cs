@@ -28,12 +28,12 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     public bool IsQuantized(string name, torch.Tensor parameter) => _selector.IsQuantizable(name, (int)parameter.ndim);
 
     /// <inheritdoc />
-    public Codebook CreateCodebook(string name, torch.Tensor pretrained) => Codebook.FromWeights(pretrained, _s.Bits, _s.Codebook, name);
+    public Codebook CreateCodebook(string name, torch.Tensor pretrained) => _s.CreateCodebook(name, pretrained);
 
     /// <inheritdoc />
     public LayerQuantization Quantize(string name, torch.Tensor background, Codebook codebook, long largestLayerSize, torch.Tensor? relevance)
     {
-        var q = EntropyConstrainedQuantizer.Assign(background, codebook, _s.Ecq, largestLayerSize, name, relevance, relevance is null ? null : _s.Ecqx);
+        var q = _s.Assign(name, background, codebook, largestLayerSize, relevance); // the one-shot step (StateDictQuantizer's)
         // Keep the result (outside any dispose scope) so the gradient scaling of the next step can use the
         // codebook-valued overload, which needs no distinct-value count.
         q.Levels.DetachFromDisposeScope();

@@ -45,8 +45,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// <summary>File name of the checkpoint inside the output directory (<see cref="TrainingCheckpoint.FileName"/>).</summary>
     public const string CheckpointFileName = TrainingCheckpoint.FileName;
 
-    /// <summary>One wrapper of torch's default CPU generator, kept for the process (its state is checkpointed).</summary>
-    private static readonly Lazy<torch.Generator> DefaultCpuGenerator = new(() => torch.Generator.Default);
+    /// <summary>File name of the best model (highest test accuracy of the last phase) inside the output directory.</summary>
+    public const string BestModelFileName = "best.safetensors";
 
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly DatasetSplits? _data;
@@ -54,22 +54,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private readonly IWeightQuantizer? _quantizer;
     private readonly IWeightRelevanceMethod? _relevance;
     private readonly List<(string Name, Parameter Param)> _params;
-    private readonly List<string> _quantizedNames = new();
-    private readonly Dictionary<string, Parameter> _paramByName = new(StringComparer.Ordinal);
-    private readonly TensorDictionary _background = new();
-    private readonly Dictionary<string, Codebook> _codebooks = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LayerMetrics> _layerStats = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, double> _ecqSparsity = new(StringComparer.Ordinal);
-    private readonly RelevanceAccumulator _relevanceAcc;
-    private readonly List<EpochMetrics> _history = new();
-    private AdamOptimizer? _fpOptimizer, _backgroundOptimizer, _modelOptimizer;
-    private long _largestLayer;
-
-    private TrainingPhase _phase;
-    private int _epoch = 1, _nextBatch;
-    private readonly EarlyStopping _stopping;
-    private double _lossSum, _wallBefore;
-    private long _correct, _seen;
+    private readonly QuantizedParameters _quantized;
+    private readonly TrainerState _state;
 
     /// <summary>Creates a trainer for <paramref name="model"/> (moved to the options' device).</summary>
     /// <param name="model">The model (pretrained weights already loaded). Its quantized tensors are selected by the quantizer.</param>
@@ -97,15 +83,11 @@ public sealed class QuantizationAwareTrainer : IDisposable
         _relevance = relevance;
         _model.to(options.Device);
         _params = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        foreach (var (n, p) in _params)
-        {
-            _paramByName[n] = p;
-            if (quantizer is not null && quantizer.IsQuantized(n, p)) _quantizedNames.Add(n);
-        }
-        if (quantizer is not null && _quantizedNames.Count == 0) throw new ArgumentException("the quantizer selects no parameter of this model");
-        _largestLayer = _quantizedNames.Count == 0 ? 0 : _quantizedNames.Max(n => _paramByName[n].numel());
-        _relevanceAcc = new RelevanceAccumulator(options.RelevanceAlpha);
-        _stopping = new EarlyStopping(options.Patience, options.MinDelta);
+        var byName = _params.ToDictionary(p => p.Name, p => p.Param, StringComparer.Ordinal);
+        var quantizedNames = quantizer is null ? new List<string>() : _params.Where(p => quantizer.IsQuantized(p.Name, p.Param)).Select(p => p.Name).ToList();
+        if (quantizer is not null && quantizedNames.Count == 0) throw new ArgumentException("the quantizer selects no parameter of this model");
+        _quantized = new QuantizedParameters(quantizedNames, byName);
+        _state = new TrainerState(_quantized, options);
     }
 
     /// <summary>Raised after every training batch.</summary>
@@ -118,21 +100,22 @@ public sealed class QuantizationAwareTrainer : IDisposable
     /// <summary>The model being trained.</summary>
     public nn.Module<Tensor, Tensor> Model => _model;
     /// <summary>Names of the quantized parameters.</summary>
-    public IReadOnlyList<string> QuantizedNames => _quantizedNames;
+    public IReadOnlyList<string> QuantizedNames => _quantized.Names;
     /// <summary>The fixed codebooks (empty before quantization starts); owned by the trainer (disposed with it).</summary>
-    public IReadOnlyDictionary<string, Codebook> Codebooks => _codebooks;
+    public IReadOnlyDictionary<string, Codebook> Codebooks => _quantized.Codebooks;
     /// <summary>The full-precision background copies of the quantized tensors.</summary>
-    public IReadOnlyDictionary<string, Tensor> BackgroundWeights => _background;
+    public IReadOnlyDictionary<string, Tensor> BackgroundWeights => _quantized.Background;
     /// <summary>The metrics rows so far.</summary>
-    public IReadOnlyList<EpochMetrics> History => _history;
+    public IReadOnlyList<EpochMetrics> History => _state.History;
     /// <summary>The current phase.</summary>
-    public TrainingPhase Phase => _phase;
+    public TrainingPhase Phase => _state.Phase;
     /// <summary>Path of the checkpoint file, or null without an output directory.</summary>
     public string? CheckpointPath => _o.OutputDirectory is null ? null : Path.Combine(_o.OutputDirectory, CheckpointFileName);
 
     /// <summary>
     /// Runs (or, with <see cref="TrainerOptions.Resume"/> and an existing checkpoint, continues) the whole
-    /// procedure. Cancellation is checked after every batch; a cancelled run throws
+    /// procedure: full-precision epochs (pre-training, or the whole run without a quantizer), the initial quantization,
+    /// then the quantization-aware epochs. Cancellation is checked after every batch; a cancelled run throws
     /// <see cref="OperationCanceledException"/> and can be resumed from its last checkpoint.
     /// </summary>
     public TrainingResult Run(CancellationToken cancellationToken = default)
@@ -141,80 +124,78 @@ public sealed class QuantizationAwareTrainer : IDisposable
         // no_grad() active on the thread that runs the next cell. Restored when the run ends.
         using var grad = torch.enable_grad();
         RemoveStaleTemporaries();
-        if (_o.Resume && CheckpointPath is string ck && File.Exists(ck)) LoadCheckpoint(ck);
+        if (_o.Resume && CheckpointPath is string ck && File.Exists(ck)) _state.Restore(ck, _model, _params, _o, _quantizer is not null, CurrentSettings());
         else StartFresh();
 
-        while (_phase != TrainingPhase.Done)
+        if (_state.Phase == TrainingPhase.Pretrain)
         {
-            int epochs = _phase == TrainingPhase.Pretrain ? _o.PretrainEpochs : _o.Epochs;
-            if (_epoch > epochs) { EndPhase(); continue; }
-            RunEpoch(cancellationToken);
+            RunEpochs(_o.PretrainEpochs, cancellationToken);
+            _state.Stopping.ClearStop(); // early stopping ends pre-training, not the run
+            _state.DisposeFullPrecisionOptimizer();
+            QuantizeInitially();
         }
-        return new TrainingResult(_history.ToList(), _stopping.Stopped, _stopping.Best);
+        if (_state.Phase is TrainingPhase.FullPrecision or TrainingPhase.Quantize)
+        {
+            RunEpochs(_o.Epochs, cancellationToken);
+            _state.Finish();
+            WriteCheckpointIfConfigured();
+        }
+        return new TrainingResult(_state.History.ToList(), _state.Stopping.Stopped, _state.Stopping.Best);
     }
 
     /// <summary>Writes the model's state dict with the step/bit metadata of every quantized tensor (§d, <c>ecqx compress</c>).</summary>
     public void SaveQuantizedStateDict(string path, IReadOnlyDictionary<string, string>? extraMetadata = null) =>
-        QuantizedStateDict.Save(path, _model.state_dict(), _codebooks, extraMetadata);
+        QuantizedStateDict.Save(path, _model.state_dict(), _quantized.Codebooks, extraMetadata);
+
+    /// <summary>
+    /// The model as it stands, as a <see cref="Quantization.QuantizedModel"/>: each quantized tensor's levels (its values
+    /// are centroids of its fixed codebook) and codebook, every other tensor as it is. The caller owns (disposes) it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Quantization has not started (a full-precision run, or before <see cref="Run"/>).</exception>
+    public QuantizedModel ToQuantizedModel()
+    {
+        if (_quantized.Codebooks.Count == 0) throw new InvalidOperationException("the model is not quantized (a full-precision run, or Run has not quantized it yet)");
+        return Quantization.QuantizedModel.FromStateDict(_model.state_dict(), _quantized.Codebooks);
+    }
 
     // ------------------------------------------------------------------ phases
 
     private void StartFresh()
     {
         torch.manual_seed(_o.Seed);
-        if (_quantizer is null) BeginFpPhase(TrainingPhase.FullPrecision);
-        else if (_o.PretrainEpochs > 0) BeginFpPhase(TrainingPhase.Pretrain);
-        else BeginQuantization();
+        if (_quantizer is null) StartFullPrecision(TrainingPhase.FullPrecision);
+        else if (_o.PretrainEpochs > 0) StartFullPrecision(TrainingPhase.Pretrain);
+        else QuantizeInitially();
     }
 
-    private void BeginFpPhase(TrainingPhase phase)
+    private void StartFullPrecision(TrainingPhase phase)
     {
-        _phase = phase;
-        ResetPhaseCounters();
-        _fpOptimizer = new AdamOptimizer(_params.Select(p => new AdamParameter(p.Name, p.Param, p.Param.ndim < 2 ? _o.WeightDecay : 0)), _o.LearningRate);
+        _state.StartPhase(phase);
+        _state.CreateFullPrecisionOptimizer(_params, _o);
     }
 
-    private void EndPhase()
+    /// <summary>§c.3 steps 3–4: fixed codebooks from the current weights, background copies, one-shot ECQ; its metrics row and a checkpoint.</summary>
+    private void QuantizeInitially()
     {
-        if (_phase == TrainingPhase.Pretrain)
-        {
-            _fpOptimizer?.Dispose(); _fpOptimizer = null;
-            BeginQuantization();
-            return;
-        }
-        _phase = TrainingPhase.Done;
-        WriteCheckpointIfConfigured();
-    }
-
-    /// <summary>§c.3 steps 3–4: fixed codebooks from the current weights, background copies, one-shot ECQ.</summary>
-    private void BeginQuantization()
-    {
-        var q = _quantizer!;
         var sw = Stopwatch.StartNew();
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-        {
-            foreach (var name in _quantizedNames)
-            {
-                var p = _paramByName[name];
-                if (!p.isfinite().all().item<bool>()) throw new ArgumentException($"parameter '{name}' contains NaN or infinite values");
-                _codebooks[name] = q.CreateCodebook(name, p.detach());
-                _background.Add(name, p.detach().clone().DetachFromDisposeScope());
-            }
-        }
-        _phase = TrainingPhase.Quantize;
-        ResetPhaseCounters();
-        Requantize(useRelevance: false);
-        CreateQuantizationOptimizers();
+        _quantized.FixCodebooks(_quantizer!);
+        _state.StartPhase(TrainingPhase.Quantize);
+        _quantized.Requantize(_quantizer!, relevance: null);
+        _state.CreateQuantizationOptimizers(_params, _o);
         double acc = _data is null ? double.NaN : Evaluate();
         AddRow(TrainingPhase.Initial, 0, double.NaN, double.NaN, acc, sw.Elapsed.TotalSeconds);
         WriteCheckpointIfConfigured();
     }
 
-    private void ResetPhaseCounters()
+    /// <summary>The epochs of the current phase up to <paramref name="epochs"/>, or until early stopping; a checkpoint after each but the last.</summary>
+    private void RunEpochs(int epochs, CancellationToken ct)
     {
-        _epoch = 1; _nextBatch = 0; _stopping.ResetPhase();
-        _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
+        while (_state.Epoch <= epochs && !_state.Stopping.Stopped)
+        {
+            RunEpoch(ct);
+            _state.NextEpoch();
+            if (_state.Epoch <= epochs && !_state.Stopping.Stopped) WriteCheckpointIfConfigured();
+        }
     }
 
     // ------------------------------------------------------------------ epochs and batches
@@ -225,33 +206,35 @@ public sealed class QuantizationAwareTrainer : IDisposable
         return _o.MaxBatchesPerEpoch is int m ? Math.Min(m, full) : full;
     }
 
-    private int ShuffleEpoch => (_phase == TrainingPhase.Quantize ? _o.PretrainEpochs : 0) + _epoch - 1;
+    private int ShuffleEpoch => (_state.Phase == TrainingPhase.Quantize ? _o.PretrainEpochs : 0) + _state.Epoch - 1;
 
+    /// <summary>One epoch (continued from <see cref="TrainerState.NextBatch"/>): its batches, test accuracy, metrics row and early stopping.</summary>
     private void RunEpoch(CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         int total = BatchesInEpoch();
-        if (_nextBatch == 0)
+        var s = _state;
+        if (s.NextBatch == 0)
         {
-            _relevanceAcc.Reset();
-            _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
+            s.Relevance.Reset();
+            s.ClearEpochTallies();
         }
         _model.train();
-        using (var batches = _data!.TrainBatches(ShuffleEpoch, _nextBatch, _o.Device).GetEnumerator())
+        using (var batches = _data!.TrainBatches(ShuffleEpoch, s.NextBatch, _o.Device).GetEnumerator())
         {
-            while (_nextBatch < total)
+            while (s.NextBatch < total)
             {
                 BatchProgress progress;
                 using (var scope = NewDisposeScope())
                 {
                     if (!batches.MoveNext()) break;
                     var batch = new TrainingBatch(batches.Current.inputs, batches.Current.labels);
-                    progress = _phase == TrainingPhase.Quantize ? QuantizedStep(batch, total) : FullPrecisionStep(batch, total);
+                    progress = s.Phase == TrainingPhase.Quantize ? QuantizedStep(batch, total) : FullPrecisionStep(batch, total);
                 }
-                _nextBatch++;
-                if (_o.CheckpointEveryBatches > 0 && _nextBatch % _o.CheckpointEveryBatches == 0 && _nextBatch < total)
+                s.NextBatch++;
+                if (_o.CheckpointEveryBatches > 0 && s.NextBatch % _o.CheckpointEveryBatches == 0 && s.NextBatch < total)
                 {
-                    _wallBefore += sw.Elapsed.TotalSeconds; sw.Restart();
+                    s.WallBefore += sw.Elapsed.TotalSeconds; sw.Restart();
                     WriteCheckpointIfConfigured();
                 }
                 BatchCompleted?.Invoke(this, progress);
@@ -260,30 +243,21 @@ public sealed class QuantizationAwareTrainer : IDisposable
         }
 
         double acc = Evaluate();
-        double loss = _nextBatch == 0 ? double.NaN : _lossSum / _nextBatch;
-        double trainAcc = _seen == 0 ? double.NaN : 100.0 * _correct / _seen;
-        AddRow(_phase, _epoch, loss, trainAcc, acc, _wallBefore + sw.Elapsed.TotalSeconds);
+        double loss = s.NextBatch == 0 ? double.NaN : s.LossSum / s.NextBatch;
+        double trainAcc = s.Seen == 0 ? double.NaN : 100.0 * s.Correct / s.Seen;
+        AddRow(s.Phase, s.Epoch, loss, trainAcc, acc, s.WallBefore + sw.Elapsed.TotalSeconds);
         UpdateEarlyStopping(acc);
-        _epoch++;
-        _nextBatch = 0; _lossSum = 0; _correct = 0; _seen = 0; _wallBefore = 0;
-        if (_phase == TrainingPhase.Pretrain && _stopping.Stopped) { _stopping.ClearStop(); _epoch = int.MaxValue; }
-        if (_stopping.Stopped) _epoch = int.MaxValue;
-        if (_epoch > (_phase == TrainingPhase.Pretrain ? _o.PretrainEpochs : _o.Epochs)) EndPhase();
-        else WriteCheckpointIfConfigured();
     }
-
-    /// <summary>File name of the best model (highest test accuracy of the last phase) inside the output directory.</summary>
-    public const string BestModelFileName = "best.safetensors";
 
     /// <summary>Early stopping (<see cref="EarlyStopping"/>); a new best of a non-pretraining phase is saved as the best model.</summary>
     private void UpdateEarlyStopping(double acc)
     {
-        bool improved = _stopping.Observe(acc);
-        if (improved && _o.OutputDirectory is string dir && _phase != TrainingPhase.Pretrain)
+        bool improved = _state.Stopping.Observe(acc);
+        if (improved && _o.OutputDirectory is string dir && _state.Phase != TrainingPhase.Pretrain)
             SaveQuantizedStateDict(Path.Combine(dir, BestModelFileName), new Dictionary<string, string>
             {
                 ["ecqx.test_accuracy"] = acc.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                ["ecqx.epoch"] = _epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ecqx.epoch"] = _state.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
             });
     }
 
@@ -293,7 +267,7 @@ public sealed class QuantizationAwareTrainer : IDisposable
         var logits = _model.call(batch.Inputs);
         var loss = nn.functional.cross_entropy(logits, batch.Targets);
         loss.backward();
-        _fpOptimizer!.Step();
+        _state.FullPrecisionOptimizer!.Step();
         return Progress(loss, logits, batch, total, 0);
     }
 
@@ -305,89 +279,29 @@ public sealed class QuantizationAwareTrainer : IDisposable
         var loss = nn.functional.cross_entropy(logits, batch.Targets);
         loss.backward();
         // 2.–3. scaled gradients (§a.5) into the distinct background copies; background Adam step.
-        _backgroundOptimizer!.Step(bp =>
+        _state.BackgroundOptimizer!.Step(bp =>
         {
-            var p = _paramByName[bp.Name];
+            var p = _quantized.Parameter(bp.Name);
             var g = p.grad;
             return g is null ? null : _quantizer!.ScaleGradient(bp.Name, g, p.detach());
         });
         // 4. model Adam step (BN/biases with weight decay; quantized tensors perturbed, §b.8).
-        _modelOptimizer!.Step();
+        _state.ModelOptimizer!.Step();
         // 5. relevance on an eval-mode view of the current model (§b.1, §b.8), accumulated (§b.7).
-        if (_relevance is not null) AccumulateRelevance(batch);
+        if (_relevance is not null)
+            _state.Relevance.Update(EvalModeRelevance.Compute(_model, _params, _relevance, batch, _quantized), _quantized.Names);
         // 6. re-quantize every tensor from its background copy.
-        double sparsity = Requantize(useRelevance: _relevance is not null);
+        double sparsity = _quantized.Requantize(_quantizer!, _relevance is not null ? _state.Relevance : null);
         return Progress(loss, logits, batch, total, sparsity);
     }
 
     private BatchProgress Progress(Tensor loss, Tensor logits, TrainingBatch batch, int total, double sparsity)
     {
+        var s = _state;
         double l = loss.item<float>();
         long correct = logits.detach().argmax(1).eq(batch.Targets).sum().item<long>();
-        _lossSum += l; _correct += correct; _seen += batch.Targets.shape[0];
-        return new BatchProgress(_phase, _epoch, _nextBatch, total, l, _lossSum / (_nextBatch + 1), 100.0 * _correct / _seen, sparsity);
-    }
-
-    private void AccumulateRelevance(TrainingBatch batch)
-    {
-        bool wasTraining = _model.training;
-        var savedGrads = _params.Select(p => p.Param.grad is Tensor g ? g.detach().clone() : null).ToList();
-        var rel = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        _model.eval();
-        try
-        {
-            using var attributed = _relevance!.Attribute(_model, batch.Inputs, batch.Targets);
-            // copies in the batch's scope; the method's result is freed here
-            foreach (var name in _quantizedNames)
-            {
-                if (!attributed.Parameters.TryGetValue(name, out var r))
-                    throw new InvalidOperationException($"relevance method '{_relevance.Name}' returned no relevance for '{name}'");
-                if (!r.shape.SequenceEqual(_paramByName[name].shape))
-                    throw new InvalidOperationException($"relevance method '{_relevance.Name}' returned shape [{string.Join(", ", r.shape)}] for '{name}' of shape [{string.Join(", ", _paramByName[name].shape)}]");
-                rel[name] = r.detach().clone();
-            }
-        }
-        finally
-        {
-            _model.train(wasTraining);
-            using (no_grad())
-            {
-                for (int i = 0; i < _params.Count; i++)
-                {
-                    var p = _params[i].Param;
-                    var current = p.grad;
-                    if (savedGrads[i] is Tensor s)
-                    {
-                        if (current is null) p.grad = s.DetachFromDisposeScope();
-                        else current.copy_(s);
-                    }
-                    else if (current is not null) p.grad = null;
-                }
-            }
-        }
-        _relevanceAcc.Update(rel, _quantizedNames);
-    }
-
-    /// <summary>Assigns every quantized tensor from its background copy and writes it into the model; returns the zero fraction.</summary>
-    private double Requantize(bool useRelevance)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        Tensor? zeros = null;
-        long total = 0;
-        foreach (var name in _quantizedNames)
-        {
-            var rel = useRelevance ? _relevanceAcc.Get(name) : null;
-            var result = _quantizer!.Quantize(name, _background[name], _codebooks[name], _largestLayer, rel);
-            var p = _paramByName[name];
-            p.copy_(result.Values);
-            _ecqSparsity[name] = result.EcqSparsity;
-            _layerStats[name] = ModelStatistics.Layer(name, p.numel(), result, _codebooks[name]);
-            var z = p.eq(0).sum();
-            zeros = zeros is null ? z : zeros + z;
-            total += p.numel();
-        }
-        return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;
+        s.LossSum += l; s.Correct += correct; s.Seen += batch.Targets.shape[0];
+        return new BatchProgress(s.Phase, s.Epoch, s.NextBatch, total, l, s.LossSum / (s.NextBatch + 1), 100.0 * s.Correct / s.Seen, sparsity);
     }
 
     /// <summary>Test accuracy in % (NaN without test data), with the model in eval mode; the previous mode is restored.</summary>
@@ -395,17 +309,13 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private void AddRow(TrainingPhase phase, int epoch, double loss, double trainAcc, double testAcc, double wall)
     {
-        var layers = new List<LayerMetrics>();
-        if (phase is TrainingPhase.Initial or TrainingPhase.Quantize)
-            foreach (var name in _quantizedNames)
-                layers.Add(_layerStats.TryGetValue(name, out var stats) ? stats  // after a resume that has not re-quantized yet: from the weights
-                    : ModelStatistics.Layer(name, _paramByName[name], _codebooks[name], _ecqSparsity.GetValueOrDefault(name)));
+        var layers = phase is TrainingPhase.Initial or TrainingPhase.Quantize ? _quantized.LayerMetrics() : new List<LayerMetrics>();
         var state = _model.state_dict();
         long qZeros = layers.Sum(l => (long)Math.Round(l.Sparsity * l.Count)), qTotal = layers.Sum(l => l.Count);
         var row = new EpochMetrics(phase, epoch, loss, trainAcc, testAcc, ModelStatistics.NetworkSparsity(state),
             qTotal == 0 ? 0 : (double)qZeros / qTotal, ModelStatistics.SizeEstimateBytes(state, layers), wall, layers);
-        _history.Add(row);
-        if (_o.OutputDirectory is string dir) MetricsLog.Write(dir, _history);
+        _state.History.Add(row);
+        if (_o.OutputDirectory is string dir) MetricsLog.Write(dir, _state.History);
         EpochCompleted?.Invoke(this, row);
     }
 
@@ -414,82 +324,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
     private void WriteCheckpointIfConfigured()
     {
         if (CheckpointPath is not string path) return;
-        var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (k, t) in _model.state_dict()) tensors.Add(new(TrainingCheckpoint.ModelPrefix + k, t));
-        foreach (var n in _quantizedNames)
-        {
-            if (_background.TryGetValue(n, out var bg)) tensors.Add(new(TrainingCheckpoint.BackgroundPrefix + n, bg));
-            if (_codebooks.TryGetValue(n, out var cb)) tensors.Add(new(TrainingCheckpoint.CodebookPrefix + n, cb.Centroids));
-        }
-        if (_fpOptimizer is not null) tensors.AddRange(_fpOptimizer.StateTensors(TrainingCheckpoint.FullPrecisionOptimizerPrefix));
-        if (_backgroundOptimizer is not null) tensors.AddRange(_backgroundOptimizer.StateTensors(TrainingCheckpoint.BackgroundOptimizerPrefix));
-        if (_modelOptimizer is not null) tensors.AddRange(_modelOptimizer.StateTensors(TrainingCheckpoint.ModelOptimizerPrefix));
-        foreach (var (n, r) in _relevanceAcc.Values) tensors.Add(new(TrainingCheckpoint.RelevancePrefix + n, r));
-        using var rng = DefaultCpuGenerator.Value.get_state();
-        tensors.Add(new(TrainingCheckpoint.CpuGeneratorKey, rng));
-        var state = new CheckpointState
-        {
-            Phase = _phase, Epoch = _epoch, NextBatch = _nextBatch, Seed = _o.Seed, BatchSize = _o.BatchSize,
-            Quantized = _quantizer is not null, Best = _stopping.Best, BadEpochs = _stopping.BadEpochs, StoppedEarly = _stopping.Stopped,
-            EpochLossSum = _lossSum, EpochCorrect = _correct, EpochSeen = _seen, EpochWallSeconds = _wallBefore,
-            FullPrecisionSteps = _fpOptimizer?.Steps.ToArray(), BackgroundSteps = _backgroundOptimizer?.Steps.ToArray(),
-            ModelSteps = _modelOptimizer?.Steps.ToArray(),
-            Codebooks = _codebooks.ToDictionary(kv => kv.Key, kv => new CheckpointState.StoredCodebook(kv.Value.Step, kv.Value.Bits)),
-            EcqSparsity = new Dictionary<string, double>(_ecqSparsity), History = _history.ToList(),
-            Settings = new Dictionary<string, string>(CurrentSettings(), StringComparer.Ordinal),
-        };
-        TrainingCheckpoint.Write(path, state, tensors);
-        CheckpointSaved?.Invoke(this, new CheckpointWritten(path, _phase, _epoch, _nextBatch));
-    }
-
-    private void LoadCheckpoint(string path)
-    {
-        using var doc = TrainingCheckpoint.Read(path, _o.Device, out var st);
-        TrainingCheckpoint.RequireSameRun(st, path, _o, _quantizer is not null);
-        RunSettings.Compare(path, st.Settings ?? throw new InvalidDataException($"{path}: checkpoint records no run settings"), CurrentSettings());
-        var t = doc.Tensors;
-
-        using (no_grad())
-            foreach (var (k, dst) in _model.state_dict())
-                TrainingCheckpoint.CopyInto(t, TrainingCheckpoint.ModelPrefix + k, dst, path);
-
-        _phase = st.Phase; _epoch = st.Epoch; _nextBatch = st.NextBatch;
-        _stopping.Restore(st.Best, st.BadEpochs, st.StoppedEarly);
-        _lossSum = st.EpochLossSum; _correct = st.EpochCorrect; _seen = st.EpochSeen;
-        _wallBefore = st.EpochWallSeconds;
-        _history.Clear(); _history.AddRange(st.History);
-        _ecqSparsity.Clear();
-        if (st.EcqSparsity is not null) foreach (var (k, v) in st.EcqSparsity) _ecqSparsity[k] = v;
-
-        if (st.Phase is TrainingPhase.Pretrain or TrainingPhase.FullPrecision || (st.Phase == TrainingPhase.Done && !st.Quantized))
-        {
-            _fpOptimizer = new AdamOptimizer(_params.Select(p => new AdamParameter(p.Name, p.Param, p.Param.ndim < 2 ? _o.WeightDecay : 0)), _o.LearningRate);
-            _fpOptimizer.LoadState(TrainingCheckpoint.FullPrecisionOptimizerPrefix, t, st.FullPrecisionSteps ?? throw new InvalidDataException($"{path}: FP optimizer steps missing"), path);
-        }
-        else if (st.Codebooks is { Count: > 0 })
-        {
-            using (no_grad())
-                foreach (var n in _quantizedNames)
-                {
-                    if (!st.Codebooks.TryGetValue(n, out var info)) throw new InvalidDataException($"{path}: codebook of '{n}' missing");
-                    if (!t.TryGetValue(TrainingCheckpoint.CodebookPrefix + n, out var c)) throw new InvalidDataException($"{path}: tensor '{TrainingCheckpoint.CodebookPrefix}{n}' missing");
-                    _codebooks[n] = TrainingCheckpoint.ReadCodebook(n, info, c, _o.Device, path);
-                    var bg = torch.empty_like(_paramByName[n]).DetachFromDisposeScope();
-                    TrainingCheckpoint.CopyInto(t, TrainingCheckpoint.BackgroundPrefix + n, bg, path);
-                    _background.Add(n, bg);
-                }
-            CreateQuantizationOptimizers();
-            _backgroundOptimizer.LoadState(TrainingCheckpoint.BackgroundOptimizerPrefix, t, st.BackgroundSteps ?? throw new InvalidDataException($"{path}: background optimizer steps missing"), path);
-            _modelOptimizer.LoadState(TrainingCheckpoint.ModelOptimizerPrefix, t, st.ModelSteps ?? throw new InvalidDataException($"{path}: model optimizer steps missing"), path);
-        }
-        _relevanceAcc.Load(t.Where(kv => kv.Key.StartsWith(TrainingCheckpoint.RelevancePrefix, StringComparison.Ordinal))
-            .Select(kv => new KeyValuePair<string, Tensor>(kv.Key[TrainingCheckpoint.RelevancePrefix.Length..], kv.Value)));
-        if (!t.TryGetValue(TrainingCheckpoint.CpuGeneratorKey, out var rng)) throw new InvalidDataException($"{path}: generator state '{TrainingCheckpoint.CpuGeneratorKey}' missing");
-        using (var cpuRng = rng.cpu()) DefaultCpuGenerator.Value.set_state(cpuRng);
-        // A finished run resumed with more epochs than it ran trains on in its last phase, as an uninterrupted run with
-        // that many epochs would (unless early stopping ended it).
-        if (_phase == TrainingPhase.Done && !st.StoppedEarly && _epoch <= _o.Epochs)
-            _phase = _quantizer is null ? TrainingPhase.FullPrecision : TrainingPhase.Quantize;
+        _state.Write(path, _model, _o, _quantizer is not null, CurrentSettings());
+        CheckpointSaved?.Invoke(this, new CheckpointWritten(path, _state.Phase, _state.Epoch, _state.NextBatch));
     }
 
     private SortedDictionary<string, string> CurrentSettings() => RunSettings.Describe(_o, _model.GetName(), _quantizer, _relevance, _data);
@@ -504,26 +340,5 @@ public sealed class QuantizationAwareTrainer : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _fpOptimizer?.Dispose(); _backgroundOptimizer?.Dispose(); _modelOptimizer?.Dispose();
-        _background.Dispose();
-        foreach (var cb in _codebooks.Values) cb.Dispose();
-        _relevanceAcc.Dispose();
-    }
-
-    /// <summary>
-    /// The two optimizers of the quantization phase (§c.2): Adam over the FP background copies, and Adam over
-    /// the model's parameters in two groups (1-D parameters with weight decay, quantized tensors without).
-    /// </summary>
-    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_backgroundOptimizer), nameof(_modelOptimizer))]
-    private void CreateQuantizationOptimizers()
-    {
-        _backgroundOptimizer = new AdamOptimizer(_quantizedNames.Select(n => new AdamParameter(n, _background[n], 0)), _o.LearningRate);
-        var quantized = _quantizedNames.ToHashSet(StringComparer.Ordinal);
-        _modelOptimizer = new AdamOptimizer(
-            _params.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, _o.WeightDecay))
-                .Concat(_params.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
-            _o.LearningRate);
-    }
+    public void Dispose() => _state.Dispose();
 }

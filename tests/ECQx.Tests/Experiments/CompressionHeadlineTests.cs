@@ -1,5 +1,6 @@
 using ECQx.Experiments;
 using ECQx.Plots;
+using ECQx.Results;
 using Xunit;
 
 namespace ECQx.Tests.Experiments;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ECQx.Plots;
+using ECQx.Results;
 using Xunit;
 
 namespace ECQx.Tests.Plots;

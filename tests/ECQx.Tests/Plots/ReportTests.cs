@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ECQx.Plots;
+using ECQx.Results;
 using Xunit;
 
 namespace ECQx.Tests.Plots;

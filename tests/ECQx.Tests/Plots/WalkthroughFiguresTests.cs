@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ECQx.Experiments;
 using ECQx.Plots;
+using ECQx.Results;
 using Xunit;
 
 namespace ECQx.Tests.Plots;

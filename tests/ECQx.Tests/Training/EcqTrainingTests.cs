@@ -109,6 +109,32 @@ public class EcqWeightQuantizerTests
     }
 
     [Fact]
+    public void TrainersInitialQuantizationIsTheOneShotQuantizationWithPerTensorBits()
+    {
+        TorchRuntime.EnsureLoaded();
+        var model = TrainingFixtures.Mlp(3);
+        var names = model.named_parameters().Where(p => p.parameter.ndim >= 2).Select(p => p.name).ToList();
+        Assert.True(names.Count >= 2, "the fixture MLP needs two weight matrices");
+        var settings = new EcqQuantizerSettings
+        {
+            Bits = 2, Ecq = EcqOptions.Default with { Lambda = 0.1 }, BitsPerTensor = new Dictionary<string, int> { [names[0]] = 5 },
+        };
+        var before = model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach().clone())).ToList();
+        using var oneShot = StateDictQuantizer.Quantize(before, settings);
+        using var q = new EcqWeightQuantizer(settings);
+        using var trainer = new QuantizationAwareTrainer(model, null, new TrainerOptions { Epochs = 0, BatchSize = 32, Seed = 5, Threads = 1 }, q);
+        trainer.Run();
+        Assert.Equal(5, trainer.Codebooks[names[0]].Bits);
+        Assert.Equal(2, trainer.Codebooks[names[1]].Bits);
+        foreach (var name in names)
+        {
+            Assert.Equal(oneShot[name].Codebook.Step, trainer.Codebooks[name].Step);
+            Assert.True(oneShot[name].Result.Values.Same(model.state_dict()[name]), $"{name}: trainer and one-shot differ");
+        }
+        Assert.Throws<ArgumentException>(() => new EcqWeightQuantizer(settings with { BitsPerTensor = new Dictionary<string, int> { [names[0]] = 9 } }));
+    }
+
+    [Fact]
     public void InvalidSettingsAreRejectedWithTheValue()
     {
         var e = Assert.Throws<ArgumentException>(() => new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 12 }));

@@ -1,5 +1,6 @@
 using ECQx.Cli.Verbs;
 using ECQx.IO;
+using ECQx.Quantization;
 using ECQx.Training;
 using Spectre.Console;
 using TorchSharp;

@@ -1,4 +1,5 @@
 using ECQx.Cli.Verbs;
+using ECQx.Quantization;
 using ECQx.XaiCompression;
 using ECQx.IO;
 using ECQx.Models;

@@ -2,7 +2,7 @@ using System.Globalization;
 using ECQx.Coding;
 using Spectre.Console;
 
-namespace ECQx.Cli.Verbs;
+namespace ECQx.Cli.Rendering;
 
 /// <summary>Renders a <see cref="CompressionReport"/> as Spectre.Console tables.</summary>
 internal static class CompressionReportView

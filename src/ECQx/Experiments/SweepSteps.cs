@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using ECQx.Coding;
+using ECQx.IO;
+using ECQx.Models;
+using ECQx.Quantization;
+using ECQx.Relevance;
+using ECQx.Training;
+using TorchSharp;
+
+namespace ECQx.Experiments;
+
+/// <summary>
+/// The work of one sweep step in its folder: a model's full-precision baseline (pretrained weights or training), or one
+/// quantization run (quantization-aware training, coding to <c>.ecqx</c>, accuracy of the decoded model). Each ends by
+/// writing its <c>result.json</c> atomically and removing its trainer checkpoint.
+/// </summary>
+internal static class SweepSteps
+{
+    /// <summary>Computes the baseline of <paramref name="modelName"/> in <paramref name="bdir"/>; <paramref name="onEpoch"/> gets every training epoch's row.</summary>
+    public static BaselineResult Baseline(OpenedSweep sweep, string modelName, string bdir, Action<string> log, Action<EpochMetrics> onEpoch, CancellationToken ct)
+    {
+        var (def, config, data, device, dir) = (sweep.Definition, sweep.Config, sweep.Data, sweep.Device, sweep.Directory);
+        Directory.CreateDirectory(bdir);
+        var sw = Stopwatch.StartNew();
+        using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
+        string? pretrained = def.PretrainedWeights(modelName);
+        string source, weightsFile;
+        if (pretrained is not null)
+        {
+            log($"{modelName} baseline: pretrained weights {pretrained}");
+            StateDictLoader.LoadSafeTensors(model, pretrained);
+            model.to(device);
+            source = "pretrained: " + pretrained;
+            weightsFile = pretrained;
+        }
+        else
+        {
+            log($"{modelName} baseline: training in full precision, {config.BaselineEpochs} epoch(s)");
+            var options = TrainerOptions(config, device, bdir, config.BaselineEpochs, config.BaselineMaxBatchesPerEpoch);
+            using var trainer = new QuantizationAwareTrainer(model, data.Splits, options);
+            trainer.EpochCompleted += (_, m) =>
+            {
+                log($"{modelName} baseline: epoch {m.Epoch}: test accuracy {m.TestAccuracy:F2}%");
+                onEpoch(m);
+            };
+            trainer.Run(ct);
+            weightsFile = Path.Combine(bdir, "model.safetensors");
+            SafeTensors.Save(weightsFile, model.state_dict());
+            source = $"trained here, {config.BaselineEpochs} epoch(s){(config.BaselineMaxBatchesPerEpoch is int m ? $" of at most {m} batches" : "")}";
+        }
+        double acc = TestAccuracy(model, data, device);
+        long parameters = model.parameters().Sum(p => p.numel());
+        var baseline = new BaselineResult(modelName, source, acc, ModelEvaluation.Fp32Bytes(model), parameters,
+            Relative(dir, weightsFile), sw.Elapsed.TotalSeconds);
+        SweepSummaries.WriteJson(Path.Combine(bdir, ExperimentRunner.ResultFileName), baseline);
+        File.Delete(Path.Combine(bdir, QuantizationAwareTrainer.CheckpointFileName));
+        log($"{modelName} baseline: test accuracy {acc:F2}%");
+        return baseline;
+    }
+
+    /// <summary>Runs the quantization <paramref name="run"/> in <paramref name="rdir"/> from <paramref name="baseline"/>'s weights.</summary>
+    public static QuantizationRunResult Quantize(OpenedSweep sweep, SweepRun run, BaselineResult baseline, string rdir,
+        Action<string> log, Action<EpochMetrics> onEpoch, CancellationToken ct)
+    {
+        var (config, data, device, dir) = (sweep.Config, sweep.Data, sweep.Device, sweep.Directory);
+        var (name, modelName, method, bits, lambda) = (run.Name, run.Model, run.Method, run.Bits, run.Lambda);
+        Directory.CreateDirectory(rdir);
+        var sw = Stopwatch.StartNew();
+        bool ecqx = method == "ECQx";
+        log($"{name}: {method}{(ecqx ? " (" + config.Relevance + ")" : "")}, {bits} bit, Λ = {lambda.ToString(CultureInfo.InvariantCulture)}, {config.Epochs} epoch(s)");
+
+        using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
+        StateDictLoader.LoadSafeTensors(model, Absolute(dir, baseline.WeightsFile));
+        model.to(device);
+        var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda }, Ecqx = config.EcqxOptions };
+        using var quantizer = new EcqWeightQuantizer(settings);
+        var relevance = ecqx ? RelevanceMethods.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
+        using var disposeRelevance = relevance as IDisposable;
+        var options = TrainerOptions(config, device, rdir, config.Epochs, config.MaxBatchesPerEpoch);
+        TrainingResult training;
+        string quantizedPath = Path.Combine(rdir, "quantized.safetensors");
+        string ecqxPath = Path.Combine(dir, "models", name + EcqxModelFile.Extension);
+        using (var trainer = new QuantizationAwareTrainer(model, data.Splits, options, quantizer, relevance))
+        {
+            trainer.EpochCompleted += (_, m) =>
+            {
+                log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
+                    $"test accuracy {m.TestAccuracy:F2}%, sparsity {100 * m.QuantizedSparsity:F1}%");
+                onEpoch(m);
+            };
+            training = trainer.Run(ct);
+            // Save and code the quantized model (its levels and codebooks), then measure the accuracy of the model decoded from the file.
+            using var quantized = trainer.ToQuantizedModel();
+            quantized.Save(quantizedPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
+            EcqxModelFile.Write(ecqxPath, EcqxModel.From(quantized));
+        }
+        var contents = EcqxModelFile.ReadDetailed(ecqxPath);
+        var report = CompressionReport.Create(contents, baselines: false);
+        double decodedAccuracy;
+        using (var decodedModel = ModelZoo.Create(modelName, data.Classes, device, config.Seed))
+        {
+            using (var decoded = StateDictAdapter.ToStateDict(contents.Model))
+                StateDictLoader.Load(decodedModel, decoded, ecqxPath);
+            decodedModel.to(device);
+            decodedAccuracy = TestAccuracy(decodedModel, data, device);
+        }
+        var layers = report.Tensors.Where(t => t.Storage == EcqxStorage.Levels)
+            .Select(t => new LayerSummary(t.Name, t.Elements, 100 * (t.Sparsity ?? 0), t.EntropyBitsPerLevel ?? 0, t.StoredBytes)).ToList();
+        var last = training.History.Count > 0 ? training.History[^1] : null;
+        var result = new QuantizationRunResult(name, modelName, method, ecqx ? config.Relevance : null, bits, lambda,
+            training.History.Count(h => h.Phase == TrainingPhase.Quantize), decodedAccuracy, last?.TestAccuracy ?? double.NaN,
+            100 * report.LevelSparsity, report.FileBytes, report.Fp32Bytes, report.CompressionFactor, report.LevelEntropyBoundBytes,
+            Relative(dir, ecqxPath), sw.Elapsed.TotalSeconds, layers);
+        SweepSummaries.WriteJson(Path.Combine(rdir, ExperimentRunner.ResultFileName), result);
+        File.Delete(Path.Combine(rdir, QuantizationAwareTrainer.CheckpointFileName)); // complete: result.json supersedes the resume point
+        log($"{name}: accuracy {decodedAccuracy:F2}% (decoded), sparsity {result.SparsityPercent:F1}%, {result.CodedBytes} bytes, " +
+            $"{result.CompressionFactor:F1}× ({sw.Elapsed.TotalSeconds:F0} s)");
+        return result;
+    }
+
+    private static TrainerOptions TrainerOptions(ResolvedConfig config, torch.Device device, string outDir, int epochs, int? maxBatches) => new()
+    {
+        Epochs = epochs, BatchSize = config.BatchSize, LearningRate = config.LearningRate,
+        Seed = config.Seed, Device = device, Threads = config.Threads, MaxBatchesPerEpoch = maxBatches,
+        OutputDirectory = outDir, Resume = true,
+    };
+
+    private static string Relative(string dir, string path)
+    {
+        string full = Path.GetFullPath(path);
+        return full.StartsWith(dir + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? Path.GetRelativePath(dir, full) : full;
+    }
+
+    private static string Absolute(string dir, string path) => Path.IsPathRooted(path) ? path : Path.Combine(dir, path);
+
+    /// <summary>Test accuracy in %; an experiment without test data is an error.</summary>
+    private static double TestAccuracy(torch.nn.Module<torch.Tensor, torch.Tensor> model, ExperimentData data, torch.Device device)
+    {
+        double acc = ModelEvaluation.Accuracy(model, data.Splits.Test, device);
+        return double.IsNaN(acc) ? throw new InvalidOperationException("the test set is empty; accuracy is undefined") : acc;
+    }
+}
