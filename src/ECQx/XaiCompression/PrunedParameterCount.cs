@@ -1,5 +1,4 @@
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace ECQx.XaiCompression;
@@ -69,4 +68,12 @@ public sealed class PrunedParameterCount
 
     /// <summary>The unpruned count (every group keeps all its units).</summary>
     public long Unpruned => Count(_units);
+
+    /// <summary>
+    /// The most parameters one unit removes: the largest drop from pruning a single unit of the unpruned model. Pruning other
+    /// units first only lowers a unit's cost, so two parameter-matched plans (<see cref="StructuredPruning.PlanForParameters"/>)
+    /// differ by less than this.
+    /// </summary>
+    public long LargestUnitCost => Enumerable.Range(0, _units.Length)
+        .Max(g => Unpruned - Count(_units.Select((u, i) => i == g ? u - 1 : u).ToArray()));
 }

@@ -76,6 +76,7 @@ public class MatchedBudgetTests
         // Cnn: conv1 1→6 3×3 (60), bn1 (12), conv2 6→8 3×3 (440), bn2 (16), fc1 128→12 (1,548), fc2 12→4 (52): 2,128.
         var model = XaiCompressionFixtures.Cnn(1);
         Assert.Equal(2128, ModelEvaluation.ParameterCount(model));
+        Assert.Equal(249, new PrunedParameterCount(model, ChannelGroups.Find(model)).LargestUnitCost); // a conv2 filter
         // order: conv2 filter 0 (score 0), fc1 neuron 0 (0.128), then conv1's filters (9 each), …
         var scores = Scores(model);
         scores["conv2.weight"][0].fill_(0);
@@ -121,9 +122,7 @@ public class MatchedBudgetTests
         var random = magnitude.ToDictionary(kv => kv.Key, kv => rand(kv.Value.shape, generator: gen));
         var groups = ChannelGroups.Find(model);
         var counter = new PrunedParameterCount(model, groups);
-        // the most one unit costs: removing one unit of a group at full size elsewhere (a bound for any unit)
-        long oneFilter = Enumerable.Range(0, groups.Count).Max(g =>
-            counter.Unpruned - counter.Count(groups.Select((x, i) => i == g ? x.Units - 1 : x.Units).ToArray()));
+        long oneFilter = counter.LargestUnitCost;
         var counts = new List<long>();
         foreach (var s in new[] { magnitude, random })
         {
@@ -183,6 +182,17 @@ public class MatchedBudgetTests
         for (int r = 0; r < k; r++) expected[layer[r]][index[r]] = true;
         return masks.Select((m, i) => m.data<bool>().ToArray().SequenceEqual(expected[i])).All(x => x)
             && layer.Length == scores.Sum(sc => sc.numel() - 1);
+    }
+
+    [Fact]
+    public void CompressibleLayersOfResNet20AreInForwardOrder()
+    {
+        var names = CompressibleLayers.Of(ModelZoo.Create("resnet20", seed: 1)).Select(l => l.ModuleName).ToList();
+        Assert.Equal(20, names.Count);
+        Assert.Equal("conv1", names[0]);
+        Assert.Equal(new[] { "layer1.0.conv1", "layer1.0.conv2", "layer1.1.conv1" }, names.Skip(1).Take(3));
+        Assert.Equal("layer3.2.conv2", names[^2]);
+        Assert.Equal("linear", names[^1]);
     }
 
     private static Dictionary<string, Tensor> Scores(nn.Module model) =>
