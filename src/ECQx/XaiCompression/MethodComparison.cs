@@ -62,8 +62,8 @@ public sealed record MethodComparison(string Setting, string Method, string Base
         return result;
     }
 
-    /// <summary>Formats a spent budget: integers with thousands separators, others with up to four decimals.</summary>
+    /// <summary>Formats a spent budget: from 1,000 on rounded with thousands separators (parameter counts, bytes), below with up to four decimals (bits).</summary>
     public static string FormatSpent(double spent) =>
-        double.IsNaN(spent) ? "–" : spent == Math.Round(spent) && Math.Abs(spent) >= 1000
+        double.IsNaN(spent) ? "–" : Math.Abs(spent) >= 1000
             ? spent.ToString("N0", CultureInfo.InvariantCulture) : spent.ToString("0.####", CultureInfo.InvariantCulture);
 }
