@@ -4,6 +4,9 @@ using ECQx.Quantization;
 using ECQx.XaiCompression;
 using ECQx.Training;
 using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace ECQx.Cli.Verbs;
 
@@ -39,29 +42,47 @@ public sealed class MixedPrecisionVerb : ICliVerb
             Calibration = _o.Calibration(r, "deeplift"), FineTune = _o.FineTune(r, device),
         };
         options.Validate();
+        var methods = _o.Methods(r, method, "uniform");
+        var seeds = _o.SeedList(r);
         string outPath = _o.OutPath(r);
-        var model = _o.LoadModel(r, device);
-        var data = _o.LoadData(r, device);
-        try
-        {
-            var result = MixedPrecision.Run(model, data, options, ct);
-            var table = new Table().AddColumns("layer", "weights", "relevance", "bits", "step");
-            foreach (var l in result.Layers)
-                table.AddRow(Markup.Escape(l.Name), l.Count.ToString(CultureInfo.InvariantCulture),
-                    double.IsNaN(l.Relevance) ? "–" : l.Relevance.ToString("G4", CultureInfo.InvariantCulture),
-                    l.Bits.ToString(CultureInfo.InvariantCulture), l.StepSize.ToString("G4", CultureInfo.InvariantCulture));
-            console.Write(table);
-            console.MarkupLine($"{result.Method}: {result.AverageBits.ToString("F4", CultureInfo.InvariantCulture)} bits/weight (budget {options.Budget.ToString(CultureInfo.InvariantCulture)}; " +
-                $"{result.Allocation.TotalBits} of {result.Allocation.BudgetBits} bits); accuracy {XaiCompressionCommandOptions.Pct(result.AccuracyBefore)}% → quantized {XaiCompressionCommandOptions.Pct(result.AccuracyQuantized)}% → fine-tuned {XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned)}%");
-            QuantizedStateDict.Save(outPath, model.state_dict(), result.Codebooks, new Dictionary<string, string>
+        string setting = $"{options.Budget.ToString(CultureInfo.InvariantCulture)} bits";
+        var outcomes = new List<MethodOutcome>();
+        var runs = new Table().AddColumns("method", "seed", "average bits spent", "bits per layer", "quantized %", "fine-tuned %");
+        (MixedPrecisionResult Result, Module<Tensor, Tensor> Model)? primary = null;
+        foreach (long seed in seeds)
+            foreach (string m in methods)
             {
-                ["ecqx.mixed.method"] = result.Method, ["ecqx.mixed.budget"] = options.Budget.ToString("R", CultureInfo.InvariantCulture),
-                ["ecqx.test_accuracy"] = result.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),
-            });
-            foreach (var c in result.Codebooks.Values) c.Dispose();
-            console.MarkupLine($"mixed-precision model: [bold]{Markup.Escape(outPath)}[/]");
-            return 0;
+                var model = _o.LoadModel(r, device);
+                using var data = _o.LoadData(r, device, seed);
+                var result = MixedPrecision.Run(model, data, options with { Method = m, FineTune = options.FineTune with { Seed = seed } }, ct);
+                outcomes.Add(new MethodOutcome(setting, result.Method, seed, result.AccuracyFineTuned, result.AverageBits));
+                runs.AddRow(Markup.Escape(result.Method), seed.ToString(CultureInfo.InvariantCulture), result.AverageBits.ToString("F4", CultureInfo.InvariantCulture),
+                    string.Join(" ", result.Layers.Select(l => l.Bits)), XaiCompressionCommandOptions.Pct(result.AccuracyQuantized), XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned));
+                if (primary is null) primary = (result, model);
+                else foreach (var c in result.Codebooks.Values) c.Dispose();
+            }
+        var (first, firstModel) = primary!.Value;
+        var table = new Table().AddColumns("layer", "weights", "relevance", "bits", "step");
+        foreach (var l in first.Layers)
+            table.AddRow(Markup.Escape(l.Name), l.Count.ToString(CultureInfo.InvariantCulture),
+                double.IsNaN(l.Relevance) ? "–" : l.Relevance.ToString("G4", CultureInfo.InvariantCulture),
+                l.Bits.ToString(CultureInfo.InvariantCulture), l.StepSize.ToString("G4", CultureInfo.InvariantCulture));
+        console.Write(table);
+        double step = BitAllocation.LayerStep(first.Layers.Select(l => new LayerBitInput(l.Name, l.Count, 0)).ToList());
+        console.MarkupLine($"{first.Method}: {first.AverageBits.ToString("F4", CultureInfo.InvariantCulture)} bits/weight spent (budget {options.Budget.ToString(CultureInfo.InvariantCulture)}; " +
+            $"{first.Allocation.TotalBits} of {first.Allocation.BudgetBits} bits; one layer's step {step.ToString("F4", CultureInfo.InvariantCulture)}); accuracy {XaiCompressionCommandOptions.Pct(first.AccuracyBefore)}% → quantized {XaiCompressionCommandOptions.Pct(first.AccuracyQuantized)}% → fine-tuned {XaiCompressionCommandOptions.Pct(first.AccuracyFineTuned)}%");
+        if (outcomes.Count > 1)
+        {
+            console.Write(runs);
+            if (methods.Count > 1) XaiCompressionCommandOptions.WriteComparisons(console, MethodComparison.Against(outcomes, outcomes.First(o => o.Method != first.Method).Method), "average bits");
         }
-        finally { (data as IDisposable)?.Dispose(); }
+        QuantizedStateDict.Save(outPath, firstModel.state_dict(), first.Codebooks, new Dictionary<string, string>
+        {
+            ["ecqx.mixed.method"] = first.Method, ["ecqx.mixed.budget"] = options.Budget.ToString("R", CultureInfo.InvariantCulture),
+            ["ecqx.test_accuracy"] = first.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),
+        });
+        foreach (var c in first.Codebooks.Values) c.Dispose();
+        console.MarkupLine($"mixed-precision model: [bold]{Markup.Escape(outPath)}[/]");
+        return 0;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ECQx.IO;
+using ECQx.Training;
 using ECQx.XaiCompression;
 using Spectre.Console;
 
@@ -15,7 +16,8 @@ public sealed class PruneVerb : ICliVerb
     private readonly XaiCompressionCommandOptions _o = new();
     private readonly Option<string> _method = new("--method") { Description = "deeplift | lrp | magnitude (or any relevance method name)", DefaultValueFactory = _ => "deeplift" };
     private readonly Option<string> _structure = new("--structure") { Description = "filter (structured) | weight (unstructured)", DefaultValueFactory = _ => "weight" };
-    private readonly Option<double> _ratio = new("--ratio") { Description = "fraction of units to prune, in [0, 1)", Required = true };
+    private readonly Option<double?> _ratio = new("--ratio") { Description = "fraction of units to prune, in [0, 1) (or give --remaining-parameters)" };
+    private readonly Option<double?> _remaining = new("--remaining-parameters") { Description = "the matched budget: parameters that remain, as a count (> 1) or a fraction of the model's (≤ 1); weights: exactly, filters: within one filter (global scope)" };
     private readonly Option<string> _scope = new("--scope") { Description = "global | layer", DefaultValueFactory = _ => "global" };
 
     /// <inheritdoc />
@@ -24,7 +26,7 @@ public sealed class PruneVerb : ICliVerb
     internal Command Build(IAnsiConsole console)
     {
         return _o.Command("prune", "XAI-guided pruning of filters or weights (DeepLIFT, LRP or magnitude scores), then fine-tuning.",
-            console, Run, _method, _structure, _ratio, _scope);
+            console, Run, _method, _structure, _ratio, _remaining, _scope);
     }
 
     internal static PruningStructure ParseStructure(string? s) => (s ?? "").Trim().ToLowerInvariant() switch
@@ -43,40 +45,69 @@ public sealed class PruneVerb : ICliVerb
 
     private int Run(ParseResult r, IAnsiConsole console, CancellationToken ct)
     {
-        double ratio = r.GetValue(_ratio);
-        if (!(ratio >= 0 && ratio < 1)) throw new ArgumentException($"--ratio must lie in [0, 1) (got {ratio.ToString(CultureInfo.InvariantCulture)})");
+        double? ratio = r.GetValue(_ratio);
+        double? remaining = r.GetValue(_remaining);
+        if (ratio is null == remaining is null) throw new ArgumentException("give exactly one of --ratio and --remaining-parameters");
+        if (ratio is double q && !(q >= 0 && q < 1)) throw new ArgumentException($"--ratio must lie in [0, 1) (got {q.ToString(CultureInfo.InvariantCulture)})");
+        if (remaining is double m0 && !(m0 > 0 && double.IsFinite(m0))) throw new ArgumentException($"--remaining-parameters must be a positive count or fraction (got {remaining?.ToString(CultureInfo.InvariantCulture)})");
         var structure = ParseStructure(r.GetValue(_structure));
         var scope = ParseScope(r.GetValue(_scope));
         string method = XaiCompressionCommandOptions.Method(r.GetValue(_method), "--method");
+        var methods = _o.Methods(r, method, null);
+        var seeds = _o.SeedList(r);
         string outPath = _o.OutPath(r);
         var device = _o.Device(r);
-        var fineTune = _o.FineTune(r, device);
-        var model = _o.LoadModel(r, device);
-        var data = _o.LoadData(r, device);
-        try
+        long? target = null;
+        if (remaining is double rem)
         {
-            var result = Pruning.Run(model, data, new PruningOptions
-            {
-                Ratio = ratio, Structure = structure, Scope = scope, Calibration = _o.Calibration(r, method), FineTune = fineTune,
-            }, ct);
-            using var masks = result.Masks is { } m ? new TensorDictionary(m) : null; // the caller owns the keep-masks
-            var table = new Table().AddColumns("layer", "units", "pruned", "%");
-            foreach (var l in result.Layers)
-                table.AddRow(Markup.Escape(l.Name), l.Units.ToString(CultureInfo.InvariantCulture), l.Pruned.ToString(CultureInfo.InvariantCulture),
-                    (100.0 * l.Pruned / l.Units).ToString("F1", CultureInfo.InvariantCulture));
-            console.Write(table);
-            console.MarkupLine($"{method}, {structure.ToString().ToLowerInvariant()}s, {scope.ToString().ToLowerInvariant()}: pruned {result.PrunedUnits} of {result.TotalUnits} units; " +
-                $"parameters {result.ParametersBefore} → {result.ParametersAfter} ({result.NonZeroAfter} non-zero)");
-            console.MarkupLine($"accuracy: {XaiCompressionCommandOptions.Pct(result.AccuracyBefore)}% → pruned {XaiCompressionCommandOptions.Pct(result.AccuracyPruned)}% → fine-tuned {XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned)}%");
-            XaiCompressionCommandOptions.Save(outPath, result.Model, new Dictionary<string, string>
-            {
-                ["ecqx.prune.method"] = method, ["ecqx.prune.structure"] = structure.ToString().ToLowerInvariant(),
-                ["ecqx.prune.scope"] = scope.ToString().ToLowerInvariant(), ["ecqx.prune.ratio"] = ratio.ToString("R", CultureInfo.InvariantCulture),
-                ["ecqx.test_accuracy"] = result.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),
-            });
-            console.MarkupLine($"pruned model: [bold]{Markup.Escape(outPath)}[/]");
-            return 0;
+            long total = ModelEvaluation.ParameterCount(_o.LoadModel(r, device));
+            target = rem <= 1 ? (long)Math.Round(rem * total) : (long)Math.Round(rem);
         }
-        finally { (data as IDisposable)?.Dispose(); }
+        string setting = target is long t0 ? $"{t0:N0} parameters" : $"ratio {ratio!.Value.ToString(CultureInfo.InvariantCulture)}";
+        var outcomes = new List<MethodOutcome>();
+        var runs = new Table().AddColumns("method", "seed", "remaining parameters", "MFLOPs", "accuracy pruned %", "fine-tuned %");
+        PruningResult? primary = null;
+        foreach (long seed in seeds)
+            foreach (string m in methods)
+            {
+                var model = _o.LoadModel(r, device);
+                using var data = _o.LoadData(r, device, seed);
+                var result = Pruning.Run(model, data, new PruningOptions
+                {
+                    Ratio = ratio ?? 0, RemainingParameters = target, Structure = structure, Scope = scope,
+                    Calibration = _o.Calibration(r, m), FineTune = _o.FineTune(r, device) with { Seed = seed },
+                }, ct);
+                outcomes.Add(new MethodOutcome(setting, m, seed, result.AccuracyFineTuned, result.RemainingParameters));
+                runs.AddRow(Markup.Escape(m), seed.ToString(CultureInfo.InvariantCulture),
+                    result.RemainingParameters.ToString("N0", CultureInfo.InvariantCulture) + (target is long t ? $" (target {t:N0})" : ""),
+                    (result.CostAfter!.Flops / 1e6).ToString("F3", CultureInfo.InvariantCulture),
+                    XaiCompressionCommandOptions.Pct(result.AccuracyPruned), XaiCompressionCommandOptions.Pct(result.AccuracyFineTuned));
+                if (primary is null) primary = result;
+                else if (result.Masks is { } others) new TensorDictionary(others).Dispose(); // the caller owns the keep-masks
+            }
+        var table = new Table().AddColumns("layer", "units", "pruned", "%");
+        foreach (var l in primary!.Layers)
+            table.AddRow(Markup.Escape(l.Name), l.Units.ToString(CultureInfo.InvariantCulture), l.Pruned.ToString(CultureInfo.InvariantCulture),
+                (100.0 * l.Pruned / l.Units).ToString("F1", CultureInfo.InvariantCulture));
+        console.Write(table);
+        console.MarkupLine($"{method}, {structure.ToString().ToLowerInvariant()}s, {scope.ToString().ToLowerInvariant()}: pruned {primary.PrunedUnits} of {primary.TotalUnits} units; " +
+            $"parameters {primary.ParametersBefore} → {primary.ParametersAfter} ({primary.NonZeroAfter} non-zero); remaining (spent budget) {primary.RemainingParameters}" +
+            (target is long tt ? $" of the target {tt}" : "") + $"; MFLOPs {(primary.CostBefore!.Flops / 1e6).ToString("F3", CultureInfo.InvariantCulture)} → {(primary.CostAfter!.Flops / 1e6).ToString("F3", CultureInfo.InvariantCulture)}");
+        console.MarkupLine($"accuracy: {XaiCompressionCommandOptions.Pct(primary.AccuracyBefore)}% → pruned {XaiCompressionCommandOptions.Pct(primary.AccuracyPruned)}% → fine-tuned {XaiCompressionCommandOptions.Pct(primary.AccuracyFineTuned)}%");
+        if (outcomes.Count > 1)
+        {
+            console.Write(runs);
+            if (methods.Count > 1) XaiCompressionCommandOptions.WriteComparisons(console, MethodComparison.Against(outcomes, methods[1]), "remaining parameters");
+        }
+        XaiCompressionCommandOptions.Save(outPath, primary.Model, new Dictionary<string, string>
+        {
+            ["ecqx.prune.method"] = method, ["ecqx.prune.structure"] = structure.ToString().ToLowerInvariant(),
+            ["ecqx.prune.scope"] = scope.ToString().ToLowerInvariant(),
+            [target is null ? "ecqx.prune.ratio" : "ecqx.prune.remaining_parameters"] = target is long t1 ? t1.ToString(CultureInfo.InvariantCulture) : ratio!.Value.ToString("R", CultureInfo.InvariantCulture),
+            ["ecqx.test_accuracy"] = primary.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),
+        });
+        if (primary.Masks is { } kept) new TensorDictionary(kept).Dispose();
+        console.MarkupLine($"pruned model: [bold]{Markup.Escape(outPath)}[/]");
+        return 0;
     }
 }

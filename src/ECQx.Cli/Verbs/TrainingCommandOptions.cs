@@ -118,11 +118,14 @@ internal sealed class TrainingCommandOptions
     }
 
     /// <summary>Loads the dataset named by <c>--dataset</c> for <paramref name="modelName"/>.</summary>
-    public DatasetSplits LoadData(ParseResult r, torch.Device device)
+    public DatasetSplits LoadData(ParseResult r, torch.Device device) => LoadData(r, device, r.GetValue(Seed));
+
+    /// <summary>The dataset named by <c>--dataset</c>, shuffled (and, for <c>synthetic</c>, drawn) with <paramref name="runSeed"/> instead of <c>--seed</c>.</summary>
+    public DatasetSplits LoadData(ParseResult r, torch.Device device, long runSeed)
     {
         string name = r.GetValue(Dataset)!.Trim().ToLowerInvariant();
         int batch = r.GetValue(BatchSize);
-        ulong seed = unchecked((ulong)r.GetValue(Seed));
+        ulong seed = unchecked((ulong)runSeed);
         string? dir = r.GetValue(DataDir);
         switch (name)
         {
@@ -130,7 +133,7 @@ internal sealed class TrainingCommandOptions
             {
                 var info = ModelZoo.Describe(r.GetValue(Model)!);
                 int features = (int)info.SampleShape.Aggregate(1L, (a, b) => a * b);
-                return SyntheticBlobs.Create(r.GetValue(Seed), trainCount: 2048, testCount: 512, features: features,
+                return SyntheticBlobs.Create(runSeed, trainCount: 2048, testCount: 512, features: features,
                     classes: info.DefaultClasses, separation: 2.0, sampleShape: info.SampleShape,
                     batch: new BatchOptions { BatchSize = batch, Seed = seed, Device = device });
             }

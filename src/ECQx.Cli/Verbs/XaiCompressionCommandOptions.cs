@@ -17,14 +17,54 @@ internal sealed class XaiCompressionCommandOptions
     public readonly Option<int> FineTuneEpochs = new("--finetune-epochs") { Description = "fine-tuning epochs after compression (0 = none)", DefaultValueFactory = _ => 0 };
     public readonly Option<int> CalibrationBatches = new("--calibration-batches") { Description = "batches N of the relevance calibration (mean |relevance| over N batches)", DefaultValueFactory = _ => 8 };
     public readonly Option<string> Out = new("--out") { Description = "output safetensors state dict", Required = true };
+    public readonly Option<string?> Compare = new("--compare") { Description = "also run this method (e.g. the baseline: magnitude, none, uniform) at the same budget on the same seeds, and print method − it, paired by seed, with a 95 % interval" };
+    public readonly Option<string?> Seeds = new("--seeds") { Description = "comma-separated seeds (data order, calibration batches, fine-tuning); each runs every method once; default: --seed. The model written is the first seed's of --method" };
 
     public void AddTo(Command c)
     {
-        foreach (Option o in new Option[] { _t.Model, _t.Weights, _t.Dataset, _t.DataDir, _t.BatchSize, _t.LearningRate, _t.Seed, _t.Device, _t.Threads, _t.MaxBatches, FineTuneEpochs, CalibrationBatches, Out })
+        foreach (Option o in new Option[] { _t.Model, _t.Weights, _t.Dataset, _t.DataDir, _t.BatchSize, _t.LearningRate, _t.Seed, _t.Device, _t.Threads, _t.MaxBatches, FineTuneEpochs, CalibrationBatches, Out, Compare, Seeds })
             c.Options.Add(o);
     }
 
     public torch.Device Device(ParseResult r) => TorchRuntime.ParseDevice(r.GetValue(_t.Device)!);
+
+    /// <summary>The seeds of <c>--seeds</c> (distinct, in order), or <c>--seed</c> alone.</summary>
+    public IReadOnlyList<long> SeedList(ParseResult r)
+    {
+        string? text = r.GetValue(Seeds);
+        if (string.IsNullOrWhiteSpace(text)) return new[] { r.GetValue(_t.Seed) };
+        var seeds = new List<long>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out long s)) throw new ArgumentException($"--seeds: '{part}' is not an integer seed");
+            if (!seeds.Contains(s)) seeds.Add(s);
+        }
+        if (seeds.Count == 0) throw new ArgumentException("--seeds lists no seed");
+        return seeds;
+    }
+
+    /// <summary>The methods to run: <paramref name="method"/>, then <c>--compare</c> when given (checked like the verb's own method).</summary>
+    public IReadOnlyList<string> Methods(ParseResult r, string method, string? baselineKeyword)
+    {
+        string? compare = r.GetValue(Compare);
+        if (string.IsNullOrWhiteSpace(compare)) return new[] { method };
+        string c = baselineKeyword is null ? Method(compare, "--compare") : MethodOrBaseline(compare, baselineKeyword, "--compare");
+        if (string.Equals(c.Trim(), method.Trim(), StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"--compare names the same method as the verb's own ('{method}')");
+        return new[] { method, c };
+    }
+
+    public DatasetSplits LoadData(ParseResult r, torch.Device device, long seed) => _t.LoadData(r, device, seed);
+
+    /// <summary>Writes the paired comparisons (method − baseline per seed, with the spent budgets) as a table.</summary>
+    public static void WriteComparisons(IAnsiConsole console, IReadOnlyList<MethodComparison> comparisons, string spentUnit)
+    {
+        var table = new Table().AddColumns("comparison", $"spent ({spentUnit})", "difference (points, paired by seed)", "verdict");
+        foreach (var c in comparisons)
+            table.AddRow(Markup.Escape($"{c.Method} − {c.Baseline} at {c.Setting}"),
+                Markup.Escape($"{MethodComparison.FormatSpent(c.MethodSpent)} vs {MethodComparison.FormatSpent(c.BaselineSpent)}"),
+                Markup.Escape(c.Difference.ToString()), Markup.Escape(c.Verdict));
+        console.Write(table);
+    }
 
     public TrainerOptions FineTune(ParseResult r, torch.Device device)
     {

@@ -34,7 +34,12 @@ public sealed record BitAllocationResult(IReadOnlyList<int> Bits, long TotalBits
 /// coarsened (rounded up to a multiple), which still never exceeds the budget but may leave up to one coarse unit
 /// unused (<see cref="BitAllocationResult.Exact"/> = false).
 /// </para>
-/// <para><b>Uniform baseline</b> (<see cref="Uniform"/>): every layer gets ⌊B⌋ bits, clamped to [min, max].</para>
+/// <para>
+/// <b>Uniform baseline</b> (<see cref="Uniform"/>): the same rule with every weight equally relevant (<c>S_l = n_l</c>). Its
+/// bits are as even as the budget allows (B bits everywhere at an integer budget B), and since the total spent does not
+/// depend on the relevance, it spends exactly the bits a relevance-guided allocation spends: the comparison is at a matched
+/// budget (tested).
+/// </para>
 /// </summary>
 public static class BitAllocation
 {
@@ -105,15 +110,26 @@ public static class BitAllocation
         return new BitAllocationResult(bits, total, cap, exact);
     }
 
-    /// <summary>The uniform baseline: ⌊B⌋ bits everywhere, clamped to [min, max].</summary>
+    /// <summary>
+    /// The uniform baseline at the same budget: <see cref="Allocate"/> with every weight equally relevant (layer relevance ∝ its
+    /// size), so the bits are as even as the budget allows and the total equals a relevance-guided allocation's.
+    /// </summary>
     public static BitAllocationResult Uniform(IReadOnlyList<LayerBitInput> layers, double budget, int minBits = 2, int maxBits = 8)
     {
         Check(layers, budget, minBits, maxBits);
-        long n = layers.Sum(l => l.Count);
-        long cap = (long)Math.Floor(budget * n + 1e-9);
-        int b = Math.Clamp((int)Math.Floor(budget + 1e-9), minBits, maxBits);
-        if ((long)b * n > cap) throw new ArgumentException($"budget {budget} bits/weight is below the minimum {minBits} bits of every layer");
-        return new BitAllocationResult(layers.Select(_ => b).ToArray(), b * n, cap, (long)b * n == cap);
+        return Allocate(layers.Select(l => l with { Relevance = l.Count }).ToList(), budget, minBits, maxBits);
+    }
+
+    /// <summary>
+    /// One layer's bit step in average bits: <c>max_l n_l / N</c>, the most one bit of one layer moves the average. Every
+    /// allocation of <see cref="Allocate"/> spends within one step below the budget when the budget is at most the largest
+    /// bit width (tested).
+    /// </summary>
+    public static double LayerStep(IReadOnlyList<LayerBitInput> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0) throw new ArgumentException("no layers");
+        return (double)layers.Max(l => l.Count) / layers.Sum(l => l.Count);
     }
 
     private static void Check(IReadOnlyList<LayerBitInput> layers, double budget, int minBits, int maxBits)

@@ -1,3 +1,4 @@
+using ECQx.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,7 +21,10 @@ public sealed record CompressibleLayer(string ModuleName, nn.Module Module, Para
 /// <summary>Finds the convolution and linear layers of a model (the tensors pruning, sharing and mixed precision act on).</summary>
 public static class CompressibleLayers
 {
-    /// <summary>Every Conv1d, Conv2d and Linear module of <paramref name="model"/> in registration order.</summary>
+    /// <summary>
+    /// Every Conv1d, Conv2d and Linear module of <paramref name="model"/> in forward order for a layer-graph model or an
+    /// <c>nn.Sequential</c> (a residual block's branch before its shortcut), otherwise in registration order.
+    /// </summary>
     public static IReadOnlyList<CompressibleLayer> Of(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -37,7 +41,16 @@ public static class CompressibleLayers
             if (w is not null) list.Add(new CompressibleLayer(name, m, w));
         }
         if (list.Count == 0) throw new ArgumentException($"model {model.GetName()} has no convolution or linear layer to compress");
-        return list;
+        if (model is not (ILayerGraphModule or Sequential)) return list;
+        var order = new Dictionary<nn.Module, int>(ReferenceEqualityComparer.Instance);
+        void Visit(LayerNode node)
+        {
+            foreach (var item in ChannelGroups.Flatten(node))
+                if (item is ResidualSum rs) { Visit(rs.Branch); Visit(rs.Shortcut); }
+                else if (item is ModuleStep step) order.TryAdd(step.Module, order.Count);
+        }
+        Visit(ChannelGroups.RootNode(model));
+        return list.OrderBy(l => order.TryGetValue(l.Module, out int i) ? i : int.MaxValue).ToList();
     }
 
     /// <summary>The device of the model's first parameter (CPU when it has none).</summary>

@@ -11,7 +11,7 @@ public sealed record MixedPrecisionOptions
 {
     /// <summary>Average bits per weight over all conv/linear weights (weighted by layer size).</summary>
     public double Budget { get; init; } = 4;
-    /// <summary>Relevance method guiding the allocation (<c>deeplift</c>, <c>lrp</c>, <c>magnitude</c>, …) or <c>uniform</c>.</summary>
+    /// <summary>Relevance method guiding the allocation (<c>deeplift</c>, <c>lrp</c>, <c>magnitude</c>, …) or <c>uniform</c> (every weight equally relevant, the matched-budget baseline).</summary>
     public string Method { get; init; } = "deeplift";
     /// <summary>Smallest bit width of a layer (≥ 2).</summary>
     public int MinBits { get; init; } = 2;
@@ -65,7 +65,7 @@ public sealed record MixedPrecisionResult(string Method, IReadOnlyList<LayerBits
 /// <c>S_l = Σ_i s_i</c> over the calibrated weight scores (<see cref="RelevanceCalibration"/>) drives
 /// <see cref="BitAllocation.Allocate"/> under an average-bits budget; each layer is then quantized to a symmetric
 /// fixed-point grid of its bit width (<see cref="FixedPointWeightQuantizer"/>) and fine-tuned with the straight-through
-/// estimator by <see cref="QuantizationAwareTrainer"/>. Baseline: <c>uniform</c> (⌊B⌋ bits everywhere).
+/// estimator by <see cref="QuantizationAwareTrainer"/>. Baseline: <c>uniform</c> (every weight equally relevant: bits as even as the budget allows, the same total spent; <see cref="BitAllocation.Uniform"/>).
 /// </summary>
 public static class MixedPrecision
 {

@@ -25,6 +25,13 @@ public sealed record PruningOptions
     public PruningScope Scope { get; init; } = PruningScope.Global;
     /// <summary>How weights are scored (relevance method, calibration batches).</summary>
     public CalibrationOptions Calibration { get; init; } = new();
+    /// <summary>
+    /// The matched budget: when set, prune until at most this many parameters remain instead of pruning a <see cref="Ratio"/>
+    /// of the units (global ranking only). Weights: exactly this many remain (parameters minus pruned weights). Filters: the
+    /// largest count not above it that pruning in score order reaches, within one filter's cost
+    /// (<see cref="StructuredPruning.PlanForParameters"/>). Two methods given the same target keep equal budgets.
+    /// </summary>
+    public long? RemainingParameters { get; init; }
     /// <summary>Fine-tuning after pruning (mask held fixed); <c>Epochs = 0</c> skips it.</summary>
     public TrainerOptions FineTune { get; init; } = new() { Epochs = 0, Patience = 0 };
 
@@ -34,6 +41,9 @@ public sealed record PruningOptions
         if (!(Ratio >= 0 && Ratio < 1)) throw new ArgumentException($"pruning ratio must lie in [0, 1) (got {Ratio})");
         if (!Enum.IsDefined(Structure)) throw new ArgumentException($"unknown pruning structure {Structure}");
         if (!Enum.IsDefined(Scope)) throw new ArgumentException($"unknown pruning scope {Scope}");
+        if (RemainingParameters is long t && t < 1) throw new ArgumentException($"remaining parameters must be ≥ 1 (got {t})");
+        if (RemainingParameters is not null && Scope != PruningScope.Global)
+            throw new ArgumentException("a remaining-parameter budget needs the global scope (one ranking over all layers)");
         Calibration.Validate();
         FineTune.Validate();
     }
@@ -63,6 +73,18 @@ public sealed record PruningResult(nn.Module<Tensor, Tensor> Model, string Metho
     long ParametersBefore, long ParametersAfter, long NonZeroAfter, long PrunedUnits, long TotalUnits, IReadOnlyList<LayerPruning> Layers,
     IReadOnlyDictionary<string, Tensor>? Masks, IReadOnlyList<EpochMetrics> FineTuneHistory)
 {
+    /// <summary>
+    /// The budget spent: parameters that remain (filters: the shrunk model's count; weights: the count minus the pruned
+    /// weights, so weights that were already zero still count).
+    /// </summary>
+    public long RemainingParameters { get; init; }
+    /// <summary>The target the run was given (<see cref="PruningOptions.RemainingParameters"/>), or null for a ratio.</summary>
+    public long? TargetParameters { get; init; }
+    /// <summary>Cost of the input model (<see cref="ModelCosts.Measure"/>).</summary>
+    public ModelCost? CostBefore { get; init; }
+    /// <summary>Cost of the result after fine-tuning (non-zero weights' FLOPs).</summary>
+    public ModelCost? CostAfter { get; init; }
+
     /// <summary>Achieved fraction of pruned units.</summary>
     public double PrunedFraction => TotalUnits == 0 ? 0 : (double)PrunedUnits / TotalUnits;
 }
@@ -85,13 +107,16 @@ public static class Pruning
         options.Validate();
         double before = ModelEvaluation.Accuracy(model, data.Test);
         long paramsBefore = ModelEvaluation.ParameterCount(model);
+        var costBefore = ModelCosts.Measure(model, data.Test.InputShape);
         using var scores = RelevanceCalibration.Scores(model, data, options.Calibration, cancellationToken);
         nn.Module<Tensor, Tensor> result;
         List<LayerPruning> layers;
         Dictionary<string, Tensor>? masks = null;
         if (options.Structure == PruningStructure.Filter)
         {
-            var plan = StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
+            var plan = options.RemainingParameters is long target
+                ? StructuredPruning.PlanForParameters(model, scores, target)
+                : StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
             result = StructuredPruning.Shrink(model, plan);
             layers = plan.Groups.Select((g, i) => new LayerPruning(g.ProducerName, g.Units, g.Units - plan.Keep[i].numel())).ToList();
             foreach (var k in plan.Keep) k.Dispose();
@@ -99,7 +124,9 @@ public static class Pruning
         }
         else
         {
-            masks = UnstructuredPruning.Masks(scores, options.Ratio, options.Scope);
+            masks = options.RemainingParameters is long target
+                ? UnstructuredPruning.MasksForCount(scores, WeightsToPrune(paramsBefore, target, scores))
+                : UnstructuredPruning.Masks(scores, options.Ratio, options.Scope);
             UnstructuredPruning.Apply(model, masks);
             result = model;
             layers = masks.Select(kv => new LayerPruning(kv.Key, kv.Value.numel(), kv.Value.numel() - kv.Value.count_nonzero().item<long>())).ToList();
@@ -107,9 +134,25 @@ public static class Pruning
         double afterPrune = ModelEvaluation.Accuracy(result, data.Test);
         var history = FineTune(result, data, options.FineTune, masks, cancellationToken);
         double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(result, data.Test);
+        long paramsAfter = ModelEvaluation.ParameterCount(result);
+        long prunedUnits = layers.Sum(l => l.Pruned);
         return new PruningResult(result, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
-            ModelEvaluation.ParameterCount(result), ModelEvaluation.NonZeroParameterCount(result),
-            layers.Sum(l => l.Pruned), layers.Sum(l => l.Units), layers, masks, history);
+            paramsAfter, ModelEvaluation.NonZeroParameterCount(result), prunedUnits, layers.Sum(l => l.Units), layers, masks, history)
+        {
+            RemainingParameters = options.Structure == PruningStructure.Filter ? paramsAfter : paramsAfter - prunedUnits,
+            TargetParameters = options.RemainingParameters,
+            CostBefore = costBefore,
+            CostAfter = ModelCosts.Measure(result, data.Test.InputShape),
+        };
+    }
+
+    private static long WeightsToPrune(long parameters, long target, IReadOnlyDictionary<string, Tensor> scores)
+    {
+        long prunable = scores.Values.Sum(t => t.numel());
+        long k = parameters - target;
+        if (k < 0) throw new ArgumentException($"remaining-parameter target {target} is above the model's {parameters} parameters");
+        if (k > prunable) throw new ArgumentException($"remaining-parameter target {target} needs pruning {k} weights, but the model has only {prunable} conv/linear weights ({parameters - prunable} other parameters)");
+        return k;
     }
 
     private static IReadOnlyList<EpochMetrics> FineTune(nn.Module<Tensor, Tensor> model, DatasetSplits data, TrainerOptions o,

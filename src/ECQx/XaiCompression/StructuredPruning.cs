@@ -30,21 +30,71 @@ public static class StructuredPruning
     /// <remarks>Every group keeps at least its highest-scored unit; <paramref name="ratio"/> is the fraction of all prunable units (global) or of each group's units.</remarks>
     public static StructuredPruningPlan Plan(nn.Module model, IReadOnlyDictionary<string, Tensor> weightScores, double ratio, PruningScope scope)
     {
+        var (groups, unitScores) = GroupScores(model, weightScores);
+        var pruned = UnitSelection.LowestScored(unitScores, ratio, scope, minKeepPerLayer: 1);
+        var keep = pruned.Select(p => p.logical_not().nonzero().reshape(-1)).ToList();
+        foreach (var p in pruned) p.Dispose();
+        return new StructuredPruningPlan(groups, keep, unitScores);
+    }
+
+    /// <summary>
+    /// Chooses the units to prune so that the pruned model keeps at most <paramref name="targetParameters"/> parameters:
+    /// units are pruned in the global order of their scores (lowest first, every group keeping its highest-scored unit)
+    /// until the count (<see cref="PrunedParameterCount"/>) is not above the target. Two methods given the same target
+    /// therefore keep equal parameter counts within one unit's cost (the last unit pruned), whatever layers their
+    /// scores pick.
+    /// </summary>
+    /// <exception cref="ArgumentException">The target lies below what pruning every prunable unit reaches; the message names both.</exception>
+    public static StructuredPruningPlan PlanForParameters(nn.Module model, IReadOnlyDictionary<string, Tensor> weightScores, long targetParameters)
+    {
+        var (groups, unitScores) = GroupScores(model, weightScores);
+        var counter = new PrunedParameterCount(model, groups);
+        var (layer, index) = UnitSelection.GlobalOrder(unitScores, minKeepPerLayer: 1);
+        var kept = groups.Select(g => g.Units).ToArray();
+        long count = counter.Count(kept);
+        int k = 0;
+        while (count > targetParameters && k < layer.Length)
+        {
+            kept[layer[k]]--;
+            k++;
+            count = counter.Count(kept);
+        }
+        if (count > targetParameters)
+        {
+            foreach (var u in unitScores) u.Dispose();
+            throw new ArgumentException($"model {model.GetName()} cannot be pruned to {targetParameters} parameters by filters: pruning every prunable unit (each layer keeping one) leaves {count}");
+        }
+        var pruned = new List<long>[groups.Count];
+        for (int g = 0; g < groups.Count; g++) pruned[g] = new List<long>();
+        for (int r = 0; r < k; r++) pruned[layer[r]].Add(index[r]);
+        var keep = new List<Tensor>();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            using var scope = NewDisposeScope();
+            var mask = ones(groups[g].Units, @bool);
+            if (pruned[g].Count > 0) mask.index_put_(tensor(false), tensor(pruned[g].ToArray(), int64));
+            keep.Add(mask.nonzero().reshape(-1).MoveToOuterDisposeScope());
+        }
+        return new StructuredPruningPlan(groups, keep, unitScores);
+    }
+
+    /// <summary>The prunable groups and per group the unit scores <c>S_o = Σ s[o, …]</c> (float64).</summary>
+    private static (IReadOnlyList<ChannelGroup> Groups, List<Tensor> UnitScores) GroupScores(nn.Module model, IReadOnlyDictionary<string, Tensor> weightScores)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weightScores);
         var groups = ChannelGroups.Find(model);
         if (groups.Count == 0) throw new ArgumentException($"model {model.GetName()} has no structurally prunable layer (a conv/linear feeding another conv/linear through per-channel operations)");
-        using var d = NewDisposeScope();
         var unitScores = new List<Tensor>();
         foreach (var g in groups)
         {
             if (!weightScores.TryGetValue(g.ProducerWeightName, out var s)) throw new KeyNotFoundException($"no score for '{g.ProducerWeightName}'");
             var w = g.Producer.named_parameters(recurse: false).First(p => p.name == "weight").parameter;
             if (!s.shape.SequenceEqual(w.shape)) throw new ArgumentException($"score of '{g.ProducerWeightName}' has shape [{string.Join(", ", s.shape)}], the weight [{string.Join(", ", w.shape)}]");
+            using var scope = NewDisposeScope();
             unitScores.Add(s.detach().to(float64).reshape(s.shape[0], -1).sum(1).MoveToOuterDisposeScope());
         }
-        var pruned = UnitSelection.LowestScored(unitScores, ratio, scope, minKeepPerLayer: 1);
-        var keep = pruned.Select(p => p.logical_not().nonzero().reshape(-1).MoveToOuterDisposeScope()).ToList();
-        foreach (var p in pruned) p.Dispose();
-        return new StructuredPruningPlan(groups, keep, unitScores);
+        return (groups, unitScores);
     }
 
     /// <summary>Zeroes the pruned units in place: producer weight rows and bias, and γ, β of the groups' batch norms.</summary>

@@ -32,8 +32,23 @@ public static class UnitSelection
     /// <returns>The prune masks; exactly <c>round(ratio·total)</c> units (global) or <c>round(ratio·n_l)</c> per layer (capped at n_l − minKeep).</returns>
     public static IReadOnlyList<Tensor> LowestScored(IReadOnlyList<Tensor> scores, double ratio, PruningScope scope, int minKeepPerLayer = 0)
     {
-        ArgumentNullException.ThrowIfNull(scores);
         if (!(ratio >= 0 && ratio < 1)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "pruning ratio must lie in [0, 1)");
+        return Select(scores, ratio, null, scope, minKeepPerLayer);
+    }
+
+    /// <summary>
+    /// Like <see cref="LowestScored"/> with one global ranking, but prunes exactly <paramref name="count"/> units (an error when
+    /// fewer may be pruned).
+    /// </summary>
+    public static IReadOnlyList<Tensor> LowestScoredCount(IReadOnlyList<Tensor> scores, long count, int minKeepPerLayer = 0)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "the number of units to prune must be ≥ 0");
+        return Select(scores, double.NaN, count, PruningScope.Global, minKeepPerLayer);
+    }
+
+    private static IReadOnlyList<Tensor> Select(IReadOnlyList<Tensor> scores, double ratio, long? count, PruningScope scope, int minKeepPerLayer)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
         if (scores.Count == 0) throw new ArgumentException("no layers to prune");
         if (minKeepPerLayer < 0) throw new ArgumentOutOfRangeException(nameof(minKeepPerLayer), minKeepPerLayer, "must be ≥ 0");
         using var scope0 = NewDisposeScope();
@@ -62,10 +77,12 @@ public static class UnitSelection
         {
             var all = cat(flat, 0);
             long total = all.numel();
-            long k = (long)Math.Round(ratio * total, MidpointRounding.AwayFromZero);
+            long k = count ?? (long)Math.Round(ratio * total, MidpointRounding.AwayFromZero);
             long available = all.isfinite().sum().item<long>();
             if (k > available)
-                throw new ArgumentException($"pruning ratio {ratio} asks for {k} of {total} units, but only {available} may be pruned (each layer keeps {minKeepPerLayer})");
+                throw new ArgumentException(count is null
+                    ? $"pruning ratio {ratio} asks for {k} of {total} units, but only {available} may be pruned (each layer keeps {minKeepPerLayer})"
+                    : $"pruning {k} of {total} units is asked, but only {available} may be pruned (each layer keeps {minKeepPerLayer})");
             var order = all.sort(0, descending: false, stable: true).Indices;
             var pruned = zeros(total, @bool, all.device);
             if (k > 0) pruned.index_put_(tensor(true, @bool, all.device), order.narrow(0, 0, k));
@@ -89,5 +106,43 @@ public static class UnitSelection
             }
         }
         return masks;
+    }
+
+    /// <summary>
+    /// The global pruning order: every unit that may be pruned (each layer's <paramref name="minKeepPerLayer"/>
+    /// highest-scored units excluded), lowest score first, ties broken by position as in <see cref="LowestScored"/>. Pruning
+    /// the first k units of this order is what <see cref="LowestScored"/> does globally for <c>round(ratio·total) = k</c>.
+    /// </summary>
+    /// <returns>Per rank, the layer index and the unit's index in that layer.</returns>
+    public static (int[] Layer, long[] Index) GlobalOrder(IReadOnlyList<Tensor> scores, int minKeepPerLayer = 0)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (scores.Count == 0) throw new ArgumentException("no layers to prune");
+        using var scope0 = NewDisposeScope();
+        var layerIds = new List<Tensor>();
+        var positions = new List<Tensor>();
+        var keyed = new List<Tensor>();
+        for (int i = 0; i < scores.Count; i++)
+        {
+            var s = scores[i];
+            if (s.ndim != 1 || s.numel() == 0) throw new ArgumentException($"score tensor {i} must be 1-D and non-empty, got shape [{string.Join(", ", s.shape)}]");
+            var d = s.detach().to(float64).cpu();
+            if (!d.isfinite().all().item<bool>()) throw new ArgumentException($"score tensor {i} contains NaN or infinite values");
+            if (minKeepPerLayer > 0)
+            {
+                long keep = Math.Min(minKeepPerLayer, d.numel());
+                var top = d.sort(0, descending: false, stable: true).Indices.narrow(0, d.numel() - keep, keep);
+                d = d.clone();
+                d.index_put_(tensor(double.PositiveInfinity, float64), top);
+            }
+            keyed.Add(d);
+            layerIds.Add(full(d.numel(), i, int32));
+            positions.Add(arange(d.numel(), int64));
+        }
+        var all = cat(keyed, 0);
+        var order = all.sort(0, descending: false, stable: true).Indices;
+        long available = all.isfinite().sum().item<long>();
+        var head = order.narrow(0, 0, available);
+        return (cat(layerIds, 0).index_select(0, head).data<int>().ToArray(), cat(positions, 0).index_select(0, head).data<long>().ToArray());
     }
 }

@@ -17,8 +17,19 @@ public static class UnstructuredPruning
     {
         ArgumentNullException.ThrowIfNull(weightScores);
         var names = weightScores.Keys.ToList();
-        var flat = names.Select(n => weightScores[n].detach().reshape(-1)).ToList();
-        var pruned = UnitSelection.LowestScored(flat, ratio, scope);
+        return ToMasks(weightScores, names, UnitSelection.LowestScored(names.Select(n => weightScores[n].detach().reshape(-1)).ToList(), ratio, scope));
+    }
+
+    /// <summary>Keep-masks that prune exactly the <paramref name="count"/> lowest-scored weights over all tensors (one global ranking).</summary>
+    public static Dictionary<string, Tensor> MasksForCount(IReadOnlyDictionary<string, Tensor> weightScores, long count)
+    {
+        ArgumentNullException.ThrowIfNull(weightScores);
+        var names = weightScores.Keys.ToList();
+        return ToMasks(weightScores, names, UnitSelection.LowestScoredCount(names.Select(n => weightScores[n].detach().reshape(-1)).ToList(), count));
+    }
+
+    private static Dictionary<string, Tensor> ToMasks(IReadOnlyDictionary<string, Tensor> weightScores, List<string> names, IReadOnlyList<Tensor> pruned)
+    {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < names.Count; i++)
         {

@@ -77,12 +77,9 @@ public class BitAllocationTests
     }
 
     [Fact]
-    public void UniformGivesFloorBudgetEverywhereAndBadBudgetsAreErrors()
+    public void BadBudgetsAreErrors()
     {
         var layers = new[] { new LayerBitInput("a", 10, 1), new LayerBitInput("b", 30, 0) };
-        var u = BitAllocation.Uniform(layers, 4.7);
-        Assert.Equal(new[] { 4, 4 }, u.Bits);
-        Assert.Equal(160, u.TotalBits);
         Assert.Throws<ArgumentException>(() => BitAllocation.Allocate(layers, 1.5));
         Assert.Throws<ArgumentException>(() => BitAllocation.Allocate(layers, double.NaN));
         Assert.Throws<ArgumentException>(() => BitAllocation.Allocate(layers, 4, minBits: 1));

@@ -63,6 +63,39 @@ public class XaiCompressionCliTests
     }
 
     [Fact]
+    public void PruneAtARemainingParameterBudgetComparesWithTheBaselineOverSeeds()
+    {
+        string dir = TestPaths.NewTempDir();
+        string outPath = Path.Combine(dir, "pruned.safetensors");
+        var (exit, text) = Invoke(c => new PruneVerb().Build(c), Common.Concat(new[] { "--method", "gradxweight", "--structure", "weight", "--remaining-parameters", "0.5",
+            "--compare", "magnitude", "--seeds", "1,2", "--out", outPath }).ToArray());
+        Assert.True(exit == 0, text);
+        // LeNet5 has 61,706 parameters: half is 30,853, which weight pruning keeps exactly, for both methods and seeds
+        Assert.Contains("remaining (spent budget) 30853 of the target 30853", text);
+        Assert.Contains("30,853 vs 30,853", text);
+        Assert.Contains("gradxweight − magnitude at 30,853 parameters", text);
+        Assert.Contains("n = 2", text);
+        using var doc = SafeTensors.Load(outPath);
+        Assert.Equal("30853", doc.Metadata["ecqx.prune.remaining_parameters"]);
+        var (bad, message) = Invoke(c => new PruneVerb().Build(c), Common.Concat(new[] { "--ratio", "0.5", "--remaining-parameters", "100", "--out", outPath }).ToArray());
+        Assert.NotEqual(0, bad);
+        Assert.Contains("exactly one of --ratio and --remaining-parameters", message);
+    }
+
+    [Fact]
+    public void MixedPrecisionComparedWithUniformSpendsTheSameAverageBits()
+    {
+        string dir = TestPaths.NewTempDir();
+        string outPath = Path.Combine(dir, "mp.safetensors");
+        var (exit, text) = Invoke(c => new MixedPrecisionVerb().Build(c), Common.Concat(new[] { "--budget", "2.5", "--method", "magnitude", "--compare", "uniform", "--out", outPath }).ToArray());
+        Assert.True(exit == 0, text);
+        // LeNet5 at 2.5 bits: 153,660 of 153,675 bits for both (see MatchedBudgetTests)
+        Assert.Contains("2.4998 vs 2.4998", text);
+        Assert.Contains("magnitude − uniform at 2.5 bits", text);
+        Assert.Contains("one seed, no interval", text);
+    }
+
+    [Fact]
     public void ShareLimitsEachLayerTo2PowBValues()
     {
         string dir = TestPaths.NewTempDir();
