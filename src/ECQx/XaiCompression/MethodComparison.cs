@@ -1,5 +1,5 @@
 using System.Globalization;
-using ECQx.Experiments;
+using ECQx.Results;
 
 namespace ECQx.XaiCompression;
 

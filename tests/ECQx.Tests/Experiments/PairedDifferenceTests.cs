@@ -1,4 +1,4 @@
-using ECQx.Experiments;
+using ECQx.Results;
 using Xunit;
 
 namespace ECQx.Tests.Experiments;

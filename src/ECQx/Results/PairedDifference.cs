@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ECQx.Experiments;
+namespace ECQx.Results;
 
 /// <summary>
 /// The summary of paired differences (one per seed, e.g. ECQx − ECQ accuracy at matched sparsity): mean, sample standard
