@@ -31,7 +31,7 @@ public sealed class ReproduceVerb : ICliVerb
             Description = $"{string.Join(" | ", ExperimentCatalog.Names)} (primer: offline, the bundled Fashion-MNIST sample)",
             DefaultValueFactory = _ => "primer",
         };
-        var quick = new Option<bool>("--quick") { Description = "about a minute: fewer runs and batches (without --data-dir: gsc speaks its corpus with espeak-ng once, cifar10 uses synthetic stand-in data; labelled as such)" };
+        var quick = new Option<bool>("--quick") { Description = "a short run: fewer runs and batches (primer: 2 bit at Λ 0.2, 0.4, 0.5 with the full training lengths, where ECQ collapses and ECQx does not; without --data-dir gsc speaks its corpus with espeak-ng once and cifar10 uses the bundled images synthesized from the pretrained ResNet20, labelled as such)" };
         var outDir = new Option<string>("--out-dir") { Description = "results root; the run goes to <out-dir>/<experiment>/<run-id>", DefaultValueFactory = _ => "results" };
         var runId = new Option<string?>("--run-id") { Description = "run folder name (default: quick-/full- + a hash of the configuration, so a rerun continues)" };
         var device = new Option<string>("--device") { Description = "cpu | cuda | cuda:N | auto", DefaultValueFactory = _ => "cpu" };

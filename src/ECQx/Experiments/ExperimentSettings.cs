@@ -15,7 +15,7 @@ public sealed record ExperimentSettings
 {
     /// <summary>Experiment name: <c>primer</c>, <c>gsc</c> or <c>cifar10</c>.</summary>
     public string Experiment { get; init; } = "primer";
-    /// <summary>Shrink the experiment to about a minute (fewer runs, fewer batches; fixtures or synthetic data for gsc/cifar10).</summary>
+    /// <summary>Shrink the experiment to a short run (fewer runs and batches; without a data directory, synthesized data for gsc/cifar10). See each experiment's <see cref="ExperimentDefinition.Defaults"/>.</summary>
     public bool Quick { get; init; }
     /// <summary>Root of all results; a run writes <c>&lt;OutputRoot&gt;/&lt;experiment&gt;/&lt;run-id&gt;/</c>.</summary>
     public string OutputRoot { get; init; } = "results";

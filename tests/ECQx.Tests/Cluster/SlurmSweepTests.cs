@@ -16,7 +16,7 @@ namespace ECQx.Tests.Cluster;
 public sealed class SlurmSweepTests : IClassFixture<SlurmTestCluster>, IClassFixture<SlurmSweepTests.SingleProcessQuickPrimer>
 {
     // Eight short runs (2 and 4 bit × two Λ × ECQ/ECQx, 8 batches each): enough to spread over three shards, cheap on one thread.
-    private static readonly string[] QuickPrimer = { "reproduce", "primer", "--quick", "--threads", "1", "--bits", "2,4", "--max-batches", "8" };
+    private static readonly string[] QuickPrimer = { "reproduce", "primer", "--quick", "--threads", "1", "--bits", "2,4", "--lambdas", "0.1,0.4", "--epochs", "1", "--baseline-epochs", "1", "--max-batches", "8" };
     private static readonly TimeSpan ChainTimeout = TimeSpan.FromMinutes(8);
     private readonly SlurmTestCluster _cluster;
     private readonly SingleProcessQuickPrimer _single;

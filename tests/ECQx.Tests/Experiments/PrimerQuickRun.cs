@@ -21,7 +21,7 @@ public sealed class PrimerQuickRun : IDisposable
         Settings = new ExperimentSettings
         {
             Experiment = "primer", Quick = true, OutputRoot = Root, Bits = new[] { 2 }, Lambdas = new[] { 0.1 },
-            MaxBatchesPerEpoch = 3, Threads = 1,
+            Epochs = 1, BaselineEpochs = 1, MaxBatchesPerEpoch = 3, Threads = 1,
         };
         Outcome = new ExperimentRunner(Settings, Log.Add).Run();
     }

@@ -93,7 +93,7 @@ public sealed class ReproducePrimerTests : IClassFixture<PrimerQuickRun>
         Assert.Equal(_run.Outcome.Results.Select(r => (r.Run, r.CodedBytes, r.AccuracyPercent)), again.Results.Select(r => (r.Run, r.CodedBytes, r.AccuracyPercent)));
 
         // the CLI with the same options lands in the same folder and says so
-        var (exit, text) = ReproduceCli.Run("primer", "--quick", "--out-dir", _run.Root, "--bits", "2", "--lambdas", "0.1", "--max-batches", "3", "--threads", "1");
+        var (exit, text) = ReproduceCli.Run("primer", "--quick", "--out-dir", _run.Root, "--bits", "2", "--lambdas", "0.1", "--epochs", "1", "--baseline-epochs", "1", "--max-batches", "3", "--threads", "1");
         Assert.True(exit == 0, text);
         Assert.Contains("2 run(s), 2 already complete", text);
         Assert.Contains("mlp_28x28-ecqx-2bit-lambda0.1: complete, skipped", text);
