@@ -60,7 +60,8 @@ public sealed class PruneVerb : ICliVerb
         long? target = null;
         if (remaining is double rem)
         {
-            long total = ModelEvaluation.ParameterCount(_o.LoadModel(r, device));
+            long total;
+            using (var counted = _o.LoadModel(r, device)) total = ModelEvaluation.ParameterCount(counted);
             target = rem <= 1 ? (long)Math.Round(rem * total) : (long)Math.Round(rem);
         }
         string setting = target is long t0 ? $"{t0:N0} parameters" : $"ratio {ratio!.Value.ToString(CultureInfo.InvariantCulture)}";
