@@ -54,6 +54,7 @@ internal static class ReproduceCommandLine
         if (s.DataStoreDirectory is not null) a.AddRange(new[] { "--data-store", Path.GetFullPath(s.DataStoreDirectory) });
         if (s.Offline) a.Add("--offline");
         if (s.ClaimLease is TimeSpan lease) a.AddRange(new[] { "--claim-lease", lease.TotalSeconds.ToString("R", CultureInfo.InvariantCulture) });
+        if (s.NnCodecDirectory is not null) a.AddRange(new[] { "--nncodec", Path.GetFullPath(s.NnCodecDirectory) });
         return a;
     }
 

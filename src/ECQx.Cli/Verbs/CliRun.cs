@@ -28,7 +28,7 @@ internal static class CliRun
     public static int? ExitCodeFor(Exception e) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException => BadInput,
-        IOException or UnauthorizedAccessException => IoFailure,
+        IOException or UnauthorizedAccessException or TimeoutException => IoFailure,
         ArgumentException or InvalidDataException or InvalidOperationException or NotSupportedException
             or KeyNotFoundException or FormatException => BadInput,
         _ => null,

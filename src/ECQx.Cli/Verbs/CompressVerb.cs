@@ -33,6 +33,8 @@ public sealed class CompressVerb : ICliVerb
         command.Options.Add(noParamOpt);
         command.Options.Add(baselines);
         command.Options.Add(format);
+        var nncodec = NnrCliSupport.NnCodecOption();
+        command.Options.Add(nncodec);
         command.SetAction(parse => CompressionCliErrors.Run(() =>
         {
             var options = new EcqxWriteOptions
@@ -46,6 +48,7 @@ public sealed class CompressVerb : ICliVerb
             };
             options.Coder.Validate();
             var source = parse.GetValue(input)!;
+            var reference = NnrCliSupport.OpenNnCodec(parse.GetValue(nncodec));
             string? chosenFormat = parse.GetValue(format);
             var target = new FileInfo(OutputFilePath.Resolve(parse.GetValue(output)!, source.FullName,
                 chosenFormat == "nnr" ? NnrModelFile.Extension : EcqxModelFile.Extension));
@@ -56,12 +59,14 @@ public sealed class CompressVerb : ICliVerb
             }
             if (NnrCliSupport.WantsNnr(chosenFormat, target))
             {
-                NnrCliSupport.Compress(model, source, target, options.Coder);
+                NnrCliSupport.Compress(model, source, target, options.Coder, reference);
                 return;
             }
             EcqxModelFile.Write(target.FullName, model, options);
             var report = CompressionReport.Create(EcqxModelFile.ReadDetailed(target.FullName), parse.GetValue(baselines));
             CompressionReportView.Render(report, $"{source.Name} → {target.Name}");
+            if (reference is not null)
+                NnrCliSupport.RenderSizes(CodedSizeComparison.Measure(model, ecqxBytes: report.FileBytes, nncodec: reference));
         }));
         return command;
     }

@@ -16,17 +16,20 @@ public sealed class InspectVerb : ICliVerb
         var command = new Command("inspect", "Show an .ecqx file's layers and its size report (FP32 bytes, coded bytes, ×-factor, entropy bound).");
         command.Arguments.Add(input);
         command.Options.Add(noBaselines);
+        var nncodec = NnrCliSupport.NnCodecOption();
+        command.Options.Add(nncodec);
         command.SetAction(parse => CompressionCliErrors.Run(() =>
         {
             var source = parse.GetValue(input)!;
+            var reference = NnrCliSupport.OpenNnCodec(parse.GetValue(nncodec));
             if (CodedModelFiles.Detect(source.FullName) == CodedModelFormat.Nnr)
             {
-                NnrCliSupport.Inspect(source);
+                NnrCliSupport.Inspect(source, reference);
                 return;
             }
             var contents = EcqxModelFile.ReadDetailed(source.FullName);
             CompressionReportView.Render(CompressionReport.Create(contents, !parse.GetValue(noBaselines)), source.Name);
-            NnrCliSupport.RenderSizes(CodedSizeComparison.Measure(contents.Model, ecqxBytes: contents.FileBytes));
+            NnrCliSupport.RenderSizes(CodedSizeComparison.Measure(contents.Model, ecqxBytes: contents.FileBytes, nncodec: reference));
         }));
         return command;
     }

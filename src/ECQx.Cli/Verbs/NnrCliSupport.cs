@@ -22,12 +22,22 @@ internal static class NnrCliSupport
         return option;
     }
 
+    /// <summary><c>--nncodec DIR</c>: put NNCodec's own sizes (built in DIR) beside .ecqx's and NNR's.</summary>
+    internal static Option<DirectoryInfo?> NnCodecOption() => new("--nncodec")
+    {
+        Description = "folder NNCodec (the MPEG NNR reference software) was built in (.ci/install-prereqs: ~/.cache/ecqx-nncodec): " +
+                      "also show NNCodec's own size of the same levels and float tensors, as the ECQx reference computes it",
+    };
+
+    /// <summary>NNCodec opened from <c>--nncodec</c>, or null when not given.</summary>
+    internal static NnCodecInstallation? OpenNnCodec(DirectoryInfo? folder) => folder is null ? null : NnCodecInstallation.Open(folder.FullName);
+
     /// <summary>Whether the output is to be an NNR bitstream.</summary>
     internal static bool WantsNnr(string? format, FileInfo target) =>
         format is null ? string.Equals(target.Extension, NnrModelFile.Extension, StringComparison.OrdinalIgnoreCase) : format == "nnr";
 
     /// <summary>Writes <paramref name="model"/> as an NNR bitstream and prints its units and both formats' sizes.</summary>
-    internal static void Compress(EcqxModel model, FileInfo source, FileInfo target, CoderOptions coder)
+    internal static void Compress(EcqxModel model, FileInfo source, FileInfo target, CoderOptions coder, NnCodecInstallation? nncodec = null)
     {
         var options = new NnrWriteOptions
         {
@@ -38,17 +48,17 @@ internal static class NnrCliSupport
         NnrModelFile.Write(target.FullName, model, options);
         var contents = NnrModelFile.ReadDetailed(target.FullName);
         Render(contents, $"{source.Name} → {target.Name}");
-        RenderSizes(CodedSizeComparison.Measure(contents.Model, nnrBytes: contents.FileBytes, nnrOptions: options));
+        RenderSizes(CodedSizeComparison.Measure(contents.Model, nnrBytes: contents.FileBytes, nnrOptions: options, nncodec: nncodec));
     }
 
     /// <summary>Prints an NNR bitstream's units and both formats' sizes.</summary>
-    internal static void Inspect(FileInfo source)
+    internal static void Inspect(FileInfo source, NnCodecInstallation? nncodec = null)
     {
         var contents = NnrModelFile.ReadDetailed(source.FullName);
         Render(contents, source.Name);
         // Without the ecqx note the int32 tensors are NNCodec's levels: compare with .ecqx coding them as levels.
         var model = contents.HasEcqxNote ? contents.Model : CodedSizeComparison.LevelsAsQuantized(contents.Model);
-        RenderSizes(CodedSizeComparison.Measure(model, nnrBytes: contents.FileBytes));
+        RenderSizes(CodedSizeComparison.Measure(model, nnrBytes: contents.FileBytes, nncodec: nncodec));
     }
 
     private static void Render(NnrFileContents contents, string title)
@@ -84,6 +94,9 @@ internal static class NnrCliSupport
         table.AddRow("FP32", sizes.Fp32Bytes.ToString("N0", CultureInfo.InvariantCulture), "1.00");
         table.AddRow(".ecqx", sizes.EcqxBytes.ToString("N0", CultureInfo.InvariantCulture), sizes.EcqxFactor.ToString("F2", CultureInfo.InvariantCulture));
         table.AddRow("NNR", sizes.NnrBytes.ToString("N0", CultureInfo.InvariantCulture), sizes.NnrFactor.ToString("F2", CultureInfo.InvariantCulture));
+        if (sizes.NnCodec is { } n)
+            table.AddRow(Markup.Escape($"NNCodec (levels {n.LevelBytes:N0} + floats {n.FloatBytes:N0} + {n.QuantizedTensors} steps × 4; the paper's accounting)"),
+                n.PaperBytes.ToString("N0", CultureInfo.InvariantCulture), sizes.NnCodecFactor!.Value.ToString("F2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
     }
 

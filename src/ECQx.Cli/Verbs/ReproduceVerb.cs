@@ -61,12 +61,17 @@ public sealed class ReproduceVerb : ICliVerb
         var cpus = new Option<int?>("--cpus-per-task") { Description = "with --slurm: CPUs per job (also the torch threads unless --threads)" };
         var time = new Option<string?>("--time") { Description = "with --slurm: time limit per job, Slurm format (e.g. 4:00:00)" };
         var maxParallel = new Option<int?>("--max-parallel") { Description = "with --slurm: at most K shards at once" };
+        var nncodec = new Option<string?>("--nncodec")
+        {
+            Description = "folder NNCodec (the MPEG NNR reference software) was built in: each run also records NNCodec's own sizes of its levels, " +
+                          "the paper's accounting (default: without; $ECQX_NNCODEC_DIR or ~/.cache/ecqx-nncodec is where .ci/install-prereqs builds it)",
+        };
         var claimLease = new Option<double?>("--claim-lease") { Description = "seconds after which a run claimed by a silent process on another host is taken over (default 600)" };
 
         var cmd = new Command("reproduce", "Reproduce an ECQ/ECQx experiment end to end: baseline, sweep, .ecqx coding, results and report.html.");
         cmd.Arguments.Add(experiment);
         foreach (Option o in new Option[] { quick, outDir, runId, device, seed, bits, lambdas, epochs, baselineEpochs, maxBatches, relevance, methods, models, dataDir, dataStore, offline, threads,
-                                            plan, json, shard, shards, baselinesOnly, reportOnly, slurm, submit, partition, gpus, cpus, time, maxParallel, claimLease })
+                                            plan, json, shard, shards, baselinesOnly, reportOnly, slurm, submit, partition, gpus, cpus, time, maxParallel, claimLease, nncodec })
             cmd.Options.Add(o);
         cmd.SetAction(r => CliRun.Guarded(console, ct =>
         {
@@ -91,6 +96,7 @@ public sealed class ReproduceVerb : ICliVerb
                 Offline = r.GetValue(offline),
                 Threads = r.GetValue(threads),
                 ClaimLease = r.GetValue(claimLease) is double seconds ? CheckLease(seconds) : null,
+                NnCodecDirectory = r.GetValue(nncodec),
             };
             var mode = ReproduceMode.From(r.GetValue(plan), r.GetValue(shard), r.GetValue(baselinesOnly), r.GetValue(reportOnly), r.GetValue(slurm));
             var slurmOptions = new SlurmOptions
@@ -153,11 +159,20 @@ public sealed class ReproduceVerb : ICliVerb
     internal static Table ResultsTable(ExperimentOutcome o)
     {
         var t = new Table().Title($"{o.Config.Experiment} / {o.RunId}");
-        foreach (var c in new[] { "model", "method", "bits", "Λ", "accuracy %", "sparsity %", "coded bytes", "×" }) t.AddColumn(c);
-        foreach (var r in ExperimentReport.TableRows(o.Baselines, o.Results))
-            t.AddRow(Markup.Escape(r.Model), r.Method, r.Bits.ToString(CultureInfo.InvariantCulture), r.Lambda?.ToString(CultureInfo.InvariantCulture) ?? "",
-                r.Accuracy.ToString("F2", CultureInfo.InvariantCulture), r.Sparsity.ToString("F1", CultureInfo.InvariantCulture),
-                r.CodedBytes.ToString(CultureInfo.InvariantCulture), r.Factor.ToString("F1", CultureInfo.InvariantCulture));
+        var rows = ExperimentReport.TableRows(o.Baselines, o.Results);
+        bool nncodec = rows.Any(r => r.NnCodecBytes is not null);
+        var columns = new List<string> { "model", "method", "bits", "Λ", "accuracy %", "sparsity %", ".ecqx bytes", "×", "NNR bytes", "NNR ×" };
+        if (nncodec) columns.AddRange(["NNCodec bytes", "NNCodec × (paper)"]);
+        foreach (var c in columns) t.AddColumn(c);
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var r in rows)
+        {
+            var cells = new List<string> { Markup.Escape(r.Model), r.Method, r.Bits.ToString(inv), r.Lambda?.ToString(inv) ?? "",
+                r.Accuracy.ToString("F2", inv), r.Sparsity.ToString("F1", inv), r.CodedBytes.ToString(inv), r.Factor.ToString("F1", inv),
+                r.NnrBytes.ToString(inv), r.NnrFactor.ToString("F1", inv) };
+            if (nncodec) cells.AddRange([r.NnCodecBytes?.ToString(inv) ?? "", r.NnCodecFactor?.ToString("F1", inv) ?? ""]);
+            t.AddRow([.. cells]);
+        }
         return t;
     }
 }

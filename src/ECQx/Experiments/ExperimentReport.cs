@@ -39,8 +39,11 @@ public static class ExperimentReport
 
         report.AddSection("Results");
         report.AddParagraph("Accuracy is measured on the model decoded from its .ecqx file. Coded bytes are the whole .ecqx file; the ×-factor is the " +
-                            "float32 size of the model (4 bytes per element of every non-scalar tensor) divided by it. Sparsity counts zero weights " +
-                            "in the quantized tensors.");
+                            "float32 size of the model (4 bytes per element of every non-scalar tensor) divided by it. NNR bytes are the same model as " +
+                            "an MPEG NNR bitstream written by ecqx (lossless; NNCodec decodes it). NNCodec bytes, when the sweep ran with NNCodec " +
+                            "(--nncodec), are the size as the ECQx reference computes it: NNCodec's bitstream of the levels, its bitstream of the " +
+                            "float tensors, and 4 bytes per step size; the paper's ×-factors are this kind (NNR) of factor. Sparsity counts zero " +
+                            "weights in the quantized tensors.");
         report.AddTable(TableRows(baselines, results), "All runs");
 
         foreach (string model in config.Models)
@@ -77,9 +80,11 @@ public static class ExperimentReport
 
     /// <summary>The table rows: baselines first, then every run in sweep order.</summary>
     public static IReadOnlyList<ResultsTableRow> TableRows(IReadOnlyList<BaselineResult> baselines, IReadOnlyList<QuantizationRunResult> results) =>
-        baselines.Select(b => new ResultsTableRow(b.Model, "FP32", 32, null, Math.Round(b.AccuracyPercent, 2), 0, b.Fp32Bytes, 1, ""))
+        baselines.Select(b => new ResultsTableRow(b.Model, "FP32", 32, null, Math.Round(b.AccuracyPercent, 2), 0, b.Fp32Bytes, 1, b.Fp32Bytes, 1,
+                results.Any(r => r.NnCodec is not null) ? b.Fp32Bytes : null, results.Any(r => r.NnCodec is not null) ? 1 : null, ""))
             .Concat(results.Select(r => new ResultsTableRow(r.Model, r.Method, r.Bits, r.Lambda, Math.Round(r.AccuracyPercent, 2),
-                Math.Round(r.SparsityPercent, 2), r.CodedBytes, Math.Round(r.CompressionFactor, 2), r.EcqxFile)))
+                Math.Round(r.SparsityPercent, 2), r.CodedBytes, Math.Round(r.CompressionFactor, 2), r.NnrBytes, Math.Round(r.NnrCompressionFactor, 2),
+                r.NnCodec?.PaperBytes, r.NnCodecCompressionFactor is double f ? Math.Round(f, 2) : null, r.EcqxFile)))
             .ToList();
 
     /// <summary>The sweep point shown per layer and per epoch: 4 bit if run (else the largest), and the middle Λ.</summary>

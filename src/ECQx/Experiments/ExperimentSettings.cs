@@ -63,6 +63,13 @@ public sealed record ExperimentSettings
     /// </summary>
     public TimeSpan? ClaimLease { get; init; }
 
+    /// <summary>
+    /// Folder NNCodec was built in (see <see cref="ECQx.Coding.Nnr.NnCodecInstallation"/>): when set, every run also records
+    /// NNCodec's own sizes of its levels (the paper's accounting) beside the .ecqx and NNR sizes. Null = without NNCodec.
+    /// Not part of the configuration (it changes no result, only adds sizes).
+    /// </summary>
+    public string? NnCodecDirectory { get; init; }
+
     /// <summary>The canonical experiment names.</summary>
     public static IReadOnlyList<string> ExperimentNames => ExperimentCatalog.Names;
 

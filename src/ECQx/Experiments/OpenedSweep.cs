@@ -12,6 +12,9 @@ namespace ECQx.Experiments;
 internal sealed record OpenedSweep(ExperimentDefinition Definition, torch.Device Device, ExperimentData Data, ResolvedConfig Config,
     string RunId, string Directory, SweepPlan Plan) : IDisposable
 {
+    /// <summary>NNCodec, opened when the settings name it and the sweep trains (its sizes go into each run's result).</summary>
+    public ECQx.Coding.Nnr.NnCodecInstallation? NnCodec { get; init; }
+
     /// <summary>
     /// Opens the sweep of <paramref name="settings"/>. Without <paramref name="training"/> (plan, report) the data stays on
     /// the CPU, so a login node without the runs' GPU can plan, write Slurm scripts and build reports.
@@ -36,7 +39,9 @@ internal sealed record OpenedSweep(ExperimentDefinition Definition, torch.Device
             log($"{def.Name}: results in {dir}");
             var plan = SweepPlan.Create(config, m => def.PretrainedWeights(m) is not null, m => ParameterCount(m, data.Classes),
                 data.Splits.Train.Count, data.Splits.Test.Count);
-            return new OpenedSweep(def, device, data, config, runId, dir, plan);
+            var nncodec = training && settings.NnCodecDirectory is string nnc ? ECQx.Coding.Nnr.NnCodecInstallation.Open(nnc) : null;
+            if (nncodec is not null) log($"NNCodec: {nncodec.Folder} (its sizes are recorded beside .ecqx and NNR)");
+            return new OpenedSweep(def, device, data, config, runId, dir, plan) { NnCodec = nncodec };
         }
         catch
         {

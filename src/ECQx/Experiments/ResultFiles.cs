@@ -14,7 +14,7 @@ namespace ECQx.Experiments;
 public static class ResultFiles
 {
     /// <summary>The CSV header of <c>results.csv</c>.</summary>
-    public const string CsvHeader = "model,method,relevance,bits,lambda,epochs,accuracy_percent,trained_accuracy_percent,sparsity_percent,coded_bytes,fp32_bytes,compression_factor,entropy_bound_bytes,ecqx_file,wall_seconds";
+    public const string CsvHeader = "model,method,relevance,bits,lambda,epochs,accuracy_percent,trained_accuracy_percent,sparsity_percent,coded_bytes,fp32_bytes,compression_factor,entropy_bound_bytes,nnr_bytes,nnr_compression_factor,nncodec_level_bytes,nncodec_float_bytes,nncodec_bytes,nncodec_compression_factor,ecqx_file,wall_seconds";
 
     /// <summary>Writes the three summary files into <paramref name="dir"/>.</summary>
     public static void Write(string dir, IReadOnlyList<BaselineResult> baselines, IReadOnlyList<QuantizationRunResult> results,
@@ -31,20 +31,28 @@ public static class ResultFiles
         AtomicFile.WriteAllText(Path.Combine(dir, "epochs.jsonl"), sb.ToString());
     }
 
-    /// <summary>The text of <c>results.csv</c> (invariant culture; baselines have method FP32, bit width 32 and no file).</summary>
+    /// <summary>
+    /// The text of <c>results.csv</c> (invariant culture; baselines have method FP32, bit width 32, their FP32 size as coded and
+    /// NNR bytes and no file; the <c>nncodec_*</c> columns are empty for runs made without NNCodec).
+    /// </summary>
     public static string ToCsv(IReadOnlyList<BaselineResult> baselines, IReadOnlyList<QuantizationRunResult> results)
     {
         var sb = new StringBuilder(CsvHeader).Append('\n');
         foreach (var b in baselines)
             sb.AppendJoin(',', b.Model, "FP32", "", "32", "", "", F(b.AccuracyPercent), "", "0", b.Fp32Bytes.ToString(CultureInfo.InvariantCulture),
-                b.Fp32Bytes.ToString(CultureInfo.InvariantCulture), "1", "", "", F(b.WallSeconds)).Append('\n');
+                b.Fp32Bytes.ToString(CultureInfo.InvariantCulture), "1", "",
+                b.Fp32Bytes.ToString(CultureInfo.InvariantCulture), "1", "", "", "", "", "", F(b.WallSeconds)).Append('\n');
         foreach (var r in results)
             sb.AppendJoin(',', r.Model, r.Method, Csv(r.Relevance ?? ""), r.Bits.ToString(CultureInfo.InvariantCulture), F(r.Lambda),
                 r.EpochsRun.ToString(CultureInfo.InvariantCulture), F(r.AccuracyPercent), F(r.TrainedAccuracyPercent), F(r.SparsityPercent),
                 r.CodedBytes.ToString(CultureInfo.InvariantCulture), r.Fp32Bytes.ToString(CultureInfo.InvariantCulture), F(r.CompressionFactor),
-                F(r.EntropyBoundBytes), Csv(r.EcqxFile), F(r.WallSeconds)).Append('\n');
+                F(r.EntropyBoundBytes), r.NnrBytes.ToString(CultureInfo.InvariantCulture), F(r.NnrCompressionFactor),
+                L(r.NnCodec?.LevelBytes), L(r.NnCodec?.FloatBytes), L(r.NnCodec?.PaperBytes), F(r.NnCodecCompressionFactor ?? double.NaN),
+                Csv(r.EcqxFile), F(r.WallSeconds)).Append('\n');
         return sb.ToString();
     }
+
+    private static string L(long? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "";
 
     private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
 

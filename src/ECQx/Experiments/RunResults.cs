@@ -36,13 +36,24 @@ public sealed record BaselineResult(string Model, string Source, double Accuracy
 /// <param name="Fp32Bytes">Size of the model as float32 (the ×-factor's numerator).</param>
 /// <param name="CompressionFactor">FP32 bytes / coded bytes (the paper's ×-factor).</param>
 /// <param name="EntropyBoundBytes">Σ n·H/8 over the quantized tensors: the zeroth-order entropy bound of the level payload.</param>
+/// <param name="NnrBytes">Size of the same model as an NNR bitstream written by ecqx (<c>models/&lt;run&gt;.nnr</c>, lossless, readable by NNCodec).</param>
+/// <param name="NnCodec">NNCodec's own sizes of the same levels and float tensors, coded as the reference implementation codes them;
+/// null when the sweep ran without NNCodec (<see cref="ExperimentSettings.NnCodecDirectory"/>).</param>
 /// <param name="EcqxFile">The .ecqx file, relative to the run folder.</param>
 /// <param name="WallSeconds">Wall time of training, coding and evaluation.</param>
 /// <param name="Layers">Per quantized tensor summary.</param>
 public sealed record QuantizationRunResult(
     string Run, string Model, string Method, string? Relevance, int Bits, double Lambda, int EpochsRun,
     double AccuracyPercent, double TrainedAccuracyPercent, double SparsityPercent, long CodedBytes, long Fp32Bytes,
-    double CompressionFactor, double EntropyBoundBytes, string EcqxFile, double WallSeconds, IReadOnlyList<LayerSummary> Layers);
+    double CompressionFactor, double EntropyBoundBytes, long NnrBytes, ECQx.Coding.Nnr.NnCodecSizes? NnCodec, string EcqxFile,
+    double WallSeconds, IReadOnlyList<LayerSummary> Layers)
+{
+    /// <summary>FP32 bytes / NNR bytes (0 when unknown, e.g. a result written before NNR sizes were recorded).</summary>
+    public double NnrCompressionFactor => NnrBytes > 0 ? (double)Fp32Bytes / NnrBytes : 0;
+
+    /// <summary>FP32 bytes / NNCodec's model size (<see cref="ECQx.Coding.Nnr.NnCodecSizes.PaperBytes"/>): the ×-factor as the paper computes it; null without NNCodec.</summary>
+    public double? NnCodecCompressionFactor => NnCodec is { PaperBytes: > 0 } n ? (double)Fp32Bytes / n.PaperBytes : null;
+}
 
 /// <summary>One row of the report's results table.</summary>
 /// <param name="Model">Model.</param>
@@ -52,9 +63,14 @@ public sealed record QuantizationRunResult(
 /// <param name="Accuracy">Test accuracy in %.</param>
 /// <param name="Sparsity">Zero weights of the quantized tensors in %.</param>
 /// <param name="CodedBytes">.ecqx file size in bytes (FP32 size for the baseline).</param>
-/// <param name="Factor">×-factor against FP32.</param>
+/// <param name="Factor">×-factor of the .ecqx file against FP32.</param>
+/// <param name="NnrBytes">Bytes of the NNR bitstream ecqx writes (FP32 size for the baseline).</param>
+/// <param name="NnrFactor">×-factor of the NNR bitstream.</param>
+/// <param name="NnCodecBytes">NNCodec's model size as the reference computes it (null without NNCodec).</param>
+/// <param name="NnCodecFactor">Its ×-factor, the paper's (null without NNCodec).</param>
 /// <param name="File">The .ecqx file.</param>
-public sealed record ResultsTableRow(string Model, string Method, int Bits, double? Lambda, double Accuracy, double Sparsity, long CodedBytes, double Factor, string File);
+public sealed record ResultsTableRow(string Model, string Method, int Bits, double? Lambda, double Accuracy, double Sparsity, long CodedBytes, double Factor,
+    long NnrBytes, double NnrFactor, long? NnCodecBytes, double? NnCodecFactor, string File);
 
 /// <summary>The outcome of <see cref="ExperimentRunner.Run"/>.</summary>
 /// <param name="Directory">The run folder <c>&lt;out&gt;/&lt;experiment&gt;/&lt;run-id&gt;</c>.</param>

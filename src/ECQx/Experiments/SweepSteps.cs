@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ECQx.Coding;
+using ECQx.Coding.Nnr;
 using ECQx.IO;
 using ECQx.Models;
 using ECQx.Quantization;
@@ -98,6 +99,11 @@ internal static class SweepSteps
         }
         var contents = EcqxModelFile.ReadDetailed(ecqxPath);
         var report = CompressionReport.Create(contents, baselines: false);
+        // The same model as an NNR bitstream (NNCodec decodes it), and NNCodec's own sizes when the sweep has NNCodec.
+        string nnrPath = Path.ChangeExtension(ecqxPath, NnrModelFile.Extension);
+        NnrModelFile.Write(nnrPath, contents.Model);
+        long nnrBytes = new FileInfo(nnrPath).Length;
+        var nncodec = sweep.NnCodec?.Measure(contents.Model, rdir);
         double decodedAccuracy;
         using (var decodedModel = ModelZoo.Create(modelName, data.Classes, device, config.Seed))
         {
@@ -112,11 +118,12 @@ internal static class SweepSteps
         var result = new QuantizationRunResult(name, modelName, method, ecqx ? config.Relevance : null, bits, lambda,
             training.History.Count(h => h.Phase == TrainingPhase.Quantize), decodedAccuracy, last?.TestAccuracy ?? double.NaN,
             100 * report.LevelSparsity, report.FileBytes, report.Fp32Bytes, report.CompressionFactor, report.LevelEntropyBoundBytes,
-            Relative(dir, ecqxPath), sw.Elapsed.TotalSeconds, layers);
+            nnrBytes, nncodec, Relative(dir, ecqxPath), sw.Elapsed.TotalSeconds, layers);
         SweepSummaries.WriteJson(Path.Combine(rdir, ExperimentRunner.ResultFileName), result);
         File.Delete(Path.Combine(rdir, QuantizationAwareTrainer.CheckpointFileName)); // complete: result.json supersedes the resume point
         log($"{name}: accuracy {decodedAccuracy:F2}% (decoded), sparsity {result.SparsityPercent:F1}%, {result.CodedBytes} bytes, " +
-            $"{result.CompressionFactor:F1}× ({sw.Elapsed.TotalSeconds:F0} s)");
+            $"{result.CompressionFactor:F1}× (NNR {result.NnrBytes} bytes, {result.NnrCompressionFactor:F1}×" +
+            (result.NnCodecCompressionFactor is double f ? $"; NNCodec {result.NnCodec!.PaperBytes} bytes, {f:F1}×" : "") + $") ({sw.Elapsed.TotalSeconds:F0} s)");
         return result;
     }
 

@@ -7,7 +7,7 @@ namespace ECQx.Tests.Experiments;
 public sealed class MethodContrastTests
 {
     private static QuantizationRunResult Run(string method, int bits, double lambda, params double[] layerSparsity) =>
-        new($"m-{method}-{bits}-{lambda}", "m", method, null, bits, lambda, 1, 90, 90, layerSparsity.Average(), 100, 1000, 10, 90, "x.ecqx", 1,
+        new($"m-{method}-{bits}-{lambda}", "m", method, null, bits, lambda, 1, 90, 90, layerSparsity.Average(), 100, 1000, 10, 90, 110, null, "x.ecqx", 1,
             layerSparsity.Select((s, i) => new LayerSummary($"layer{i}", 100, s, 1, 10)).ToList());
 
     [Fact]

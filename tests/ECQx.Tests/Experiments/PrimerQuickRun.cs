@@ -22,6 +22,9 @@ public sealed class PrimerQuickRun : IDisposable
         {
             Experiment = "primer", Quick = true, OutputRoot = Root, Bits = new[] { 2 }, Lambdas = new[] { 0.1 },
             Epochs = 1, BaselineEpochs = 1, MaxBatchesPerEpoch = 3, Threads = 1,
+            // With NNCodec (always in CI, where its absence is a failure) the runs also record NNCodec's sizes.
+            NnCodecDirectory = ECQx.Tests.Coding.Nnr.NnCodec.MissingReason is null || ECQx.Tests.Coding.Nnr.NnCodec.IsCi
+                ? ECQx.Coding.Nnr.NnCodecInstallation.DefaultFolder : null,
         };
         Outcome = new ExperimentRunner(Settings, Log.Add).Run();
     }

@@ -71,6 +71,53 @@ public sealed class ReproducePrimerTests : IClassFixture<PrimerQuickRun>
     }
 
     [Fact]
+    public void TheTablesNnrBytesAreTheNnrFilesWhichHoldTheSameModelAsTheEcqxFile()
+    {
+        var csv = File.ReadAllLines(Path.Combine(Dir, "results.csv"));
+        var header = csv[0].Split(',');
+        int col(string name) => Array.IndexOf(header, name);
+        foreach (var c in csv.Skip(1).Select(l => l.Split(',')).Where(c => c[col("method")] != "FP32"))
+        {
+            string ecqxFile = Path.Combine(Dir, c[col("ecqx_file")]);
+            string nnrFile = Path.ChangeExtension(ecqxFile, ".nnr");
+            long nnr = long.Parse(c[col("nnr_bytes")], CultureInfo.InvariantCulture);
+            Assert.Equal(new FileInfo(nnrFile).Length, nnr);
+            long fp32 = long.Parse(c[col("fp32_bytes")], CultureInfo.InvariantCulture);
+            Assert.Equal((double)fp32 / nnr, double.Parse(c[col("nnr_compression_factor")], CultureInfo.InvariantCulture), 12);
+            var fromEcqx = EcqxModelFile.Read(ecqxFile).Tensors.OfType<QuantizedTensor>().ToList();
+            var fromNnr = ECQx.Coding.Nnr.NnrModelFile.Read(nnrFile).Tensors.OfType<QuantizedTensor>().ToList();
+            Assert.Equal(fromEcqx.Select(q => (q.Name, q.Step, q.BitWidth)), fromNnr.Select(q => (q.Name, q.Step, q.BitWidth)));
+            Assert.All(fromEcqx.Zip(fromNnr), p => Assert.True(p.First.Levels.Span.SequenceEqual(p.Second.Levels.Span), $"levels of {p.First.Name} differ"));
+        }
+        var html = File.ReadAllText(Path.Combine(Dir, "report.html"));
+        foreach (var r in _run.Outcome.Results) Assert.Contains($"<td>{r.NnrBytes}</td>", html);
+    }
+
+    [ECQx.Tests.Coding.Nnr.NnCodecFact]
+    public void WithNnCodecTheTableHasNnCodecsOwnSizesOfEachRunsLevels()
+    {
+        var csv = File.ReadAllLines(Path.Combine(Dir, "results.csv"));
+        var header = csv[0].Split(',');
+        int col(string name) => Array.IndexOf(header, name);
+        foreach (var c in csv.Skip(1).Select(l => l.Split(',')).Where(c => c[col("method")] != "FP32"))
+        {
+            long levels = long.Parse(c[col("nncodec_level_bytes")], CultureInfo.InvariantCulture);
+            long floats = long.Parse(c[col("nncodec_float_bytes")], CultureInfo.InvariantCulture);
+            long total = long.Parse(c[col("nncodec_bytes")], CultureInfo.InvariantCulture);
+            Assert.Equal(levels + floats + 4 * 3, total); // three quantized weight matrices, one step each
+            long fp32 = long.Parse(c[col("fp32_bytes")], CultureInfo.InvariantCulture);
+            Assert.Equal((double)fp32 / total, double.Parse(c[col("nncodec_compression_factor")], CultureInfo.InvariantCulture), 12);
+
+            // NNCodec given the run's levels directly writes a bitstream of exactly that size.
+            var quantized = EcqxModelFile.Read(Path.Combine(Dir, c[col("ecqx_file")])).Tensors.OfType<QuantizedTensor>()
+                .Select(q => (q.Name, q.Shape.ToArray(), q.Levels.ToArray())).ToList();
+            string direct = ECQx.Tests.Coding.Nnr.NnCodec.Encode(TestPaths.NewTempDir(), quantized)[0];
+            Assert.Equal(new FileInfo(direct).Length, levels);
+        }
+        Assert.All(_run.Outcome.Results, r => Assert.NotNull(r.NnCodec));
+    }
+
+    [Fact]
     public void AccuracyOfTheDecodedFileEqualsTheTrainedModelsAndSparsityMatchesTheLevels()
     {
         foreach (var r in _run.Outcome.Results)

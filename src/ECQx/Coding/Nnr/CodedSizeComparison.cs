@@ -7,8 +7,12 @@ namespace ECQx.Coding.Nnr;
 /// <param name="Fp32Bytes">The model's size as float32.</param>
 /// <param name="EcqxBytes">Bytes of its .ecqx file.</param>
 /// <param name="NnrBytes">Bytes of its NNR bitstream.</param>
-public sealed record CodedSizeComparison(long Fp32Bytes, long EcqxBytes, long NnrBytes)
+/// <param name="NnCodec">NNCodec's own sizes of the same levels and float tensors (the reference's accounting), when measured.</param>
+public sealed record CodedSizeComparison(long Fp32Bytes, long EcqxBytes, long NnrBytes, NnCodecSizes? NnCodec = null)
 {
+    /// <summary>FP32 bytes over NNCodec's model size (the paper's ×-factor), when measured.</summary>
+    public double? NnCodecFactor => NnCodec is { PaperBytes: > 0 } n ? (double)Fp32Bytes / n.PaperBytes : null;
+
     /// <summary>FP32 bytes over .ecqx bytes.</summary>
     public double EcqxFactor => EcqxBytes == 0 ? 0 : (double)Fp32Bytes / EcqxBytes;
 
@@ -17,16 +21,16 @@ public sealed record CodedSizeComparison(long Fp32Bytes, long EcqxBytes, long Nn
 
     /// <summary>
     /// Measures <paramref name="model"/>: a size already known (the file it was read from) is taken as given, the other
-    /// is that of the file the model would be written as.
+    /// is that of the file the model would be written as. With <paramref name="nncodec"/>, NNCodec codes the model too.
     /// </summary>
     public static CodedSizeComparison Measure(EcqxModel model, long? ecqxBytes = null, long? nnrBytes = null,
-        EcqxWriteOptions? ecqxOptions = null, NnrWriteOptions? nnrOptions = null)
+        EcqxWriteOptions? ecqxOptions = null, NnrWriteOptions? nnrOptions = null, NnCodecInstallation? nncodec = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         long fp32 = model.Tensors.Where(t => t.Shape.Count >= 1).Sum(t => 4L * t.ElementCount);
         long ecqx = ecqxBytes ?? EcqxModelFile.Serialize(model, ecqxOptions).LongLength;
         long nnr = nnrBytes ?? NnrModelFile.Serialize(model, nnrOptions).LongLength;
-        return new CodedSizeComparison(fp32, ecqx, nnr);
+        return new CodedSizeComparison(fp32, ecqx, nnr, nncodec?.Measure(model));
     }
 
     /// <summary>

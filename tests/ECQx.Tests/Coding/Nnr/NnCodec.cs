@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ECQx.Coding.Nnr;
 using Xunit;
 
 namespace ECQx.Tests.Coding.Nnr;
@@ -9,20 +10,13 @@ internal sealed record NnCodecTensor(string DType, long[] Shape, long[] Values);
 
 /// <summary>
 /// The vendored NNCodec, built by <c>.ci/install-prereqs</c> into <c>$ECQX_NNCODEC_DIR</c> (default
-/// <c>~/.cache/ecqx-nncodec</c>), driven through <c>nncodec_driver.py</c> with Debian's <c>/usr/bin/python3</c>.
+/// <c>~/.cache/ecqx-nncodec</c>), driven through the library's <see cref="NnCodecInstallation"/> (its embedded driver) with
+/// Debian's <c>/usr/bin/python3</c>.
 /// </summary>
 internal static class NnCodec
 {
-    private const string Python = "/usr/bin/python3";
-
-    /// <summary>The folder NNCodec is built in.</summary>
-    internal static string Folder =>
-        Environment.GetEnvironmentVariable("ECQX_NNCODEC_DIR") is { Length: > 0 } dir ? dir
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "ecqx-nncodec");
-
-    private static string Driver => Path.Combine(AppContext.BaseDirectory, "Coding", "Nnr", "nncodec_driver.py");
-
-    private static readonly Lazy<string?> Missing = new(FindMissing);
+    private static readonly Lazy<string?> Missing = new(() => NnCodecInstallation.WhyMissing());
+    private static readonly Lazy<NnCodecInstallation> Installation = new(() => NnCodecInstallation.Open());
 
     /// <summary>Why the interop tests cannot run here, or null.</summary>
     internal static string? MissingReason => Missing.Value;
@@ -30,18 +24,11 @@ internal static class NnCodec
     /// <summary>Whether this is a CI run (there a missing NNCodec is a failure).</summary>
     internal static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    private static string? FindMissing()
+    /// <summary>The opened installation (after <see cref="Require"/>).</summary>
+    internal static NnCodecInstallation Opened
     {
-        if (!File.Exists(Python)) return $"{Python} is not installed; the NNCodec interop tests need Debian's python3 with python3-numpy";
-        string package = Path.Combine(Folder, "nncodec");
-        if (!Directory.Exists(package) || !Directory.EnumerateFiles(package, "deepCABAC*.so", SearchOption.TopDirectoryOnly).Any())
-            return $"NNCodec's DeepCABAC extension is not built in {package} (run .ci/install-prereqs: it builds ../shared/vendor/nncodec there; " +
-                "it needs python3-pybind11, python3-dev, python3-numpy and g++)";
-        var probe = ChildProcess.Run(Python, Folder, TimeSpan.FromSeconds(60), DriverEnvironment(), "-c", "import numpy; import deepCABAC");
-        return probe.ExitCode == 0 ? null : $"NNCodec in {Folder} does not import with {Python}:\n{probe.Transcript}";
+        get { Require(); return Installation.Value; }
     }
-
-    private static Dictionary<string, string> DriverEnvironment() => new() { ["NNCODEC_DIR"] = Folder, ["PYTHONPATH"] = Path.Combine(Folder, "nncodec") };
 
     /// <summary>Fails (in CI) or throws a skip-worthy failure message when NNCodec is missing.</summary>
     internal static void Require()
@@ -54,7 +41,7 @@ internal static class NnCodec
     internal static List<Dictionary<string, NnCodecTensor>> Decode(string workDir, params string[] bitstreams)
     {
         Require();
-        var args = new List<string> { Driver, "decode" };
+        var args = new List<string> { "decode" };
         var outputs = bitstreams.Select((b, i) => Path.Combine(workDir, $"decoded-{i}.json")).ToList();
         for (int i = 0; i < bitstreams.Length; i++) args.AddRange([bitstreams[i], outputs[i]]);
         Run(workDir, args);
@@ -69,7 +56,7 @@ internal static class NnCodec
     internal static List<string> Encode(string workDir, params List<(string Name, long[] Shape, Array Values)>[] models)
     {
         Require();
-        var args = new List<string> { Driver, "encode" };
+        var args = new List<string> { "encode" };
         var outputs = new List<string>();
         for (int i = 0; i < models.Length; i++)
         {
@@ -93,7 +80,7 @@ internal static class NnCodec
 
     private static void Run(string workDir, List<string> args)
     {
-        var result = ChildProcess.Run(Python, workDir, TimeSpan.FromMinutes(5), DriverEnvironment(), [.. args]);
+        var result = Opened.RunDriver(workDir, [.. args]);
         Assert.True(result.ExitCode == 0, result.Transcript);
     }
 
