@@ -67,6 +67,40 @@ public sealed class RelevanceAccumulator : IDisposable
         Batches++;
     }
 
+    /// <summary>
+    /// The running relevance of <paramref name="method"/> on <paramref name="model"/> over <paramref name="batches"/> (the
+    /// first <paramref name="maxBatches"/> of them when given): one attribution pass per batch, each in its own dispose
+    /// scope, which also frees the batch tensors the enumeration creates (batches made beforehand stay the caller's).
+    /// Keeps the tensors named in <paramref name="names"/> (all when null). The caller disposes the result.
+    /// </summary>
+    public static RelevanceAccumulator Accumulate(IWeightRelevanceMethod method, nn.Module model, IEnumerable<(Tensor Inputs, Tensor Targets)> batches,
+        IEnumerable<string>? names = null, int? maxBatches = null, double alpha = 0.1)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batches);
+        if (maxBatches is < 0) throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "the number of batches must be ≥ 0");
+        var kept = names?.ToList();
+        var accumulator = new RelevanceAccumulator(alpha);
+        try
+        {
+            using var e = batches.GetEnumerator();
+            while (maxBatches is not int m || accumulator.Batches < m)
+            {
+                using var scope = NewDisposeScope();
+                if (!e.MoveNext()) break;
+                using var relevance = method.Attribute(model, e.Current.Inputs, e.Current.Targets);
+                accumulator.Update(relevance, kept);
+            }
+            return accumulator;
+        }
+        catch
+        {
+            accumulator.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Adds one <see cref="WeightRelevance"/> result.</summary>
     public void Update(WeightRelevance batch, IEnumerable<string>? names = null) => Update(batch.Parameters, names);
 

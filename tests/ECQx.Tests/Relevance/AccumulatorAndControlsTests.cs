@@ -35,6 +35,48 @@ public class AccumulatorAndControlsTests
         Assert.Equal(3.0, acc.Get("w")![0].item<double>()); // re-initialised after the epoch reset
     }
 
+    /// <summary>A relevance method whose relevance of every parameter is the batch's input sum (hand-computable).</summary>
+    private sealed class InputSumRelevance : IWeightRelevanceMethod
+    {
+        public int Calls { get; private set; }
+        public string Name => "input-sum";
+        public WeightRelevance Attribute(nn.Module model, Tensor inputs, Tensor targets, bool withInputRelevance = false)
+        {
+            Calls++;
+            double s = inputs.sum().item<float>();
+            var relevance = model.named_parameters().ToDictionary(p => p.name, p => full_like(p.parameter, s).detach());
+            try { return WeightRelevance.Build(Name, model, relevance, null); }
+            finally { foreach (var t in relevance.Values) t.Dispose(); }
+        }
+    }
+
+    [Fact]
+    public void AccumulateRunsOnePassPerBatchAndFollowsTheRunningAverage()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var model = nn.Linear(2, 1);
+        var batches = new[] { 1.0f, 2.0f, 3.0f }.Select(v => (Inputs: full(1, 2, v / 2), Targets: zeros(1, dtype: ScalarType.Int64))).ToList();
+        var method = new InputSumRelevance();
+        using (var all = RelevanceAccumulator.Accumulate(method, model, batches, ["weight"]))
+        {
+            Assert.Equal(3, all.Batches);
+            Assert.Equal(3, method.Calls);
+            Assert.Null(all.Get("bias")); // only the named tensors are kept
+            // 1 → 0.9·2 + 0.1·1 = 1.9 → 0.9·3 + 0.1·1.9 = 2.89
+            Assert.All(all.Get("weight")!.data<float>().ToArray(), v => Assert.Equal(2.89, v, 5));
+        }
+        using (var two = RelevanceAccumulator.Accumulate(method, model, batches, maxBatches: 2))
+        {
+            Assert.Equal(2, two.Batches);
+            Assert.Equal(5, method.Calls); // it stops without attributing a third batch
+            Assert.Equal(1.9, two.Get("bias")![0].item<float>(), 5);
+        }
+        // the caller's batches are still usable (they were made before the enumeration)
+        Assert.Equal(1.0f, batches[0].Inputs.sum().item<float>());
+        Assert.Throws<ArgumentOutOfRangeException>(() => RelevanceAccumulator.Accumulate(method, model, batches, maxBatches: -1));
+        foreach (var (x, y) in batches) { x.Dispose(); y.Dispose(); }
+    }
+
     [Fact]
     public void LoadedValuesContinueTheRunningAverage()
     {
