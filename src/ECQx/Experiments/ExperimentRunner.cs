@@ -203,6 +203,7 @@ public sealed class ExperimentRunner
                 RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Started, null, null));
                 var fresh = SweepSteps.Baseline(sweep, model, bdir, _log,
                     m => RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Epoch, m, null)), ct);
+                NativeHeap.Release(); // the next stage starts from what is live, not from this one's peak
                 RaiseProgress(new ExperimentProgress(step, _steps, BaselineName(model), ExperimentStage.Completed, null, null));
                 return fresh;
             }
@@ -224,6 +225,7 @@ public sealed class ExperimentRunner
                 RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Started, null, null));
                 var result = SweepSteps.Quantize(sweep, run, baseline, rdir, _log,
                     m => RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Epoch, m, null)), ct);
+                NativeHeap.Release();
                 RaiseProgress(new ExperimentProgress(step, _steps, run.Name, ExperimentStage.Completed, null, result));
                 return;
             }

@@ -97,6 +97,7 @@ internal static class SweepSteps
             Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
             EcqxModelFile.Write(ecqxPath, EcqxModel.From(quantized));
         }
+        NativeHeap.Release(); // the trainer's state is gone: coding starts from what is live
         var contents = EcqxModelFile.ReadDetailed(ecqxPath);
         var report = CompressionReport.Create(contents, baselines: false);
         // The same model as an NNR bitstream (NNCodec decodes it), and NNCodec's own sizes when the sweep has NNCodec.

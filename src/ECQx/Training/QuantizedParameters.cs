@@ -72,13 +72,16 @@ internal sealed class QuantizedParameters : IDisposable
         long total = 0;
         foreach (var name in Names)
         {
+            // One scope per tensor: its assignment's temporaries (costs, levels, the β search) are freed before the next
+            // tensor's, so the peak is that of the largest tensor, not of all of them (VGG16: ≈ 15 M weights).
+            using var layerScope = NewDisposeScope();
             var result = quantizer.Quantize(name, Background[name], Codebooks[name], LargestLayer, relevance?.Get(name));
             var p = _paramByName[name];
             p.copy_(result.Values);
             EcqSparsity[name] = result.EcqSparsity;
             _layerStats[name] = ModelStatistics.Layer(name, p.numel(), result, Codebooks[name]);
             var z = p.eq(0).sum();
-            zeros = zeros is null ? z : zeros + z;
+            zeros = (zeros is null ? z : zeros + z).MoveToOuterDisposeScope();
             total += p.numel();
         }
         return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;

@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+
+namespace ECQx;
+
+/// <summary>
+/// Gives freed memory back to the operating system between the stages of long work (a sweep's baseline and runs).
+/// libtorch's CPU tensors are allocated with the C library's <c>malloc</c>; glibc keeps what is freed in its heaps for
+/// reuse (and raises its mmap threshold as large blocks are freed), so without this a process's resident memory only
+/// grows from stage to stage although nothing is leaked. Managed memory (coded files, level arrays) is collected first,
+/// which also finalizes any tensor nobody disposed.
+/// </summary>
+public static class NativeHeap
+{
+    /// <summary>
+    /// Collects managed memory, then returns free native heap pages to the operating system (glibc's
+    /// <c>malloc_trim(0)</c>; on other C libraries and systems only the collection happens). Returns whether pages were returned.
+    /// </summary>
+    public static bool Release()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return MallocTrim(0) != 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // musl and others: no malloc_trim
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+}

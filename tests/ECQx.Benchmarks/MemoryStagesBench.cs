@@ -1,0 +1,62 @@
+using System.Globalization;
+using ECQx.Experiments;
+
+namespace ECQx.Benchmarks;
+
+/// <summary>
+/// Ratio benches <c>memory-vgg16</c> and <c>memory-primer</c>: resident memory of this process stage by stage through a
+/// quick sweep (<c>ecqx reproduce</c>'s runner, in process): after each line the runner logs (baseline, initial
+/// quantization, each epoch, coding), the current RSS and the peak so far (<c>VmRSS</c>, <c>VmHWM</c> of
+/// <c>/proc/self/status</c>). Target (issue #23): a VGG16 ECQx run under 1.2 GB peak, flat across a sweep.
+/// Environment: <c>ECQX_BENCH_MAX_BATCHES</c> (batches per epoch, default 4).
+/// </summary>
+internal static class MemoryStagesBench
+{
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void Init()
+    {
+        RatioBenches.Register("memory-vgg16", () => Run(new ExperimentSettings
+        {
+            Experiment = "cifar10", Quick = true, Models = ["vgg16"], Bits = [4], Lambdas = [0.4], Methods = ["ECQ", "ECQx"],
+        }));
+        RatioBenches.Register("memory-primer", () => Run(new ExperimentSettings { Experiment = "primer", Quick = true }));
+    }
+
+    /// <summary>(VmRSS, VmHWM) in MB from <c>/proc/self/status</c>.</summary>
+    internal static (double Rss, double Peak) Memory()
+    {
+        double rss = double.NaN, peak = double.NaN;
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line) / 1024;
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = Kb(line) / 1024;
+        }
+        return (rss, peak);
+        static double Kb(string line) => double.Parse(line.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    private static void Run(ExperimentSettings settings)
+    {
+        string root = Directory.CreateTempSubdirectory("ecqx-memory-bench-").FullName;
+        int maxBatches = int.TryParse(Environment.GetEnvironmentVariable("ECQX_BENCH_MAX_BATCHES"), out int m) && m > 0 ? m : 4;
+        settings = settings with { OutputRoot = root, MaxBatchesPerEpoch = maxBatches, Threads = 2 };
+        var rows = new List<(string Stage, double Rss, double Peak)>();
+        try
+        {
+            var start = Memory();
+            Console.WriteLine($"start: RSS {start.Rss:F0} MB");
+            new ExperimentRunner(settings, line =>
+            {
+                var (rss, peak) = Memory();
+                rows.Add((line, rss, peak));
+                Console.WriteLine($"  RSS {rss,6:F0} MB  peak {peak,6:F0} MB  | {line}");
+            }).Run();
+            var end = Memory();
+            Console.WriteLine($"end: RSS {end.Rss:F0} MB, peak {end.Peak:F0} MB (target for VGG16: peak < 1200 MB, flat across the sweep)");
+        }
+        finally
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        }
+    }
+}
