@@ -4,6 +4,9 @@ ResNet20 on the bundled synthesized CIFAR-10 stand-in, once per seed (the seed f
 held-out accuracy and per-layer sparsity of each run as JSON.
 Usage: /usr/bin/python3 reference_epoch.py OUT.json --mode ecqx [--bits 4] [--lam 0.05] [--seeds 1 2 3] [--batch 64]
        [--alpha 0.1] [--p 0.1] [--data data/cifar10-synthesized] [--threads 2]
+       /usr/bin/python3 reference_epoch.py OUT.json --merge A.json B.json ...   (the runs of files with the same setting, in one file)
+       /usr/bin/python3 reference_epoch.py CASEDIR --batches-of 1   (the epoch's batches of seed 1 as batches-x.npy/batches-y.npy,
+                                                                      for reference_train_steps.py --xy CASEDIR)
 Training images: the 1,024 of test_batch.bin in the seed's order (torch.randperm with torch.Generator().manual_seed(seed),
 stored in the JSON so that our side trains on the same batches); held-out: the 512 of data_batch_1..5.bin. No augmentation.
 Normalisation (pixel/255 - mean)/std with float32 constants 125.3/255, 123.0/255, 113.9/255 and 63.0/255, 62.1/255,
@@ -15,13 +18,32 @@ sys.path.insert(0, REF)
 import numpy as np, torch
 
 ap = argparse.ArgumentParser()
-ap.add_argument('out'); ap.add_argument('--mode', choices=['ecq', 'ecqx'], required=True)
+ap.add_argument('out'); ap.add_argument('--mode', choices=['ecq', 'ecqx'])
+ap.add_argument('--merge', nargs='+', help='files written by this script with the same setting: write their runs to OUT')
+ap.add_argument('--batches-of', type=int, default=None, help='write the training images of this seed, in its order, to the folder OUT')
 ap.add_argument('--bits', type=int, default=4); ap.add_argument('--lam', type=float, default=0.05)
 ap.add_argument('--alpha', type=float, default=0.1); ap.add_argument('--p', type=float, default=0.1)
 ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2, 3]); ap.add_argument('--batch', type=int, default=64)
 ap.add_argument('--data', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'cifar10-synthesized'))
 ap.add_argument('--threads', type=int, default=2)
 a = ap.parse_args()
+
+def write_json(path, doc):
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f: json.dump(doc, f, indent=1)
+    os.replace(tmp, path)
+    print('wrote', path)
+
+if a.merge:
+    docs = [json.load(open(f), object_pairs_hook=OrderedDict) for f in a.merge]
+    setting = lambda d: {k: v for k, v in d.items() if k not in ('runs', 'threads')}
+    for f, d in zip(a.merge[1:], docs[1:]):
+        if setting(d) != setting(docs[0]): sys.exit(f'{f}: setting differs from {a.merge[0]}')
+    merged = docs[0]; merged['runs'] = sorted((r for d in docs for r in d['runs']), key=lambda r: r['seed'])
+    if len({r['seed'] for r in merged['runs']}) != len(merged['runs']): sys.exit('a seed occurs twice')
+    merged['threads'] = sorted({d['threads'] for d in docs}) if len({d['threads'] for d in docs}) > 1 else docs[0]['threads']
+    write_json(a.out, merged); sys.exit(0)
+if not a.mode and a.batches_of is None: sys.exit('--mode is required')
 torch.set_num_threads(a.threads)
 if os.environ.get('NOMKLDNN'): torch.backends.mkldnn.enabled = False
 import ecqxtools, train
@@ -40,6 +62,12 @@ bins = os.path.join(a.data, 'cifar-10-batches-bin')
 train_x, train_y = read_cifar([os.path.join(bins, 'test_batch.bin')])
 test_x, test_y = read_cifar([os.path.join(bins, f'data_batch_{i}.bin') for i in range(1, 6)])
 train_x, train_y, test_x, test_y = normalize(train_x), torch.from_numpy(train_y), normalize(test_x), torch.from_numpy(test_y)
+
+if a.batches_of is not None:
+    order = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(a.batches_of))
+    os.makedirs(a.out, exist_ok=True)
+    np.save(os.path.join(a.out, 'batches-x.npy'), train_x[order].numpy()); np.save(os.path.join(a.out, 'batches-y.npy'), train_y[order].numpy())
+    print('wrote the batches of seed', a.batches_of, 'to', a.out); sys.exit(0)
 
 def accuracy(model):
     model.eval(); correct = 0
@@ -89,7 +117,4 @@ doc = OrderedDict(
     torch=torch.__version__, threads=a.threads, mode=a.mode, bits=a.bits, **{'lambda': a.lam}, alpha=a.alpha, p=a.p, batch=a.batch,
     learning_rate=1e-3, lrp='epsilon_plus_flat_bn_pass' if a.mode == 'ecqx' else None, canonizer='resnet', weight_rule='epsilon',
     train_images='test_batch.bin (1024, in each run\'s order)', test_images='data_batch_1..5.bin (512)', runs=runs)
-tmp = a.out + '.tmp'
-with open(tmp, 'w') as f: json.dump(doc, f, indent=1)
-os.replace(tmp, a.out)
-print('wrote', a.out)
+write_json(a.out, doc)

@@ -117,6 +117,8 @@ internal sealed class ReferenceEpoch
         if (order.Length != trainLabels.shape[0])
             throw new InvalidDataException($"{Path}: seed {seed} orders {order.Length} images, {Cifar10Binary.TestFile} has {trainLabels.shape[0]}");
         var index = tensor(order);
+        if (!index.sort().Values.eq(arange(order.Length, dtype: int64)).all().item<bool>())
+            throw new InvalidDataException($"{Path}: the order of seed {seed} is not a permutation of 0–{order.Length - 1}");
         var trainInputs = ImageNormalization.Cifar10.Apply(trainPixels.to(float32)).index_select(0, index);
         var ordered = trainLabels.index_select(0, index);
         var testInputs = ImageNormalization.Cifar10.Apply(testPixels.to(float32));

@@ -20,8 +20,17 @@ internal sealed record EpochMetricComparison(string Metric, double[] Reference, 
     /// </summary>
     public double PooledSeedSpread => Math.Sqrt((SampleVariance(Reference) + SampleVariance(Ours)) / 2);
 
-    /// <summary>The allowed |mean difference|: the pooled seed spread, at least <see cref="Resolution"/>.</summary>
-    public double Bound => Math.Max(PooledSeedSpread, Resolution);
+    /// <summary>
+    /// The standard error of <see cref="MeanDifference"/> from the seed spread: <c>s_p·√(1/k_ref + 1/k_ours)</c> over the
+    /// k seeds of each side.
+    /// </summary>
+    public double StandardError => PooledSeedSpread * Math.Sqrt(1.0 / Reference.Length + 1.0 / Ours.Length);
+
+    /// <summary>
+    /// The allowed |mean difference|: two standard errors (about a 95 % two-sample bound, so that two implementations whose
+    /// results differ only as much as seeds make them pass), at least <see cref="Resolution"/>.
+    /// </summary>
+    public double Bound => Math.Max(2 * StandardError, Resolution);
 
     /// <summary>
     /// Whether |<see cref="MeanDifference"/>| ≤ <see cref="Bound"/>, up to 1e-9 for the decimal rounding of the stored
@@ -31,11 +40,11 @@ internal sealed record EpochMetricComparison(string Metric, double[] Reference, 
 
     /// <summary>A Markdown table row in percent (points for the difference and the spread).</summary>
     public string ToMarkdownRow() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Metric} | {Range(Reference)} | {Range(Ours)} | {100 * MeanDifference:+0.00;−0.00;0.00} | {100 * PooledSeedSpread:F2} | {(WithinSeedSpread ? "yes" : "**no**")} |");
+        $"| {Metric} | {Range(Reference)} | {Range(Ours)} | {100 * MeanDifference:+0.00;−0.00;0.00} | {100 * PooledSeedSpread:F2} | {100 * Bound:F2} | {(WithinSeedSpread ? "yes" : "**no**")} |");
 
     /// <summary>The header of <see cref="ToMarkdownRow"/>'s table.</summary>
     public const string MarkdownHeader =
-        "| quantity | reference, mean (min–max) % | ours, mean (min–max) % | Δ mean (points) | pooled seed s.d. (points) | within |\n|---|---|---|---|---|---|";
+        "| quantity | reference, mean (min–max) % | ours, mean (min–max) % | Δ mean (points) | pooled seed s.d. (points) | bound (points) | within |\n|---|---|---|---|---|---|---|";
 
     private static string Range(double[] v) =>
         string.Create(CultureInfo.InvariantCulture, $"{100 * v.Average():F2} ({100 * v.Min():F2}–{100 * v.Max():F2})");

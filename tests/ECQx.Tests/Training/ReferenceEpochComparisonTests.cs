@@ -11,21 +11,24 @@ public class ReferenceEpochComparisonTests
     private static readonly Dictionary<string, long> Sizes = new() { ["w"] = 100 };
 
     [Fact]
-    public void AShiftSmallerThanThePooledSpreadIsWithinAndALargerOneIsNot()
+    public void AShiftWithinTwoStandardErrorsIsWithinAndALargerOneIsNot()
     {
-        // reference 0.70, 0.72, 0.74 (s = 0.02); ours shifted by +0.01: s = 0.02, pooled 0.02, |Δ| 0.01 → within.
+        // reference 0.70, 0.72, 0.74 (s = 0.02); ours shifted by +0.01: s = 0.02, pooled 0.02, standard error
+        // 0.02·√(2/3) = 0.01633, bound 0.03266 ≥ |Δ| 0.01 → within.
         var reference = new[] { Run(1, 0.70, 0.3), Run(2, 0.72, 0.3), Run(3, 0.74, 0.3) };
         var close = new[] { Run(3, 0.75, 0.3), Run(1, 0.71, 0.3), Run(2, 0.73, 0.3) };
         var accuracy = ReferenceEpochComparison.Compare(reference, close, 1000, Sizes).Single(r => r.Metric == "accuracy");
         Assert.Equal(0.01, accuracy.MeanDifference, 12);
         Assert.Equal(0.02, accuracy.PooledSeedSpread, 12);
+        Assert.Equal(2 * 0.02 * Math.Sqrt(2.0 / 3), accuracy.Bound, 12);
         Assert.True(accuracy.WithinSeedSpread);
         Assert.Equal([0.71, 0.73, 0.75], accuracy.Ours);
 
-        // shifted by +0.03 with ours' spread 0 → pooled √(0.0004/2) ≈ 0.01414 < 0.03 → outside.
+        // shifted by +0.03 with ours' spread 0 → pooled √(0.0004/2) ≈ 0.01414, bound 2·0.01414·√(2/3) ≈ 0.02309 < 0.03 → outside.
         var far = new[] { Run(1, 0.75, 0.3), Run(2, 0.75, 0.3), Run(3, 0.75, 0.3) };
         var shifted = ReferenceEpochComparison.Compare(reference, far, 1000, Sizes).Single(r => r.Metric == "accuracy");
         Assert.Equal(Math.Sqrt(0.0002), shifted.PooledSeedSpread, 12);
+        Assert.Equal(0.023094, shifted.Bound, 6);
         Assert.False(shifted.WithinSeedSpread);
         Assert.Contains("**no**", shifted.ToMarkdownRow());
     }
