@@ -19,6 +19,19 @@ public sealed class ReferenceEpochFullRunFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A fact that runs only when <c>ECQX_STEPS_CASE</c> names a train-steps case folder (skipped, saying so, otherwise).</summary>
+public sealed class StepsCaseFactAttribute : FactAttribute
+{
+    /// <summary>The environment variable naming the case folder.</summary>
+    public const string Variable = "ECQX_STEPS_CASE";
+
+    public StepsCaseFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable(Variable) is not { Length: > 0 })
+            Skip = $"set {Variable} to a case folder made by tools/parity/reference_train_steps.py to compare our training with it step by step (docs/parity.md).";
+    }
+}
+
 /// <summary>
 /// One epoch end to end against the reference implementation (docs/parity.md, "One epoch end to end"): the pretrained
 /// ResNet20 trained for one epoch (1,024 synthesized CIFAR-10 images, batch 64, Adam lr 1e-3, 4 bit, Λ 0.05) by the
@@ -110,14 +123,10 @@ public class ReferenceEpochTests(ITestOutputHelper output)
     /// identical fraction and the worst layer sparsity gap after every step; asserts the one-shot ECQ (step 0) is identical
     /// and step 1 at least 99.9 %.
     /// </summary>
-    [Fact]
+    [StepsCaseFact]
     public void StepsOfACaseInTheFolderNamedByEcqxStepsCase()
     {
-        if (Environment.GetEnvironmentVariable("ECQX_STEPS_CASE") is not { Length: > 0 } dir)
-        {
-            output.WriteLine("ECQX_STEPS_CASE is not set: nothing to compare");
-            return;
-        }
+        string dir = Environment.GetEnvironmentVariable(StepsCaseFactAttribute.Variable)!;
         using var reference = ReferenceTrainingCase.Open(Path.GetFullPath(dir));
         var lrp = reference.UsesLrp
             ? ECQx.Relevance.RelevanceMethods.Create("lrp:epsilon_plus_flat_bn_pass", new ECQx.Relevance.RelevanceOptions { WeightRule = "epsilon", Canonizer = "resnet" })
