@@ -153,7 +153,8 @@ public static class Pruning
         }
         double afterPrune = ModelEvaluation.Accuracy(result, data.Test);
         var history = FineTune(result, data, options.FineTune, masks, cancellationToken);
-        double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(result, data.Test);
+        // the trainer's last row evaluated the test set on the model as it is returned: no second pass over the test set
+        double afterTune = history.Count == 0 ? afterPrune : history[^1].TestAccuracy;
         long paramsAfter = ModelEvaluation.ParameterCount(result);
         long prunedUnits = layers.Sum(l => l.Pruned);
         return new PruningResult(result, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
