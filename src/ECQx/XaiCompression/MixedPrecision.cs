@@ -102,7 +102,8 @@ public static class MixedPrecision
         using var trainer = new QuantizationAwareTrainer(model, data, options.FineTune with { PretrainEpochs = 0, Patience = 0 }, quantizer);
         var result = trainer.Run(ct);
         double quantized = result.History.FirstOrDefault(h => h.Phase == TrainingPhase.Initial)?.TestAccuracy ?? double.NaN;
-        double tuned = ModelEvaluation.Accuracy(model, data.Test);
+        // the last row evaluated the test set on the model as it is returned (its initial row when there are no epochs)
+        double tuned = result.History.Count > 0 ? result.History[^1].TestAccuracy : ModelEvaluation.Accuracy(model, data.Test);
         var codebooks = trainer.Codebooks.ToDictionary(kv => kv.Key, kv => new Codebook(kv.Value.Bits, kv.Value.Step, kv.Value.MinLevel, kv.Value.Centroids.device, kv.Key), StringComparer.Ordinal);
         var layers = inputs.Select((l, i) => new LayerBits(l.Name, l.Count, l.Relevance, alloc.Bits[i], codebooks[l.Name].Step)).ToList();
         return new MixedPrecisionResult(options.IsUniform ? "uniform" : options.Method, layers, alloc.AverageBits(inputs), alloc, before, quantized, tuned, result.History, codebooks);

@@ -33,7 +33,6 @@ public static class ModelCosts
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputShape);
-        if (inputShape.Length == 0 || inputShape.Any(d => d < 1)) throw new ArgumentException($"input shape [{string.Join(", ", inputShape)}] must have positive dimensions");
         var positions = OutputPositions(model, inputShape);
         using var scope = NewDisposeScope();
         long macs = 0;
@@ -47,8 +46,9 @@ public static class ModelCosts
     }
 
     /// <summary>Per convolution/linear module: the output positions per output channel for one example.</summary>
-    private static Dictionary<nn.Module, long> OutputPositions(nn.Module<Tensor, Tensor> model, long[] inputShape)
+    internal static Dictionary<nn.Module, long> OutputPositions(nn.Module<Tensor, Tensor> model, long[] inputShape)
     {
+        if (inputShape.Length == 0 || inputShape.Any(d => d < 1)) throw new ArgumentException($"input shape [{string.Join(", ", inputShape)}] must have positive dimensions");
         var result = new Dictionary<nn.Module, long>(ReferenceEqualityComparer.Instance);
         bool wasTraining = model.training;
         model.eval();

@@ -32,6 +32,13 @@ public sealed record PruningOptions
     /// (<see cref="StructuredPruning.PlanForParameters"/>). Two methods given the same target keep equal budgets.
     /// </summary>
     public long? RemainingParameters { get; init; }
+    /// <summary>
+    /// The matched arithmetic budget of filter pruning: when set, prune filters in score order until the FLOPs of one forward
+    /// pass of one example (<see cref="ModelCost.Flops"/>, conv and linear layers) are at most this, within one filter's FLOPs
+    /// (<see cref="StructuredPruning.PlanForFlops"/>). Needs <see cref="PruningStructure.Filter"/> and the global scope; excludes
+    /// <see cref="RemainingParameters"/>.
+    /// </summary>
+    public long? RemainingFlops { get; init; }
     /// <summary>Fine-tuning after pruning (mask held fixed); <c>Epochs = 0</c> skips it.</summary>
     public TrainerOptions FineTune { get; init; } = new() { Epochs = 0, Patience = 0 };
 
@@ -44,6 +51,13 @@ public sealed record PruningOptions
         if (RemainingParameters is long t && t < 1) throw new ArgumentException($"remaining parameters must be ≥ 1 (got {t})");
         if (RemainingParameters is not null && Scope != PruningScope.Global)
             throw new ArgumentException("a remaining-parameter budget needs the global scope (one ranking over all layers)");
+        if (RemainingFlops is long f)
+        {
+            if (f < 1) throw new ArgumentException($"remaining FLOPs must be ≥ 1 (got {f})");
+            if (RemainingParameters is not null) throw new ArgumentException("give a remaining-parameter or a remaining-FLOPs budget, not both");
+            if (Structure != PruningStructure.Filter) throw new ArgumentException("a remaining-FLOPs budget is for filter pruning (structure filter)");
+            if (Scope != PruningScope.Global) throw new ArgumentException("a remaining-FLOPs budget needs the global scope (one ranking over all layers)");
+        }
         Calibration.Validate();
         FineTune.Validate();
     }
@@ -80,6 +94,10 @@ public sealed record PruningResult(nn.Module<Tensor, Tensor> Model, string Metho
     public long RemainingParameters { get; init; }
     /// <summary>The target the run was given (<see cref="PruningOptions.RemainingParameters"/>), or null for a ratio.</summary>
     public long? TargetParameters { get; init; }
+    /// <summary>The FLOPs target the run was given (<see cref="PruningOptions.RemainingFlops"/>), or null.</summary>
+    public long? TargetFlops { get; init; }
+    /// <summary>The arithmetic budget spent: FLOPs per example of the result (<see cref="CostAfter"/>).</summary>
+    public long RemainingFlops => CostAfter?.Flops ?? 0;
     /// <summary>Cost of the input model (<see cref="ModelCosts.Measure"/>).</summary>
     public ModelCost? CostBefore { get; init; }
     /// <summary>Cost of the result after fine-tuning (non-zero weights' FLOPs).</summary>
@@ -116,7 +134,9 @@ public static class Pruning
         {
             var plan = options.RemainingParameters is long target
                 ? StructuredPruning.PlanForParameters(model, scores, target)
-                : StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
+                : options.RemainingFlops is long flops
+                    ? StructuredPruning.PlanForFlops(model, scores, data.Test.InputShape, flops)
+                    : StructuredPruning.Plan(model, scores, options.Ratio, options.Scope);
             result = StructuredPruning.Shrink(model, plan);
             layers = plan.Groups.Select((g, i) => new LayerPruning(g.ProducerName, g.Units, g.Units - plan.Keep[i].numel())).ToList();
             foreach (var k in plan.Keep) k.Dispose();
@@ -133,7 +153,8 @@ public static class Pruning
         }
         double afterPrune = ModelEvaluation.Accuracy(result, data.Test);
         var history = FineTune(result, data, options.FineTune, masks, cancellationToken);
-        double afterTune = history.Count == 0 ? afterPrune : ModelEvaluation.Accuracy(result, data.Test);
+        // the trainer's last row evaluated the test set on the model as it is returned: no second pass over the test set
+        double afterTune = history.Count == 0 ? afterPrune : history[^1].TestAccuracy;
         long paramsAfter = ModelEvaluation.ParameterCount(result);
         long prunedUnits = layers.Sum(l => l.Pruned);
         return new PruningResult(result, options.Calibration.Method, before, afterPrune, afterTune, paramsBefore,
@@ -141,6 +162,7 @@ public static class Pruning
         {
             RemainingParameters = options.Structure == PruningStructure.Filter ? paramsAfter : paramsAfter - prunedUnits,
             TargetParameters = options.RemainingParameters,
+            TargetFlops = options.RemainingFlops,
             CostBefore = costBefore,
             CostAfter = ModelCosts.Measure(result, data.Test.InputShape),
         };

@@ -49,20 +49,43 @@ public static class StructuredPruning
     {
         var (groups, unitScores) = GroupScores(model, weightScores);
         var counter = new PrunedParameterCount(model, groups);
+        return PlanForBudget(model, groups, unitScores, counter.Count, targetParameters, "parameters");
+    }
+
+    /// <summary>
+    /// Chooses the units to prune so that the pruned model costs at most <paramref name="targetFlops"/> FLOPs per example of
+    /// shape <paramref name="inputShape"/> (<see cref="PrunedFlopCount"/>): units are pruned in the global order of their
+    /// scores, as in <see cref="PlanForParameters"/>, until the FLOPs are not above the target. Two methods given the same
+    /// target therefore spend equal FLOPs within one unit's FLOPs (<see cref="PrunedFlopCount.LargestUnitFlops"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The target lies below what pruning every prunable unit reaches; the message names both.</exception>
+    public static StructuredPruningPlan PlanForFlops(nn.Module<Tensor, Tensor> model, IReadOnlyDictionary<string, Tensor> weightScores, long[] inputShape, long targetFlops)
+    {
+        var (groups, unitScores) = GroupScores(model, weightScores);
+        PrunedFlopCount counter;
+        try { counter = new PrunedFlopCount(model, groups, inputShape); }
+        catch { foreach (var u in unitScores) u.Dispose(); throw; }
+        return PlanForBudget(model, groups, unitScores, counter.Flops, targetFlops, "FLOPs");
+    }
+
+    /// <summary>Prunes units in the global score order until <paramref name="cost"/> of the kept counts is not above <paramref name="target"/>.</summary>
+    private static StructuredPruningPlan PlanForBudget(nn.Module model, IReadOnlyList<ChannelGroup> groups, List<Tensor> unitScores,
+        Func<IReadOnlyList<long>, long> cost, long target, string unit)
+    {
         var (layer, index) = UnitSelection.GlobalOrder(unitScores, minKeepPerLayer: 1);
         var kept = groups.Select(g => g.Units).ToArray();
-        long count = counter.Count(kept);
+        long spent = cost(kept);
         int k = 0;
-        while (count > targetParameters && k < layer.Length)
+        while (spent > target && k < layer.Length)
         {
             kept[layer[k]]--;
             k++;
-            count = counter.Count(kept);
+            spent = cost(kept);
         }
-        if (count > targetParameters)
+        if (spent > target)
         {
             foreach (var u in unitScores) u.Dispose();
-            throw new ArgumentException($"model {model.GetName()} cannot be pruned to {targetParameters} parameters by filters: pruning every prunable unit (each layer keeping one) leaves {count}");
+            throw new ArgumentException($"model {model.GetName()} cannot be pruned to {target} {unit} by filters: pruning every prunable unit (each layer keeping one) leaves {spent}");
         }
         var pruned = new List<long>[groups.Count];
         for (int g = 0; g < groups.Count; g++) pruned[g] = new List<long>();

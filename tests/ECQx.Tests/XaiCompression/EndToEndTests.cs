@@ -41,6 +41,7 @@ public class EndToEndTests
         Assert.Equal(acc, r.AccuracyBefore, 6);
         Assert.InRange(r.PrunedFraction, 0.49, 0.51);
         Assert.True(r.AccuracyFineTuned >= acc - Tolerance, $"{method}/{structure}: {acc}% → {r.AccuracyFineTuned}%");
+        Assert.Equal(ModelEvaluation.Accuracy(r.Model, data.Test), r.AccuracyFineTuned, 9); // taken from the trainer's last row
         if (structure == PruningStructure.Filter) Assert.True(r.ParametersAfter < r.ParametersBefore);
         else
         {
@@ -86,6 +87,7 @@ public class EndToEndTests
         Assert.True(r.AverageBits <= 3.5 + 1e-12);
         if (method != "uniform") Assert.InRange(r.Allocation.BudgetBits - r.Allocation.TotalBits, 0, 127); // layer sizes 512, 1024, 128: totals are multiples of 128
         Assert.True(r.AccuracyFineTuned >= acc - Tolerance, $"{method}: {acc}% → {r.AccuracyFineTuned}%");
+        Assert.Equal(ModelEvaluation.Accuracy(model, data.Test), r.AccuracyFineTuned, 9); // taken from the trainer's last row
         var ps = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var l in r.Layers)
         {

@@ -79,7 +79,26 @@ public class XaiCompressionCliTests
         Assert.Equal("30853", doc.Metadata["ecqx.prune.remaining_parameters"]);
         var (bad, message) = Invoke(c => new PruneVerb().Build(c), Common.Concat(new[] { "--ratio", "0.5", "--remaining-parameters", "100", "--out", outPath }).ToArray());
         Assert.NotEqual(0, bad);
-        Assert.Contains("exactly one of --ratio and --remaining-parameters", message);
+        Assert.Contains("exactly one of --ratio, --remaining-parameters and --remaining-flops", message);
+    }
+
+    [Fact]
+    public void PruneFiltersAtARemainingFlopBudgetPrintsTheFlopsSpentBesideEachMethod()
+    {
+        string dir = TestPaths.NewTempDir();
+        string outPath = Path.Combine(dir, "pruned.safetensors");
+        // LeNet5 on 1×28×28: 150·784 + 2,400·100 + 48,000 + 10,080 + 840 = 416,520 MACs = 833,040 FLOPs; half is 416,520 FLOPs
+        var (exit, text) = Invoke(c => new PruneVerb().Build(c), Common.Concat(new[] { "--method", "gradxweight", "--structure", "filter", "--remaining-flops", "0.5",
+            "--compare", "magnitude", "--seeds", "1,2", "--out", outPath }).ToArray());
+        Assert.True(exit == 0, text);
+        Assert.Contains("gradxweight − magnitude at 416,520 FLOPs", text);
+        Assert.Contains("(target 0.417)", text);
+        Assert.Contains("n = 2", text);
+        using var doc = SafeTensors.Load(outPath);
+        Assert.Equal("416520", doc.Metadata["ecqx.prune.remaining_flops"]);
+        var (bad, message) = Invoke(c => new PruneVerb().Build(c), Common.Concat(new[] { "--structure", "weight", "--remaining-flops", "0.5", "--out", outPath }).ToArray());
+        Assert.NotEqual(0, bad);
+        Assert.Contains("--remaining-flops is for filter pruning", message);
     }
 
     [Fact]
