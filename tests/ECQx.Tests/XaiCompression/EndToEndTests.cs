@@ -96,6 +96,13 @@ public class EndToEndTests
             Assert.True((q - q.round()).abs().max().item<double>() < 1e-3);
             Assert.True(q.abs().max().item<double>() <= FixedPointWeightQuantizer.MaxLevel(l.Bits) + 1e-3);
         }
+        // The one quantized-model route (as notebook 04 codes it): the model and its codebooks as a QuantizedModel give the
+        // same .ecqx file as compressing its saved state dict (the file route of `ecqx compress`).
+        using var quantized = ECQx.Quantization.QuantizedModel.FromStateDict(model.state_dict(), r.Codebooks);
+        byte[] direct = ECQx.Coding.EcqxModelFile.Serialize(ECQx.Coding.EcqxModel.From(quantized));
+        byte[] viaFile = ECQx.Coding.EcqxModelFile.Serialize(ECQx.Coding.StateDictAdapter.FromStateDict(model.state_dict(),
+            ECQx.Quantization.QuantizedStateDict.Metadata(r.Codebooks)));
+        Assert.Equal(viaFile, direct);
     }
 
     [Fact]
