@@ -15,11 +15,9 @@ namespace ECQx.XaiCompression;
 /// </summary>
 public sealed class PrunedFlopCount
 {
-    private sealed record LayerTerm(int OutGroup, long Out, int InGroup, long InFeatures, long FeaturesPerChannel, long Kernel, long Positions);
-
+    private readonly PrunedLayers _pruned;
+    private readonly long[] _positions;
     private readonly long _fixedMacs;
-    private readonly List<LayerTerm> _layers = new();
-    private readonly long[] _units;
 
     /// <summary>
     /// The FLOP model of <paramref name="model"/> for its <paramref name="groups"/> (from <see cref="ChannelGroups.Find"/>) and
@@ -31,22 +29,10 @@ public sealed class PrunedFlopCount
         ArgumentNullException.ThrowIfNull(groups);
         ArgumentNullException.ThrowIfNull(inputShape);
         var positions = ModelCosts.OutputPositions(model, inputShape);
-        _units = groups.Select(g => g.Units).ToArray();
-        var modules = new Dictionary<nn.Module, (int Out, int In)>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < groups.Count; i++)
-        {
-            modules[groups[i].Producer] = (i, modules.TryGetValue(groups[i].Producer, out var p) ? p.In : -1);
-            modules[groups[i].Consumer] = (modules.TryGetValue(groups[i].Consumer, out var c) ? c.Out : -1, i);
-        }
-        foreach (var (m, (outGroup, inGroup)) in modules)
-        {
-            var w = m.named_parameters(recurse: false).First(p => p.name == "weight").parameter;
-            long outs = w.shape[0], ins = w.shape[1], kernel = w.numel() / (outs * ins);
-            long s = inGroup >= 0 ? groups[inGroup].FeaturesPerChannel : 1;
-            _layers.Add(new LayerTerm(outGroup, outs, inGroup, ins, s, kernel, PositionsOf(m, positions)));
-        }
+        _pruned = new PrunedLayers(groups);
+        _positions = _pruned.Layers.Select(l => PositionsOf(l.Module, positions)).ToArray();
         using var scope = NewDisposeScope();
-        foreach (var l in CompressibleLayers.Of(model).Where(l => !modules.ContainsKey(l.Module)))
+        foreach (var l in CompressibleLayers.Of(model).Where(l => !_pruned.Modules.Contains(l.Module)))
             _fixedMacs += l.Weight.detach().count_nonzero().item<long>() * PositionsOf(l.Module, positions);
     }
 
@@ -57,17 +43,9 @@ public sealed class PrunedFlopCount
     /// <summary>The multiply–accumulates per example when group g keeps <paramref name="kept"/>[g] units.</summary>
     public long MultiplyAccumulates(IReadOnlyList<long> kept)
     {
-        ArgumentNullException.ThrowIfNull(kept);
-        if (kept.Count != _units.Length) throw new ArgumentException($"{kept.Count} kept counts for {_units.Length} groups");
-        for (int g = 0; g < kept.Count; g++)
-            if (kept[g] < 0 || kept[g] > _units[g]) throw new ArgumentOutOfRangeException(nameof(kept), $"group {g} keeps {kept[g]} of {_units[g]} units");
+        _pruned.CheckKept(kept);
         long total = _fixedMacs;
-        foreach (var l in _layers)
-        {
-            long outs = l.OutGroup >= 0 ? kept[l.OutGroup] : l.Out;
-            long ins = l.InGroup >= 0 ? kept[l.InGroup] * l.FeaturesPerChannel : l.InFeatures;
-            total += outs * ins * l.Kernel * l.Positions;
-        }
+        for (int i = 0; i < _pruned.Layers.Count; i++) total += _pruned.Layers[i].KeptWeights(kept) * _positions[i];
         return total;
     }
 
@@ -75,13 +53,12 @@ public sealed class PrunedFlopCount
     public long Flops(IReadOnlyList<long> kept) => 2 * MultiplyAccumulates(kept);
 
     /// <summary>The unpruned FLOPs (every group keeps all its units).</summary>
-    public long Unpruned => Flops(_units);
+    public long Unpruned => Flops(_pruned.Units);
 
     /// <summary>
     /// The most FLOPs one unit removes: the largest drop from pruning a single unit of the unpruned model. Pruning other
     /// units first only lowers a unit's cost, so two FLOP-matched plans (<see cref="StructuredPruning.PlanForFlops"/>)
     /// differ by less than this.
     /// </summary>
-    public long LargestUnitFlops => Enumerable.Range(0, _units.Length)
-        .Max(g => Unpruned - Flops(_units.Select((u, i) => i == g ? u - 1 : u).ToArray()));
+    public long LargestUnitFlops => _pruned.LargestUnitDrop(Flops);
 }
