@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ECQx.IO;
@@ -59,7 +58,7 @@ public sealed class NnCodecInstallation
         if (!Directory.Exists(package) || !Directory.EnumerateFiles(package, "deepCABAC*.so", SearchOption.TopDirectoryOnly).Any())
             return $"NNCodec's DeepCABAC extension is not built in {package} (build shared/vendor/nncodec with its build.sh into {folder}, " +
                 "as .ci/install-prereqs does; it needs python3-pybind11, python3-dev, python3-numpy and g++)";
-        var probe = Run(python, folder, DriverEnvironment(folder), TimeSpan.FromSeconds(60), "-c", "import numpy; import deepCABAC; from nncodec import nnc");
+        var probe = ExternalProcess.Run(python, ["-c", "import numpy; import deepCABAC; from nncodec import nnc"], TimeSpan.FromSeconds(60), folder, DriverEnvironment(folder));
         return probe.ExitCode == 0 ? null : $"NNCodec in {folder} does not import with {python}: {probe.StdErr.Trim()}";
     }
 
@@ -77,8 +76,8 @@ public sealed class NnCodecInstallation
     private static readonly Lazy<string> Driver = new(WriteDriver);
 
     /// <summary>Runs the driver (<c>decode</c>, <c>encode</c> or <c>size</c>, see its docstring) in <paramref name="workDir"/>.</summary>
-    public NnCodecDriverResult RunDriver(string workDir, params string[] args) =>
-        Run(Python, workDir, DriverEnvironment(Folder), Timeout, [DriverPath, .. args]);
+    public ExternalProcessResult RunDriver(string workDir, params string[] args) =>
+        ExternalProcess.Run(Python, [DriverPath, .. args], Timeout, workDir, DriverEnvironment(Folder));
 
     /// <summary>
     /// NNCodec's sizes of <paramref name="model"/>, coded as the reference codes it (see <see cref="NnCodecSizes"/>).
@@ -155,36 +154,4 @@ public sealed class NnCodecInstallation
     }
 
     private const string DriverResource = "ECQx.Coding.Nnr.nncodec_driver.py";
-
-    private static NnCodecDriverResult Run(string python, string workDir, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args)
-    {
-        var info = new ProcessStartInfo(python)
-        {
-            WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, CreateNoWindow = true,
-        };
-        foreach (string a in args) info.ArgumentList.Add(a);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
-        string command = python + " " + string.Join(' ', args);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start `{command}`");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            throw new TimeoutException($"`{command}` did not finish within {timeout.TotalSeconds:F0} s");
-        }
-        process.WaitForExit();
-        return new NnCodecDriverResult(command, process.ExitCode, stdout.Result, stderr.Result);
-    }
-}
-
-/// <summary>What one run of NNCodec's driver printed and returned.</summary>
-/// <param name="Command">The command line.</param>
-/// <param name="ExitCode">Its exit code.</param>
-/// <param name="StdOut">Standard output.</param>
-/// <param name="StdErr">Standard error.</param>
-public sealed record NnCodecDriverResult(string Command, int ExitCode, string StdOut, string StdErr)
-{
-    /// <summary>Everything it printed, for error messages.</summary>
-    public string Transcript => $"$ {Command}\nexit {ExitCode}\n--- stdout\n{StdOut}\n--- stderr\n{StdErr}";
 }

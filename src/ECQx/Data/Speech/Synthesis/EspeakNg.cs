@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 
 namespace ECQx.Data.Speech.Synthesis;
 
@@ -93,24 +92,9 @@ public static class EspeakNg
 
     private static (byte[] Stdout, string Stderr) Run(string executable, IEnumerable<string> args, string command)
     {
-        var info = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, CreateNoWindow = true,
-        };
-        foreach (string a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start `{command}`");
-        var stderrTask = process.StandardError.ReadToEndAsync();
-        using var stdout = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
-        if (!process.WaitForExit(Timeout))
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            throw new TimeoutException($"`{command}` did not finish within {Timeout.TotalSeconds:F0} s");
-        }
-        copy.Wait();
-        string stderr = stderrTask.Result;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"`{command}` failed with exit code {process.ExitCode}: {stderr.Trim()}");
-        return (stdout.ToArray(), stderr);
+        var result = IO.ExternalProcess.Run(executable, args, Timeout, command: command);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"`{command}` failed with exit code {result.ExitCode}: {result.StdErr.Trim()}");
+        return (result.StdOut, result.StdErr);
     }
 }
