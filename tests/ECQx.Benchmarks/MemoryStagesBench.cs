@@ -40,7 +40,6 @@ internal static class MemoryStagesBench
         string root = Directory.CreateTempSubdirectory("ecqx-memory-bench-").FullName;
         int maxBatches = int.TryParse(Environment.GetEnvironmentVariable("ECQX_BENCH_MAX_BATCHES"), out int m) && m > 0 ? m : 4;
         settings = settings with { OutputRoot = root, MaxBatchesPerEpoch = maxBatches, Threads = 2 };
-        var rows = new List<(string Stage, double Rss, double Peak)>();
         try
         {
             var start = Memory();
@@ -48,7 +47,6 @@ internal static class MemoryStagesBench
             new ExperimentRunner(settings, line =>
             {
                 var (rss, peak) = Memory();
-                rows.Add((line, rss, peak));
                 Console.WriteLine($"  RSS {rss,6:F0} MB  peak {peak,6:F0} MB  | {line}");
             }).Run();
             var end = Memory();

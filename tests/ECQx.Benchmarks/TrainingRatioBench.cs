@@ -54,14 +54,9 @@ internal static class TrainingRatioBench
             Console.WriteLine($"  repeat {r + 1}: FP {F(result.FpMs)} ms, ECQ {F(result.EcqMs)} ms, ECQx {F(result.EcqxMs)} ms (medians); " +
                               $"paired medians ECQ/FP {R(result.EcqRatio)}, ECQx/FP {R(result.EcqxRatio)}");
         }
-        static (double Median, double Spread) Summary(IEnumerable<double> xs)
-        {
-            var v = xs.Order().ToArray();
-            double median = v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-            return (median, (v[^1] - v[0]) / 2 / median);
-        }
-        var ecq = Summary(results.Select(x => x.EcqRatio));
-        var ecqx = Summary(results.Select(x => x.EcqxRatio));
+        static (double Median, double Spread) Summary(IReadOnlyCollection<double> xs) => (Median(xs), (xs.Max() - xs.Min()) / 2 / Median(xs));
+        var ecq = Summary(results.Select(x => x.EcqRatio).ToList());
+        var ecqx = Summary(results.Select(x => x.EcqxRatio).ToList());
         string P(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
         Console.WriteLine($"  ECQ/FP  = {R(ecq.Median)} ± {P(ecq.Spread)} % over repeats  (target ≤ {EcqTarget:F2}: {(ecq.Median <= EcqTarget ? "met" : "NOT met")})");
         Console.WriteLine($"  ECQx/FP = {R(ecqx.Median)} ± {P(ecqx.Spread)} % over repeats  (target ≤ {EcqxTarget:F2}: {(ecqx.Median <= EcqxTarget ? "met" : "NOT met")})");
@@ -113,13 +108,14 @@ internal static class TrainingRatioBench
 
         double Ms(int k, int i) => ends[k, i] - starts[k, i];
         var measured = Enumerable.Range(WarmupRounds, rounds).ToList();
-        double Median(IEnumerable<double> xs)
-        {
-            var v = xs.Order().ToArray();
-            return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-        }
         return new RepeatResult(Median(measured.Select(i => Ms(0, i))), Median(measured.Select(i => Ms(1, i))), Median(measured.Select(i => Ms(2, i))),
             Median(measured.Select(i => Ms(1, i) / Ms(0, i))), Median(measured.Select(i => Ms(2, i) / Ms(0, i))));
+    }
+
+    private static double Median(IEnumerable<double> xs)
+    {
+        var v = xs.Order().ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     private static string LoadAverage() =>

@@ -79,13 +79,16 @@ public static class ExperimentReport
     }
 
     /// <summary>The table rows: baselines first, then every run in sweep order.</summary>
-    public static IReadOnlyList<ResultsTableRow> TableRows(IReadOnlyList<BaselineResult> baselines, IReadOnlyList<QuantizationRunResult> results) =>
-        baselines.Select(b => new ResultsTableRow(b.Model, "FP32", 32, null, Math.Round(b.AccuracyPercent, 2), 0, b.Fp32Bytes, 1, b.Fp32Bytes, 1,
-                results.Any(r => r.NnCodec is not null) ? b.Fp32Bytes : null, results.Any(r => r.NnCodec is not null) ? 1 : null, ""))
+    public static IReadOnlyList<ResultsTableRow> TableRows(IReadOnlyList<BaselineResult> baselines, IReadOnlyList<QuantizationRunResult> results)
+    {
+        bool nncodec = results.Any(r => r.NnCodec is not null); // the baseline's NNCodec columns only when some run has them
+        return baselines.Select(b => new ResultsTableRow(b.Model, "FP32", 32, null, Math.Round(b.AccuracyPercent, 2), 0, b.Fp32Bytes, 1, b.Fp32Bytes, 1,
+                nncodec ? b.Fp32Bytes : null, nncodec ? 1 : null, ""))
             .Concat(results.Select(r => new ResultsTableRow(r.Model, r.Method, r.Bits, r.Lambda, Math.Round(r.AccuracyPercent, 2),
                 Math.Round(r.SparsityPercent, 2), r.CodedBytes, Math.Round(r.CompressionFactor, 2), r.NnrBytes, Math.Round(r.NnrCompressionFactor, 2),
                 r.NnCodec?.PaperBytes, r.NnCodecCompressionFactor is double f ? Math.Round(f, 2) : null, r.EcqxFile)))
             .ToList();
+    }
 
     /// <summary>The sweep point shown per layer and per epoch: 4 bit if run (else the largest), and the middle Λ.</summary>
     private static (int Bits, double Lambda) Representative(IReadOnlyList<QuantizationRunResult> rows)
