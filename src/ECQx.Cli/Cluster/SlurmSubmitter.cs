@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using ECQx.IO;
 
 namespace ECQx.Cli.Cluster;
 
@@ -43,20 +43,21 @@ internal static class SlurmSubmitter
 
     private static string Sbatch(string sbatch, string script, string? afterOk)
     {
-        var psi = new ProcessStartInfo(sbatch) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("--parsable");
-        if (afterOk is not null) psi.ArgumentList.Add("--dependency=afterok:" + afterOk);
-        psi.ArgumentList.Add(script);
-        using var p = Process.Start(psi) ?? throw new SlurmUnavailableException($"could not start {sbatch}");
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        var args = new List<string> { "--parsable" };
+        if (afterOk is not null) args.Add("--dependency=afterok:" + afterOk);
+        args.Add(script);
+        ExternalProcessResult result;
+        try
         {
-            p.Kill();
+            // both streams read while sbatch runs, so a hanging sbatch meets the time limit (reading stdout first would wait on it)
+            result = ExternalProcess.Run(sbatch, args, TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
             throw new SlurmUnavailableException($"sbatch {script} did not answer within 2 minutes (is slurmctld reachable?)");
         }
-        if (p.ExitCode != 0)
-            throw new SlurmUnavailableException($"sbatch {script} failed (exit {p.ExitCode}): {stderr.Result.Trim()}");
-        return ParseJobId(stdout, script);
+        if (result.ExitCode != 0)
+            throw new SlurmUnavailableException($"sbatch {script} failed (exit {result.ExitCode}): {result.StdErr.Trim()}");
+        return ParseJobId(result.StdOutText, script);
     }
 }
