@@ -42,8 +42,7 @@ internal static class CodingResNet20Proxy
                 var k = (w / step).round().clamp(-8, 7);
                 k = k.where((w / step).abs().ge(threshold), zeros_like(k));
                 tensors.Add(new(name, k * step));
-                metadata[StateDictAdapter.StepKeyPrefix + name] = step.ToString("R", CultureInfo.InvariantCulture);
-                metadata[StateDictAdapter.BitsKeyPrefix + name] = "4";
+                ECQx.Quantization.QuantizedStateDict.SetGrid(metadata, name, step, 4);
             }
             var model = StateDictAdapter.FromStateDict(tensors, metadata);
             var report = CompressionReport.Measure(model);

@@ -76,7 +76,8 @@ public sealed class MixedPrecisionVerb : ICliVerb
             console.Write(runs);
             if (methods.Count > 1) XaiCompressionCommandOptions.WriteComparisons(console, MethodComparison.Against(outcomes, outcomes.First(o => o.Method != first.Method).Method), "average bits");
         }
-        QuantizedStateDict.Save(outPath, firstModel.state_dict(), first.Codebooks, new Dictionary<string, string>
+        using (var quantized = QuantizedModel.FromStateDict(firstModel.state_dict(), first.Codebooks))
+            quantized.Save(outPath, new Dictionary<string, string>
         {
             ["ecqx.mixed.method"] = first.Method, ["ecqx.mixed.budget"] = options.Budget.ToString("R", CultureInfo.InvariantCulture),
             ["ecqx.test_accuracy"] = first.AccuracyFineTuned.ToString("R", CultureInfo.InvariantCulture),

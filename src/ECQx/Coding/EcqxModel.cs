@@ -3,9 +3,9 @@ namespace ECQx.Coding;
 /// <summary>
 /// The content of an .ecqx file: named tensors in order (quantized levels as integer arrays with their grid, or raw data)
 /// and string metadata. It holds no TorchSharp tensors: the <c>From</c> overloads take the levels and codebooks of a
-/// one-shot quantization or of an <see cref="ECQx.Quantization.QuantizedModel"/> (one-shot or trained) directly, and
-/// <see cref="StateDictAdapter"/> converts to and from state dicts (a quantized state dict read from a file has its levels
-/// re-derived from its values and the step/bit-width metadata of <see cref="ECQx.Quantization.QuantizedStateDict"/>).
+/// one-shot quantization or of an <see cref="ECQx.Quantization.QuantizedModel"/> (one-shot, trained, or read from its file)
+/// directly, and <see cref="StateDictAdapter"/> converts to and from state dicts (a file in the quantized-model format is
+/// read as a <see cref="ECQx.Quantization.QuantizedModel"/>; other state dicts have their grids inferred).
 /// </summary>
 public sealed class EcqxModel
 {
@@ -38,27 +38,36 @@ public sealed class EcqxModel
     }
 
     /// <summary>
-    /// The .ecqx content of a quantized model (one-shot or trained): each quantized tensor's levels as they are, with its
-    /// codebook's step and bit width; every other tensor raw, in state-dict order. The stored grid's lowest level is the
-    /// one <c>ecqx compress</c> picks for those levels (<see cref="UniformGrid.CodebookOffset"/>), so coding a model
-    /// directly and compressing its saved state dict (<see cref="ECQx.Quantization.QuantizedModel.Save"/>) give the same file.
+    /// The .ecqx content of a quantized model (one-shot, trained, or read with <c>QuantizedModel.Load</c>): each quantized
+    /// tensor's levels as they are, with its codebook's step and bit width (and a value patch wherever a value is not
+    /// bit-identical to its centroid, e.g. −0.0, so the file decodes to exactly the model's values); every other tensor raw,
+    /// in state-dict order; the model's <see cref="ECQx.Quantization.QuantizedModel.Metadata"/> unless
+    /// <paramref name="metadata"/> is given. The stored grid's lowest level is
+    /// <see cref="ECQx.Quantization.Codebook.LowestLevelHolding"/> of the levels.
     /// </summary>
     public static EcqxModel From(ECQx.Quantization.QuantizedModel model, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         return new EcqxModel(model.Tensors.Select(t => t.Levels is TorchSharp.torch.Tensor levels && t.Codebook is { } cb
-            ? Levels(t.Name, levels, cb)
-            : (EcqxTensor)StateDictAdapter.ToRaw(t.Name, t.Values)).ToList(), metadata);
+            ? Levels(t.Name, t.Values, levels, cb)
+            : (EcqxTensor)StateDictAdapter.ToRaw(t.Name, t.Values)).ToList(), metadata ?? model.Metadata);
     }
 
-    private static QuantizedTensor Levels(string name, TorchSharp.torch.Tensor levels, ECQx.Quantization.Codebook codebook)
+    private static QuantizedTensor Levels(string name, TorchSharp.torch.Tensor values, TorchSharp.torch.Tensor levels, ECQx.Quantization.Codebook codebook)
     {
         using var scope = TorchSharp.torch.NewDisposeScope();
-        int[] values = levels.detach().reshape(-1).to(TorchSharp.torch.int32).cpu().data<int>().ToArray();
-        int min = values.Length == 0 ? 0 : values.Min(), max = values.Length == 0 ? 0 : values.Max();
-        int offset = UniformGrid.CodebookOffset(min, max, codebook.Bits)
+        var flatLevels = levels.detach().reshape(-1).to(TorchSharp.torch.int32).cpu();
+        int[] ints = flatLevels.data<int>().ToArray();
+        int min = ints.Length == 0 ? 0 : ints.Min(), max = ints.Length == 0 ? 0 : ints.Max();
+        int offset = ECQx.Quantization.Codebook.LowestLevelHolding(min, max, codebook.Bits)
             ?? throw new ArgumentException($"tensor '{name}': levels {min}…{max} do not fit a {codebook.Bits}-bit grid");
-        return new QuantizedTensor(name, levels.shape, values, codebook.IsDegenerate ? 1.0 : codebook.Step, codebook.Bits, offset);
+        double step = codebook.IsDegenerate ? 1.0 : codebook.Step;
+        var flat = values.detach().reshape(-1).cpu();
+        var decoded = (flatLevels.to(TorchSharp.torch.float64) * step).to(TorchSharp.torch.float32);
+        var differs = decoded.ne(flat).logical_or(decoded.signbit().ne(flat.signbit())).nonzero().flatten();
+        long[] at = differs.data<long>().ToArray();
+        float[] kept = flat.index_select(0, differs).data<float>().ToArray();
+        return new QuantizedTensor(name, levels.shape, ints, step, codebook.Bits, offset, at.Select((i, k) => new ValuePatch((int)i, kept[k])).ToArray());
     }
 
     /// <summary>The tensors in file order.</summary>

@@ -9,8 +9,12 @@ namespace ECQx.Coding;
 /// Converts between TorchSharp state dicts (named tensors plus safetensors string metadata) and
 /// <see cref="EcqxModel"/>. Which tensors become levels:
 /// <list type="bullet">
-/// <item>when the metadata has keys <c>ecqx.step.&lt;name&gt;</c> (the quantizer's output, format of
-/// <see cref="QuantizedStateDict"/>), exactly those tensors, with that step and the bit width of <c>ecqx.bits.&lt;name&gt;</c>;</item>
+/// <item>when the metadata has keys <c>ecqx.step.&lt;name&gt;</c> (the quantized-model format of <see cref="QuantizedStateDict"/>,
+/// which the trainer, the sweep, <c>ecqx quantize</c> and the XAI-compression verbs write), exactly those tensors: the file is
+/// read as a <see cref="QuantizedModel"/> (<see cref="QuantizedModel.Read"/>, values must be centroids of the declared grid)
+/// and coded by <see cref="EcqxModel.From(QuantizedModel, IReadOnlyDictionary{string, string}?)"/>, the route of a model
+/// coded in memory; declared grids wider than a codebook holds (> <see cref="Codebook.MaxBits"/> bits, e.g. a decompressed
+/// state dict whose grids were inferred) are coded by <see cref="UniformGrid.Quantize"/> with that step and width;</item>
 /// <item>otherwise every float32 tensor with ≥ 2 dimensions (spec §a.2), its step inferred by
 /// <see cref="UniformGrid.InferStep"/>.</item>
 /// </list>
@@ -19,12 +23,6 @@ namespace ECQx.Coding;
 /// </summary>
 public static class StateDictAdapter
 {
-    /// <summary>Metadata key prefix of a quantized tensor's step size (<see cref="QuantizedStateDict.StepKeyPrefix"/>).</summary>
-    public const string StepKeyPrefix = QuantizedStateDict.StepKeyPrefix;
-
-    /// <summary>Metadata key prefix of a quantized tensor's bit width (<see cref="QuantizedStateDict.BitsKeyPrefix"/>).</summary>
-    public const string BitsKeyPrefix = QuantizedStateDict.BitsKeyPrefix;
-
     /// <summary>Builds a model from named tensors and their safetensors metadata.</summary>
     /// <exception cref="InvalidDataException">A step or bit-width entry is malformed or names a missing tensor, or a
     /// tensor is not on its grid; the message names the tensor and the offending value.</exception>
@@ -37,6 +35,11 @@ public static class StateDictAdapter
         var items = tensors.ToList();
         var names = new HashSet<string>(items.Select(kv => kv.Key), StringComparer.Ordinal);
         var declared = QuantizedStateDict.ReadGrids(metadata, names);
+        if (declared.Count > 0 && declared.Values.All(g => g.Bits <= Codebook.MaxBits))
+        {
+            using var quantized = QuantizedModel.Read(items, metadata);
+            return EcqxModel.From(quantized);
+        }
 
         var result = new List<EcqxTensor>(items.Count);
         foreach (var (name, tensor) in items)

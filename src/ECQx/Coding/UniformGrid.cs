@@ -102,7 +102,7 @@ public static class UniformGrid
         int width = bitWidth ?? SmallestWidth(min, max);
         if (width is < 1 or > 32)
             throw new InvalidDataException($"tensor '{name}': bit width {width} is outside 1..32.");
-        int? offsetLevel = CodebookOffset(min, max, width);
+        int? offsetLevel = ECQx.Quantization.Codebook.LowestLevelHolding(min, max, width);
         if (offsetLevel is null)
             throw new InvalidDataException(
                 $"tensor '{name}': its levels span [{min}, {max}] ({(long)max - min + 1} values), more than a {width}-bit codebook holds (step {step:R}).");
@@ -116,21 +116,6 @@ public static class UniformGrid
         int width = 1;
         while ((1L << width) < span) width++;
         return width;
-    }
-
-    /// <summary>
-    /// The lowest level of a <paramref name="width"/>-bit codebook that holds [min, max], preferring the
-    /// spec §a.3 codebooks: unsigned {0..2^b−1}, then signed {−2^(b−1)..2^(b−1)−1}, then {−2^(b−1)+1..2^(b−1)};
-    /// otherwise one starting at <paramref name="min"/>. Null when the span does not fit.
-    /// </summary>
-    public static int? CodebookOffset(int min, int max, int width)
-    {
-        long size = 1L << width;
-        if ((long)max - min + 1 > size) return null;
-        long half = size / 2;
-        foreach (long start in (long[])[0, -half, -half + 1])
-            if (min >= start && max <= start + size - 1 && start >= int.MinValue && start + size - 1 <= int.MaxValue) return (int)start;
-        return min + size - 1 <= int.MaxValue ? min : (int)(max - size + 1);
     }
 
     private static void CheckFinite(Tensor values, string name)

@@ -26,6 +26,22 @@ public sealed class Codebook : IDisposable
     private bool _disposed;
 
     /// <summary>
+    /// The lowest level of a <paramref name="width"/>-bit codebook that holds [min, max], preferring the
+    /// spec §a.3 codebooks: unsigned {0..2^b−1}, then signed {−2^(b−1)..2^(b−1)−1}, then {−2^(b−1)+1..2^(b−1)};
+    /// otherwise one starting at <paramref name="min"/>. Null when the span does not fit. A pure function of
+    /// its arguments for any width 1..32 (the .ecqx coder's grids go beyond <see cref="MaxBits"/>).
+    /// </summary>
+    public static int? LowestLevelHolding(int min, int max, int width)
+    {
+        long size = 1L << width;
+        if ((long)max - min + 1 > size) return null;
+        long half = size / 2;
+        foreach (long start in (long[])[0, -half, -half + 1])
+            if (min >= start && max <= start + size - 1 && start >= int.MinValue && start + size - 1 <= int.MaxValue) return (int)start;
+        return min + size - 1 <= int.MaxValue ? min : (int)(max - size + 1);
+    }
+
+    /// <summary>
     /// Creates a codebook from its parameters, e.g. when restoring a checkpoint.
     /// </summary>
     /// <param name="bits">Bit width b in [1, 8]; the grid has 2^b levels.</param>

@@ -27,14 +27,21 @@ public sealed class QuantizedModel : IDisposable
     private readonly List<QuantizedModelTensor> _tensors;
     private readonly Dictionary<string, Codebook> _codebooks = new(StringComparer.Ordinal);
 
-    private QuantizedModel(List<QuantizedModelTensor> tensors)
+    private QuantizedModel(List<QuantizedModelTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         _tensors = tensors;
+        Metadata = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         foreach (var t in tensors) if (t.Codebook is not null) _codebooks[t.Name] = t.Codebook;
     }
 
     /// <summary>The tensors in state-dict order.</summary>
     public IReadOnlyList<QuantizedModelTensor> Tensors => _tensors;
+
+    /// <summary>
+    /// String metadata that travels with the model (for example <c>ecqx.test_accuracy</c> of a file it was read from); never
+    /// the step/bit-width entries, which <see cref="Save"/> writes from the codebooks.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>The codebook of every quantized tensor.</summary>
     public IReadOnlyDictionary<string, Codebook> Codebooks => _codebooks;
@@ -65,7 +72,50 @@ public sealed class QuantizedModel : IDisposable
         return Build(list, name => codebooks.TryGetValue(name, out var cb) ? (cb, null) : null);
     }
 
-    private static QuantizedModel Build(IEnumerable<KeyValuePair<string, Tensor>> stateDict, Func<string, (Codebook Codebook, Tensor? Levels)?> quantized)
+    /// <summary>
+    /// Reads a quantized model written by <see cref="Save"/> (the <see cref="QuantizedStateDict"/> format): every tensor with
+    /// a step and bit width in the metadata is quantized, its levels <c>round(value / Δ)</c>, its codebook the spec §a.3
+    /// one holding them (<see cref="Codebook.LowestLevelHolding"/>); every other tensor stays as it is; the remaining
+    /// metadata is kept (<see cref="Metadata"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file cannot be read, declares no quantized tensor, a declared grid is
+    /// malformed or wider than <see cref="Codebook.MaxBits"/>, a declared tensor is not float32, or a value is not a centroid
+    /// of its grid; the message names the file, tensor and value.</exception>
+    public static QuantizedModel Load(string path)
+    {
+        using var document = SafeTensors.Load(path);
+        try
+        {
+            return Read(document.Tensors, document.Metadata);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The quantized model held by a state dict and its safetensors metadata (see <see cref="Load"/>); copies the tensors.</summary>
+    /// <exception cref="InvalidDataException">As for <see cref="Load"/>.</exception>
+    public static QuantizedModel Read(IEnumerable<KeyValuePair<string, Tensor>> stateDict, IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(stateDict);
+        ArgumentNullException.ThrowIfNull(metadata);
+        var list = stateDict.ToList();
+        var grids = QuantizedStateDict.ReadGrids(metadata, new HashSet<string>(list.Select(kv => kv.Key), StringComparer.Ordinal));
+        if (grids.Count == 0)
+            throw new InvalidDataException($"no tensor is declared quantized (no '{QuantizedStateDict.StepKeyPrefix}<name>' metadata): not a quantized model");
+        foreach (var (name, grid) in grids)
+            if (grid.Bits > Codebook.MaxBits)
+                throw new InvalidDataException($"tensor '{name}' declares {grid.Bits} bits; a quantized model's codebooks hold {Codebook.MinBits}–{Codebook.MaxBits}");
+        foreach (var (name, tensor) in list)
+            if (grids.ContainsKey(name) && tensor.dtype != ScalarType.Float32)
+                throw new InvalidDataException($"tensor '{name}' is declared quantized but has dtype {tensor.dtype}; quantized tensors are float32");
+        var kept = metadata.Where(kv => !QuantizedStateDict.IsGridKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        return Build(list, name => null, kept, name => grids.TryGetValue(name, out var g) ? g : null);
+    }
+
+    private static QuantizedModel Build(IEnumerable<KeyValuePair<string, Tensor>> stateDict, Func<string, (Codebook Codebook, Tensor? Levels)?> quantized,
+        IReadOnlyDictionary<string, string>? metadata = null, Func<string, (double Step, int Bits)?>? declared = null)
     {
         var tensors = new List<QuantizedModelTensor>();
         try
@@ -75,6 +125,12 @@ public sealed class QuantizedModel : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var values = tensor.detach().cpu().clone();
+                if (declared?.Invoke(name) is { } grid)
+                {
+                    var (read, codebook) = FromGrid(name, values, grid.Step, grid.Bits);
+                    tensors.Add(new QuantizedModelTensor(name, values.MoveToOuterDisposeScope(), read.MoveToOuterDisposeScope(), codebook));
+                    continue;
+                }
                 if (quantized(name) is not { } q)
                 {
                     tensors.Add(new QuantizedModelTensor(name, values.MoveToOuterDisposeScope(), null, null));
@@ -91,7 +147,28 @@ public sealed class QuantizedModel : IDisposable
             foreach (var t in tensors) Dispose(t);
             throw;
         }
-        return new QuantizedModel(tensors);
+        return new QuantizedModel(tensors, metadata);
+    }
+
+    /// <summary>
+    /// Levels and codebook of values declared on a grid of step <paramref name="step"/>: the step as written, or its float32
+    /// rounding when that reproduces the values exactly (a step computed in float32 and written in full).
+    /// </summary>
+    private static (Tensor Levels, Codebook Codebook) FromGrid(string name, Tensor values, double step, int bits)
+    {
+        var exact = values.to(float64);
+        foreach (double candidate in (double[])[step, (float)step])
+        {
+            var levels = exact.div(candidate).round();
+            if (values.numel() > 0 && !levels.mul(candidate).to(float32).eq(values).all().item<bool>()) continue;
+            int min = values.numel() == 0 ? 0 : (int)levels.min().item<double>(), max = values.numel() == 0 ? 0 : (int)levels.max().item<double>();
+            int lowest = Codebook.LowestLevelHolding(min, max, bits) is int l && l <= 0 && l + (1 << bits) - 1 >= 0 ? l
+                : throw new InvalidDataException($"tensor '{name}': its levels {min}…{max} do not fit a {bits}-bit codebook that holds 0 (step {step:R})");
+            return (levels.to(int64), new Codebook(bits, candidate, lowest, CPU, name));
+        }
+        using var off = exact.div(step).round().mul(step).to(float32).ne(values).nonzero();
+        long at = off[0, 0].item<long>();
+        throw new InvalidDataException($"tensor '{name}' is not on its declared grid (step {step:R}): value {values.flatten()[at].item<float>():R} at index {at} is not a centroid");
     }
 
     /// <summary>The levels of values that lie on <paramref name="codebook"/>'s grid; values off the grid are an error naming the tensor.</summary>
@@ -111,8 +188,13 @@ public sealed class QuantizedModel : IDisposable
     }
 
     /// <summary>Writes the state dict with the step and bit width of every quantized tensor (<see cref="QuantizedStateDict"/>), atomically.</summary>
-    public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null) =>
-        QuantizedStateDict.Save(path, StateDict, _codebooks, extraMetadata);
+    /// <remarks>The entries of <paramref name="extraMetadata"/> go beside <see cref="Metadata"/> (and win on a shared key).</remarks>
+    public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var meta = new Dictionary<string, string>(Metadata, StringComparer.Ordinal);
+        if (extraMetadata is not null) foreach (var (k, v) in extraMetadata) meta[k] = v;
+        QuantizedStateDict.Save(path, StateDict, _codebooks, meta);
+    }
 
     private static void Dispose(QuantizedModelTensor t)
     {

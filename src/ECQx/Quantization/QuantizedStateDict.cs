@@ -8,7 +8,8 @@ namespace ECQx.Quantization;
 /// The quantized-model file and the one home of its metadata format: a safetensors state_dict whose metadata carries, for
 /// every quantized tensor, its step size and bit width under <c>ecqx.step.&lt;name&gt;</c> and <c>ecqx.bits.&lt;name&gt;</c>
 /// (decimal strings; the step round-trippable, "R" format). The trainer, <c>ecqx quantize</c> and the XAI-compression verbs
-/// write it; <c>ecqx compress</c> (<c>ECQx.Coding.StateDictAdapter</c>) reads exactly these keys.
+/// write it (through <see cref="QuantizedModel.Save"/>); <see cref="QuantizedModel.Load"/> reads it back, and
+/// <c>ecqx compress</c> reads exactly these keys.
 /// </summary>
 public static class QuantizedStateDict
 {

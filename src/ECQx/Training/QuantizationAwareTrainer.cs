@@ -143,9 +143,17 @@ public sealed class QuantizationAwareTrainer : IDisposable
         return new TrainingResult(_state.History.ToList(), _state.Stopping.Stopped, _state.Stopping.Best);
     }
 
-    /// <summary>Writes the model's state dict with the step/bit metadata of every quantized tensor (§d, <c>ecqx compress</c>).</summary>
-    public void SaveQuantizedStateDict(string path, IReadOnlyDictionary<string, string>? extraMetadata = null) =>
-        QuantizedStateDict.Save(path, _model.state_dict(), _quantized.Codebooks, extraMetadata);
+    /// <summary>
+    /// Writes the model as it stands as a quantized-model file (<see cref="ToQuantizedModel"/>, then
+    /// <see cref="Quantization.QuantizedModel.Save"/>): the state dict with the step/bit metadata of every quantized tensor
+    /// (§d, <c>ecqx compress</c>), atomically.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Quantization has not started.</exception>
+    public void SaveQuantizedStateDict(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        using var model = ToQuantizedModel();
+        model.Save(path, extraMetadata);
+    }
 
     /// <summary>
     /// The model as it stands, as a <see cref="Quantization.QuantizedModel"/>: each quantized tensor's levels (its values
@@ -249,16 +257,22 @@ public sealed class QuantizationAwareTrainer : IDisposable
         UpdateEarlyStopping(acc);
     }
 
-    /// <summary>Early stopping (<see cref="EarlyStopping"/>); a new best of a non-pretraining phase is saved as the best model.</summary>
+    /// <summary>
+    /// Early stopping (<see cref="EarlyStopping"/>); a new best of a non-pretraining phase is saved as the best model: the
+    /// quantized model once quantization has started, the plain state dict in a full-precision run.
+    /// </summary>
     private void UpdateEarlyStopping(double acc)
     {
         bool improved = _state.Stopping.Observe(acc);
-        if (improved && _o.OutputDirectory is string dir && _state.Phase != TrainingPhase.Pretrain)
-            SaveQuantizedStateDict(Path.Combine(dir, BestModelFileName), new Dictionary<string, string>
-            {
-                ["ecqx.test_accuracy"] = acc.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-                ["ecqx.epoch"] = _state.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+        if (!improved || _o.OutputDirectory is not string dir || _state.Phase == TrainingPhase.Pretrain) return;
+        string path = Path.Combine(dir, BestModelFileName);
+        var metadata = new Dictionary<string, string>
+        {
+            ["ecqx.test_accuracy"] = acc.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["ecqx.epoch"] = _state.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (_quantized.Codebooks.Count > 0) SaveQuantizedStateDict(path, metadata);
+        else SafeTensors.Save(path, _model.state_dict(), metadata);
     }
 
     private BatchProgress FullPrecisionStep(TrainingBatch batch, int total)

@@ -126,13 +126,13 @@ public class UniformGridTests
     [InlineData(0, 1, 1, 0)]
     [InlineData(int.MinValue, int.MaxValue, 32, int.MinValue)]
     public void CodebookOffsetsFollowTheSpecConventions(int min, int max, int bits, int expected) =>
-        Assert.Equal(expected, UniformGrid.CodebookOffset(min, max, bits));
+        Assert.Equal(expected, ECQx.Quantization.Codebook.LowestLevelHolding(min, max, bits));
 
     [Theory]
     [InlineData(-9, 7, 4)]
     [InlineData(0, 2, 1)]
     public void CodebookOffsetIsNullWhenTheSpanDoesNotFit(int min, int max, int bits) =>
-        Assert.Null(UniformGrid.CodebookOffset(min, max, bits));
+        Assert.Null(ECQx.Quantization.Codebook.LowestLevelHolding(min, max, bits));
 
     [Theory]
     [InlineData(0, 0, 1)]

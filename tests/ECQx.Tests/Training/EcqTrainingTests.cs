@@ -47,6 +47,19 @@ public class EcqTrainingTests
             Assert.True(torch.unique(k).Item1.numel() <= 16);
         }
         Assert.True(r.History[^1].Layers.All(l => l.Histogram.Sum() == l.Count));
+
+        // The trainer's file is the quantized model's file: loading it gives the levels and codebooks the trainer holds.
+        string path = Path.Combine(TestPaths.NewTempDir(), "q.safetensors");
+        trainer.SaveQuantizedStateDict(path, new Dictionary<string, string> { ["note"] = "trained" });
+        using var held = trainer.ToQuantizedModel();
+        using var loaded = QuantizedModel.Load(path);
+        Assert.Equal("trained", loaded.Metadata["note"]);
+        foreach (var (a, b) in held.Tensors.Zip(loaded.Tensors))
+        {
+            Assert.Equal((a.Name, a.IsQuantized), (b.Name, b.IsQuantized));
+            Assert.True(a.Values.Same(b.Values), a.Name);
+            if (a.IsQuantized) Assert.True(a.Levels!.Same(b.Levels!) && a.Codebook!.Step == b.Codebook!.Step, a.Name);
+        }
     }
 
     [Fact]

@@ -60,6 +60,10 @@ public class XaiCompressionCliTests
             Assert.True((q - q.round()).abs().max().item<double>() < 1e-3, $"{name} off its grid");
         }
         Assert.True(bits <= 3.5 * n);
+        // The file is a quantized model (the one format): it loads with every layer's levels and codebook.
+        using var model = QuantizedModel.Load(outPath);
+        Assert.Equal(5, model.Tensors.Count(t => t.IsQuantized));
+        Assert.Equal("lrp", model.Metadata["ecqx.mixed.method"]);
     }
 
     [Fact]
