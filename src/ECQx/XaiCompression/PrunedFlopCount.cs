@@ -61,4 +61,7 @@ public sealed class PrunedFlopCount
     /// differ by less than this.
     /// </summary>
     public long LargestUnitFlops => _pruned.LargestUnitDrop(Flops);
+
+    /// <summary>Per group, the FLOPs that pruning one of its units saves in the unpruned model (its own and its consumer's share).</summary>
+    public long[] UnitFlops => _pruned.UnitDrops(Flops);
 }

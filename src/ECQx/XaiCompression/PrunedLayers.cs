@@ -64,9 +64,12 @@ internal sealed class PrunedLayers
     }
 
     /// <summary>The largest drop of <paramref name="cost"/> from pruning a single unit of the unpruned model.</summary>
-    public long LargestUnitDrop(Func<IReadOnlyList<long>, long> cost)
+    public long LargestUnitDrop(Func<IReadOnlyList<long>, long> cost) => UnitDrops(cost).Max();
+
+    /// <summary>Per group, the drop of <paramref name="cost"/> from pruning one of its units in the unpruned model.</summary>
+    public long[] UnitDrops(Func<IReadOnlyList<long>, long> cost)
     {
         long unpruned = cost(_units);
-        return Enumerable.Range(0, _units.Length).Max(g => unpruned - cost(_units.Select((u, i) => i == g ? u - 1 : u).ToArray()));
+        return Enumerable.Range(0, _units.Length).Select(g => unpruned - cost(_units.Select((u, i) => i == g ? u - 1 : u).ToArray())).ToArray();
     }
 }

@@ -55,7 +55,8 @@ public static class StructuredPruning
     /// <summary>
     /// Chooses the units to prune so that the pruned model costs at most <paramref name="targetFlops"/> FLOPs per example of
     /// shape <paramref name="inputShape"/> (<see cref="PrunedFlopCount"/>): units are pruned in the global order of their
-    /// scores, as in <see cref="PlanForParameters"/>, until the FLOPs are not above the target. Two methods given the same
+    /// score per FLOP saved (the unit score divided by <see cref="PrunedFlopCount.UnitFlops"/> of its group, lowest first,
+    /// every group keeping its highest-scored unit) until the FLOPs are not above the target. Two methods given the same
     /// target therefore spend equal FLOPs within one unit's FLOPs (<see cref="PrunedFlopCount.LargestUnitFlops"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The target lies below what pruning every prunable unit reaches; the message names both.</exception>
@@ -63,16 +64,28 @@ public static class StructuredPruning
     {
         var (groups, unitScores) = GroupScores(model, weightScores);
         PrunedFlopCount counter;
-        try { counter = new PrunedFlopCount(model, groups, inputShape); }
+        long[] unitFlops;
+        try
+        {
+            counter = new PrunedFlopCount(model, groups, inputShape);
+            unitFlops = counter.UnitFlops;
+        }
         catch { foreach (var u in unitScores) u.Dispose(); throw; }
-        return PlanForBudget(model, groups, unitScores, counter.Flops, targetFlops, "FLOPs");
+        // Rank by score per FLOP a unit's removal saves: a unit is worth keeping for what it contributes per unit of the
+        // budget it spends (a greedy knapsack), so cheap units with low scores are not removed before costly ones.
+        var perFlop = unitScores.Select((u, g) => u / Math.Max(1, unitFlops[g])).ToList();
+        try { return PlanForBudget(model, groups, unitScores, counter.Flops, targetFlops, "FLOPs", perFlop); }
+        finally { foreach (var t in perFlop) t.Dispose(); }
     }
 
-    /// <summary>Prunes units in the global score order until <paramref name="cost"/> of the kept counts is not above <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Prunes units in the global order of <paramref name="rankBy"/> (default: the unit scores) until <paramref name="cost"/>
+    /// of the kept counts is not above <paramref name="target"/>.
+    /// </summary>
     private static StructuredPruningPlan PlanForBudget(nn.Module model, IReadOnlyList<ChannelGroup> groups, List<Tensor> unitScores,
-        Func<IReadOnlyList<long>, long> cost, long target, string unit)
+        Func<IReadOnlyList<long>, long> cost, long target, string unit, IReadOnlyList<Tensor>? rankBy = null)
     {
-        var (layer, index) = UnitSelection.GlobalOrder(unitScores, minKeepPerLayer: 1);
+        var (layer, index) = UnitSelection.GlobalOrder(rankBy ?? unitScores, minKeepPerLayer: 1);
         var kept = groups.Select(g => g.Units).ToArray();
         long spent = cost(kept);
         int k = 0;

@@ -58,6 +58,25 @@ public class FlopBudgetTests
         Assert.Contains("100 FLOPs", e.Message);
     }
 
+    [Fact]
+    public void AFlopTargetRanksFiltersByScorePerFlopSoCheapNeuronsAreNotStrippedFirst()
+    {
+        var model = XaiCompressionFixtures.Cnn(1);
+        var scores = Ones(model);
+        scores["fc1.weight"].fill_(0.05);
+        // unit scores: conv1 9, conv2 54, fc1 128·0.05 = 6.4; one unit saves (MACs) conv1 5,184, conv2 3,648, fc1 132.
+        var counter = new PrunedFlopCount(model, ChannelGroups.Find(model), CnnInput);
+        Assert.Equal(new long[] { 2 * 5_184, 2 * 3_648, 2 * 132 }, counter.UnitFlops);
+        // By score alone fc1's neurons (6.4) go first and save only 11·132 MACs; per FLOP they are worth 6.4/132 ≈ 0.048,
+        // conv1's filters 9/5,184 ≈ 0.0017, so conv1 goes first: two filters (5,184 MACs each, the second now also 5,184:
+        // 9·64 + 8·9·64) take 32,688 to 22,320 ≤ 25,000 and fc1 stays whole.
+        var plan = StructuredPruning.PlanForFlops(model, scores, CnnInput, 50_000);
+        Assert.Equal(new long[] { 4, 8, 12 }, plan.Keep.Select(k => k.numel()));
+        Assert.Equal(22_320, ModelCosts.Measure(StructuredPruning.Shrink(model, plan), CnnInput).MultiplyAccumulates);
+        // the plan keeps the raw unit scores (what the tables show), not the per-FLOP ranking keys
+        Assert.Equal(128 * (double)0.05f, plan.UnitScores[2][0].item<double>(), 9);
+    }
+
     [Theory]
     [InlineData("cnn", 0.3)]
     [InlineData("lenet5", 0.6)]
