@@ -71,19 +71,20 @@ internal static class SweepSteps
         bool ecqx = method == "ECQx";
         log($"{name}: {method}{(ecqx ? " (" + config.Relevance + ")" : "")}, {bits} bit, Λ = {lambda.ToString(CultureInfo.InvariantCulture)}, {config.Epochs} epoch(s)");
 
-        using var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed);
-        StateDictLoader.LoadSafeTensors(model, Absolute(dir, baseline.WeightsFile));
-        model.to(device);
         var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda }, Ecqx = config.EcqxOptions };
-        using var quantizer = new EcqWeightQuantizer(settings);
         var relevance = ecqx ? RelevanceMethods.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
         using var disposeRelevance = relevance as IDisposable;
         var options = TrainerOptions(config, device, rdir, config.Epochs, config.MaxBatchesPerEpoch);
         TrainingResult training;
         string quantizedPath = Path.Combine(rdir, "quantized.safetensors");
         string ecqxPath = Path.Combine(dir, "models", name + EcqxModelFile.Extension);
-        using (var trainer = new QuantizationAwareTrainer(model, data.Splits, options, quantizer, relevance))
+        QuantizedModel quantized;
+        using (var model = ModelZoo.Create(modelName, data.Classes, device, config.Seed))
+        using (var quantizer = new EcqWeightQuantizer(settings))
         {
+            StateDictLoader.LoadSafeTensors(model, Absolute(dir, baseline.WeightsFile));
+            model.to(device);
+            using var trainer = new QuantizationAwareTrainer(model, data.Splits, options, quantizer, relevance);
             trainer.EpochCompleted += (_, m) =>
             {
                 log($"{name}: {(m.Phase == TrainingPhase.Initial ? "initial quantization" : $"epoch {m.Epoch}")}: " +
@@ -91,13 +92,17 @@ internal static class SweepSteps
                 onEpoch(m);
             };
             training = trainer.Run(ct);
-            // Save and code the quantized model (its levels and codebooks), then measure the accuracy of the model decoded from the file.
-            using var quantized = trainer.ToQuantizedModel();
+            quantized = trainer.ToQuantizedModel(); // its levels and codebooks, copied: the model and trainer can go
+        }
+        NativeHeap.Release(); // the model, trainer and optimizer states are gone: saving and coding start from what is live
+        // Save and code the quantized model, then measure the accuracy of the model decoded from the file.
+        using (quantized)
+        {
             quantized.Save(quantizedPath);
             Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
             EcqxModelFile.Write(ecqxPath, EcqxModel.From(quantized));
         }
-        NativeHeap.Release(); // the trainer's state is gone: coding starts from what is live
+        NativeHeap.Release();
         var contents = EcqxModelFile.ReadDetailed(ecqxPath);
         var report = CompressionReport.Create(contents, baselines: false);
         // The same model as an NNR bitstream (NNCodec decodes it), and NNCodec's own sizes when the sweep has NNCodec.

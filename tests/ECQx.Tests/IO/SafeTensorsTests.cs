@@ -151,6 +151,32 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void ViewsSlicesAndEmptyTensorsAreWrittenAsTheirOwnValues()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var g = new torch.Generator(4);
+        var baseTensor = torch.randn(new long[] { 6, 5 }, generator: g);
+        var tensors = new Dictionary<string, torch.Tensor>
+        {
+            ["transposed"] = baseTensor.t(),                   // not contiguous
+            ["tail rows"] = baseTensor.narrow(0, 3, 3),        // contiguous, at a storage offset
+            ["column"] = baseTensor.select(1, 2),              // strided
+            ["empty"] = torch.zeros(new long[] { 0, 4 }),
+            ["ints"] = torch.arange(7L).narrow(0, 2, 4),
+        };
+        string path = Path.Combine(TestPaths.NewTempDir(), "views.safetensors");
+        SafeTensors.Save(path, tensors);
+        using var doc = SafeTensors.Load(path);
+        Assert.Equal(tensors.Keys, doc.Tensors.Keys);
+        foreach (var (name, t) in tensors)
+        {
+            Assert.Equal(t.shape, doc.Tensors[name].shape);
+            Assert.Equal(t.dtype, doc.Tensors[name].dtype);
+            Assert.True(t.numel() == 0 || t.eq(doc.Tensors[name]).all().item<bool>(), name);
+        }
+    }
+
+    [Fact]
     public void DuplicateNamesAreRejectedOnSave()
     {
         var list = new[] { KeyValuePair.Create("a", torch.zeros(1)), KeyValuePair.Create("a", torch.zeros(1)) };
