@@ -24,10 +24,13 @@ internal static class SlurmScripts
 
     /// <summary>
     /// Writes the scripts for <paramref name="experimentArguments"/> (without mode options) into
-    /// <c><paramref name="resultsDirectory"/>/slurm/</c>; <paramref name="threads"/> is the user's <c>--threads</c>.
+    /// <c><paramref name="resultsDirectory"/>/slurm/</c>; <paramref name="threads"/> is the user's <c>--threads</c>. Without
+    /// <see cref="SlurmOptions.Time"/>, each job's time limit is its entry of <paramref name="defaultTimes"/> (from a calibrated
+    /// estimate), or none (the partition's default).
     /// </summary>
     public static SlurmScriptSet Write(string resultsDirectory, string experiment, IReadOnlyList<string> executable,
-        IReadOnlyList<string> experimentArguments, int? threads, int shardCount, SlurmOptions options, string workingDirectory)
+        IReadOnlyList<string> experimentArguments, int? threads, int shardCount, SlurmOptions options, string workingDirectory,
+        SlurmJobTimes? defaultTimes = null)
     {
         options.Validate();
         if (shardCount < 1) throw new ArgumentOutOfRangeException(nameof(shardCount), shardCount, "at least one shard");
@@ -39,15 +42,15 @@ internal static class SlurmScripts
         string threadArg = threads is int t ? "--threads " + t.ToString(CultureInfo.InvariantCulture) : "--threads \"${SLURM_CPUS_PER_TASK:-1}\"";
 
         string array = $"0-{shardCount - 1}" + (options.MaxParallel is int k ? "%" + k.ToString(CultureInfo.InvariantCulture) : "");
-        string baselines = Script($"ecqx-{experiment}-baselines", Path.Combine(logs, "baselines-%j.out"), options, workingDirectory, null,
+        string baselines = Script($"ecqx-{experiment}-baselines", Path.Combine(logs, "baselines-%j.out"), options, workingDirectory, null, defaultTimes?.Baselines,
             "Full-precision baselines (trained or evaluated) that every run starts from.",
             $"{command} {threadArg} --baselines-only");
-        string shards = Script($"ecqx-{experiment}-shards", Path.Combine(logs, "shard-%A_%a.out"), options, workingDirectory, array,
+        string shards = Script($"ecqx-{experiment}-shards", Path.Combine(logs, "shard-%A_%a.out"), options, workingDirectory, array, defaultTimes?.Shards,
             $"The sweep's runs in {shardCount} shard(s), one array task each; a resubmitted shard skips complete runs and resumes interrupted ones.",
             $"{command} {threadArg} --shard \"${{SLURM_ARRAY_TASK_ID}}/{shardCount.ToString(CultureInfo.InvariantCulture)}\"");
         // The report only reads results: one CPU, no GPU.
         string report = Script($"ecqx-{experiment}-report", Path.Combine(logs, "report-%j.out"),
-            options with { GpusPerTask = null, CpusPerTask = 1 }, workingDirectory, null,
+            options with { GpusPerTask = null, CpusPerTask = 1 }, workingDirectory, null, defaultTimes?.Report,
             "Collects every complete run into results.csv, results.json and report.html.",
             $"{command} --threads 1 --report");
 
@@ -60,7 +63,8 @@ internal static class SlurmScripts
         return set;
     }
 
-    private static string Script(string jobName, string output, SlurmOptions o, string workingDirectory, string? array, string purpose, string command)
+    private static string Script(string jobName, string output, SlurmOptions o, string workingDirectory, string? array, string? defaultTime,
+        string purpose, string command)
     {
         var sb = new StringBuilder("#!/bin/bash\n");
         sb.Append("#SBATCH --job-name=").Append(jobName).Append('\n');
@@ -71,7 +75,7 @@ internal static class SlurmScripts
         if (o.CpusPerTask is int c) sb.Append("#SBATCH --cpus-per-task=").Append(c.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.GpusPerTask is int g) sb.Append("#SBATCH --gpus-per-task=").Append(g.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Partition is not null) sb.Append("#SBATCH --partition=").Append(o.Partition).Append('\n');
-        if (o.Time is not null) sb.Append("#SBATCH --time=").Append(o.Time).Append('\n');
+        if ((o.Time ?? defaultTime) is string time) sb.Append("#SBATCH --time=").Append(time).Append('\n');
         // A job whose dependency failed is cancelled instead of pending forever.
         sb.Append("#SBATCH --kill-on-invalid-dep=yes\n");
         sb.Append("#\n# Written by `ecqx reproduce … --slurm`: ").Append(purpose).Append('\n');

@@ -43,9 +43,10 @@ internal sealed record ReproduceMode(ReproduceModeKind Kind, SweepShard? Shard)
     }
 
     /// <summary>Rejects options that mean nothing in this mode (e.g. <c>--submit</c> without <c>--slurm</c>).</summary>
-    public void CheckOptions(bool json, bool submit, SlurmOptions slurm)
+    public void CheckOptions(bool json, bool submit, SlurmOptions slurm, bool noCalibrate = false)
     {
         if (json && Kind != ReproduceModeKind.Plan) throw new ArgumentException("--json goes with --plan");
+        if (noCalibrate && Kind != ReproduceModeKind.Plan) throw new ArgumentException("--no-calibrate goes with --plan (--slurm never calibrates: it reads the cache)");
         if (Kind == ReproduceModeKind.Slurm)
         {
             slurm.Validate();
@@ -71,7 +72,8 @@ internal static class ReproduceModes
     public const int SlurmUnavailable = 3;
 
     /// <summary>Runs <paramref name="mode"/> and returns the exit code.</summary>
-    public static int Run(IAnsiConsole console, ReproduceMode mode, ExperimentSettings settings, SlurmOptions slurm, bool json, bool submit, CancellationToken ct)
+    public static int Run(IAnsiConsole console, ReproduceMode mode, ExperimentSettings settings, SlurmOptions slurm, bool json, bool submit,
+        bool noCalibrate, CancellationToken ct)
     {
         // JSON goes to stdout alone: progress lines then go to stderr.
         Action<string> log = json ? line => Console.Error.WriteLine(line) : line => console.MarkupLine(Markup.Escape(line));
@@ -79,9 +81,10 @@ internal static class ReproduceModes
         switch (mode.Kind)
         {
             case ReproduceModeKind.Plan:
-                var status = runner.Plan();
-                if (json) console.Profile.Out.Writer.WriteLine(PlanJson(status, slurm.Shards));
-                else PrintPlan(console, status, slurm.Shards);
+                var timing = noCalibrate ? null : new PlanTiming(StepTimeCache.Load(warn: log), Calibrate: true);
+                var status = runner.Plan(timing, ct);
+                if (json) console.Profile.Out.Writer.WriteLine(PlanOutput.Json(status, slurm.Shards));
+                else PlanOutput.Print(console, status, slurm.Shards);
                 return 0;
             case ReproduceModeKind.Baselines:
                 var b = runner.RunBaselines(ct);
@@ -97,20 +100,31 @@ internal static class ReproduceModes
                 console.MarkupLine($"{outcome.Results.Count} complete run(s); report: [bold]{Markup.Escape(outcome.ReportPath)}[/]");
                 return 0;
             case ReproduceModeKind.Slurm:
-                return WriteSlurm(console, runner, settings, slurm, submit);
+                return WriteSlurm(console, runner, settings, slurm, submit, log, ct);
             default:
                 throw new InvalidOperationException($"mode {mode.Kind} has no body here");
         }
     }
 
-    private static int WriteSlurm(IAnsiConsole console, ExperimentRunner runner, ExperimentSettings settings, SlurmOptions slurm, bool submit)
+    private static int WriteSlurm(IAnsiConsole console, ExperimentRunner runner, ExperimentSettings settings, SlurmOptions slurm, bool submit,
+        Action<string> log, CancellationToken ct)
     {
-        var status = runner.Plan();
+        // Without --time, the limits come from a cached calibration for the jobs' threads (--threads, else the CPUs per task).
+        var status = slurm.Time is null
+            ? runner.Plan(new PlanTiming(StepTimeCache.Load(warn: log), Calibrate: false, Threads: settings.Threads ?? slurm.CpusPerTask ?? 1), ct)
+            : runner.Plan();
         int shardCount = slurm.Shards ?? Math.Max(1, status.Plan.Runs.Count);
+        var times = status.Estimate is SweepEstimate estimate ? SlurmJobTimes.From(estimate, shardCount) : null;
+        if (times is not null)
+            console.MarkupLine(Markup.Escape($"time limits from the calibrated estimate (× {SlurmJobTimes.Margin.ToString(CultureInfo.InvariantCulture)}, at least " +
+                $"{SlurmJobTimes.MinimumMinutes} min): baselines {times.Baselines}, each shard {times.Shards}, report {times.Report}; " +
+                $"calibrated for {PlanOutput.Target(status.Estimate!)}; --time overrides"));
+        else if (slurm.Time is null)
+            console.MarkupLine(Markup.Escape($"no --time: the jobs get the partition's default time limit ({status.EstimateNote})"));
         if (slurm.GpusPerTask is not null && !settings.Device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && settings.Device != "auto")
             console.MarkupLine($"[yellow]note:[/] --gpus-per-task with --device {Markup.Escape(settings.Device)}: the jobs get GPUs but train on the CPU; add --device cuda");
         var scripts = SlurmScripts.Write(status.Directory, status.Config.Experiment, ReproduceCommandLine.CurrentExecutable(),
-            ReproduceCommandLine.ExperimentArguments(settings, status.RunId), settings.Threads, shardCount, slurm, Environment.CurrentDirectory);
+            ReproduceCommandLine.ExperimentArguments(settings, status.RunId), settings.Threads, shardCount, slurm, Environment.CurrentDirectory, times);
         int complete = status.Runs.Count(r => r.State == StepState.Complete);
         console.MarkupLine($"{status.Plan.Runs.Count} run(s) in {shardCount} shard(s), {complete} already complete; Slurm scripts in [bold]{Markup.Escape(scripts.Directory)}[/]:");
         foreach (string f in new[] { scripts.Baselines, scripts.Shards, scripts.Report, scripts.Submit })
@@ -130,64 +144,4 @@ internal static class ReproduceModes
         return 0;
     }
 
-    private static void PrintPlan(IAnsiConsole console, SweepStatus status, int? shards)
-    {
-        var assignment = shards is int n ? status.Plan.ShardAssignment(n) : null;
-        var t = new Table().Title($"{status.Config.Experiment} / {status.RunId}");
-        foreach (var c in new[] { "step", "model", "method", "bits", "Λ", "est. cost", "depends on" }) t.AddColumn(c);
-        if (assignment is not null) t.AddColumn("shard");
-        t.AddColumn("state");
-        for (int i = 0; i < status.Plan.Baselines.Count; i++)
-        {
-            var b = status.Plan.Baselines[i];
-            var row = new List<string> { Markup.Escape(status.Baselines[i].Name), Markup.Escape(b.Model), b.Pretrained ? "FP32 (pretrained)" : "FP32 (trained)", "32", "",
-                Cost(b.EstimatedCost), "" };
-            if (assignment is not null) row.Add("before all");
-            row.Add(status.Baselines[i].State.ToString().ToLowerInvariant());
-            t.AddRow(row.ToArray());
-        }
-        for (int i = 0; i < status.Plan.Runs.Count; i++)
-        {
-            var r = status.Plan.Runs[i];
-            var row = new List<string> { Markup.Escape(r.Name), Markup.Escape(r.Model), r.Method, r.Bits.ToString(CultureInfo.InvariantCulture),
-                r.Lambda.ToString(CultureInfo.InvariantCulture), Cost(r.EstimatedCost), Markup.Escape(ExperimentRunner.BaselineName(r.Model)) };
-            if (assignment is not null) row.Add(assignment[r.Name].ToString(CultureInfo.InvariantCulture));
-            row.Add(status.Runs[i].State.ToString().ToLowerInvariant());
-            t.AddRow(row.ToArray());
-        }
-        console.Write(t);
-        var counts = status.Runs.GroupBy(r => r.State).ToDictionary(g => g.Key, g => g.Count());
-        int Count(StepState s) => counts.GetValueOrDefault(s);
-        console.MarkupLine($"{status.Plan.Runs.Count} run(s): {Count(StepState.Complete)} complete, {Count(StepState.Running)} running, " +
-                           $"{Count(StepState.Interrupted)} interrupted, {Count(StepState.Pending)} pending; " +
-                           $"baselines: {status.Baselines.Count(b => b.State == StepState.Complete)} of {status.Baselines.Count} complete");
-        console.MarkupLine($"results folder: [bold]{Markup.Escape(status.Directory)}[/] (est. cost: training batches × million parameters, ECQx ×2)");
-    }
-
-    /// <summary>The plan as JSON (camelCase): folder, run id, shard count, baselines and runs with cost, dependency, shard and state.</summary>
-    internal static string PlanJson(SweepStatus status, int? shards)
-    {
-        var assignment = shards is int n ? status.Plan.ShardAssignment(n) : null;
-        var doc = new
-        {
-            experiment = status.Config.Experiment,
-            runId = status.RunId,
-            directory = status.Directory,
-            shards,
-            baselines = status.Plan.Baselines.Select((b, i) => new
-            {
-                name = status.Baselines[i].Name, model = b.Model, pretrained = b.Pretrained, estimatedCost = b.EstimatedCost,
-                state = status.Baselines[i].State.ToString().ToLowerInvariant(),
-            }),
-            runs = status.Plan.Runs.Select((r, i) => new
-            {
-                name = r.Name, model = r.Model, method = r.Method, bits = r.Bits, lambda = r.Lambda, estimatedCost = r.EstimatedCost,
-                dependsOn = ExperimentRunner.BaselineName(r.Model), shard = assignment?[r.Name],
-                state = status.Runs[i].State.ToString().ToLowerInvariant(),
-            }),
-        };
-        return JsonSerializer.Serialize(doc, ResolvedConfig.Json);
-    }
-
-    private static string Cost(double c) => c.ToString(c >= 100 ? "F0" : c >= 1 ? "F1" : "G3", CultureInfo.InvariantCulture);
 }

@@ -48,7 +48,8 @@ public sealed class ReproduceVerb : ICliVerb
         var dataStore = new Option<string?>("--data-store") { Description = $"dataset store for downloads (default: ${DataDirectory.EnvironmentVariable} or the user data folder)" };
         var offline = new Option<bool>("--offline") { Description = "never download; a missing dataset is an error saying what to put where" };
         var threads = new Option<int?>("--threads") { Description = "torch intra-op threads" };
-        var plan = new Option<bool>("--plan") { Description = "list the sweep's runs (model, method, bits, Λ, estimated cost), their baselines and what is complete; run nothing" };
+        var plan = new Option<bool>("--plan") { Description = "list the sweep's runs (model, method, bits, Λ, estimated cost and wall time), their baselines and what is complete; trains nothing, but first times a few steps per model on --device (cached)" };
+        var noCalibrate = new Option<bool>("--no-calibrate") { Description = "with --plan: do not time steps on this machine; print relative costs only (the default calibrates what the step-time cache lacks, see docs/cluster.md)" };
         var json = new Option<bool>("--json") { Description = "with --plan: print the plan as JSON" };
         var shard = new Option<string?>("--shard") { Description = "I/N: run only the runs of shard I (0-based) of N; their baselines must be complete" };
         var shards = new Option<int?>("--shards") { Description = "with --plan or --slurm: number of shards (default with --slurm: one per run)" };
@@ -59,7 +60,7 @@ public sealed class ReproduceVerb : ICliVerb
         var partition = new Option<string?>("--partition") { Description = "with --slurm: Slurm partition" };
         var gpus = new Option<int?>("--gpus-per-task") { Description = "with --slurm: GPUs per job (use with --device cuda)" };
         var cpus = new Option<int?>("--cpus-per-task") { Description = "with --slurm: CPUs per job (also the torch threads unless --threads)" };
-        var time = new Option<string?>("--time") { Description = "with --slurm: time limit per job, Slurm format (e.g. 4:00:00)" };
+        var time = new Option<string?>("--time") { Description = "with --slurm: time limit per job, Slurm format (e.g. 4:00:00); default: each job's calibrated estimate × 1.5 (at least 10 min) when --plan has calibrated, else the partition's" };
         var maxParallel = new Option<int?>("--max-parallel") { Description = "with --slurm: at most K shards at once" };
         var nncodec = new Option<string?>("--nncodec")
         {
@@ -71,7 +72,7 @@ public sealed class ReproduceVerb : ICliVerb
         var cmd = new Command("reproduce", "Reproduce an ECQ/ECQx experiment end to end: baseline, sweep, .ecqx coding, results and report.html.");
         cmd.Arguments.Add(experiment);
         foreach (Option o in new Option[] { quick, outDir, runId, device, seed, bits, lambdas, epochs, baselineEpochs, maxBatches, relevance, methods, models, dataDir, dataStore, offline, threads,
-                                            plan, json, shard, shards, baselinesOnly, reportOnly, slurm, submit, partition, gpus, cpus, time, maxParallel, claimLease, nncodec })
+                                            plan, noCalibrate, json, shard, shards, baselinesOnly, reportOnly, slurm, submit, partition, gpus, cpus, time, maxParallel, claimLease, nncodec })
             cmd.Options.Add(o);
         cmd.SetAction(r => CliRun.Guarded(console, ct =>
         {
@@ -104,11 +105,11 @@ public sealed class ReproduceVerb : ICliVerb
                 Partition = r.GetValue(partition), GpusPerTask = r.GetValue(gpus), CpusPerTask = r.GetValue(cpus), Time = r.GetValue(time),
                 MaxParallel = r.GetValue(maxParallel), Shards = r.GetValue(shards),
             };
-            mode.CheckOptions(r.GetValue(json), r.GetValue(submit), slurmOptions);
+            mode.CheckOptions(r.GetValue(json), r.GetValue(submit), slurmOptions, r.GetValue(noCalibrate));
             try
             {
                 if (mode.Kind != ReproduceModeKind.All)
-                    return ReproduceModes.Run(console, mode, settings, slurmOptions, r.GetValue(json), r.GetValue(submit), ct);
+                    return ReproduceModes.Run(console, mode, settings, slurmOptions, r.GetValue(json), r.GetValue(submit), r.GetValue(noCalibrate), ct);
                 var outcome = new ExperimentRunner(settings, line => console.MarkupLine(Markup.Escape(line))).Run(ct);
                 console.Write(ResultsTable(outcome));
                 if (outcome.Synthetic) console.MarkupLine("[yellow]synthetic data (quick mode without --data-dir: synthesized speech or a stand-in, see the data line of the report): not the paper's datasets[/]");

@@ -131,15 +131,31 @@ public sealed class ExperimentRunner
         return outcome;
     }
 
-    /// <summary>The plan of the sweep and the state of every baseline and run in the results folder; runs nothing.</summary>
-    public SweepStatus Plan()
+    /// <summary>
+    /// The plan of the sweep and the state of every baseline and run in the results folder; trains nothing. With
+    /// <paramref name="timing"/>, also the estimated wall times (<see cref="SweepStatus.Estimate"/>) from the step-time
+    /// cache, calibrating what it lacks on the sweep's data and device when <see cref="PlanTiming.Calibrate"/> (a device
+    /// that is not available here is a <see cref="SweepStatus.EstimateNote"/>, not an error).
+    /// </summary>
+    public SweepStatus Plan(PlanTiming? timing = null, CancellationToken ct = default)
     {
-        using var sweep = OpenedSweep.Open(_s, training: false, _log);
+        TorchSharp.torch.Device? device = null;
+        string? deviceProblem = null;
+        if (timing is { Calibrate: true })
+        {
+            try { device = TorchRuntime.ParseDevice(_s.Device); }
+            catch (ArgumentException e) { deviceProblem = e.Message; }
+        }
+        using var sweep = OpenedSweep.Open(_s, training: false, _log, device);
         var lease = _s.ClaimLease ?? RunClaim.DefaultLease;
         var baselines = sweep.Plan.Baselines.Select(b => new StepStatus(BaselineName(b.Model),
             State(BaselineDirectory(sweep.Directory, b.Model), lease))).ToList();
         var runs = sweep.Plan.Runs.Select(r => new StepStatus(r.Name, State(RunDirectory(sweep.Directory, r.Name), lease))).ToList();
-        return new SweepStatus(sweep.Directory, sweep.RunId, sweep.Config, sweep.Plan, baselines, runs);
+        var status = new SweepStatus(sweep.Directory, sweep.RunId, sweep.Config, sweep.Plan, baselines, runs);
+        if (timing is null) return status;
+        var estimate = SweepTiming.Estimate(sweep, timing with { Calibrate = timing.Calibrate && device is not null }, _log, ct, out string? note);
+        if (estimate is null && deviceProblem is not null) note = $"cannot calibrate on this machine: {deviceProblem}; {note}";
+        return status with { Estimate = estimate, EstimateNote = note };
     }
 
     /// <summary>The state of one baseline or run folder: complete, running (live claim), interrupted (checkpoint or dead claim) or pending.</summary>

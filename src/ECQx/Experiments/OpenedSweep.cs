@@ -17,14 +17,15 @@ internal sealed record OpenedSweep(ExperimentDefinition Definition, torch.Device
 
     /// <summary>
     /// Opens the sweep of <paramref name="settings"/>. Without <paramref name="training"/> (plan, report) the data stays on
-    /// the CPU, so a login node without the runs' GPU can plan, write Slurm scripts and build reports.
+    /// the CPU, so a login node without the runs' GPU can plan, write Slurm scripts and build reports; a plan that
+    /// calibrates step times passes the runs' device as <paramref name="dataDevice"/> (nothing is written either way).
     /// </summary>
-    public static OpenedSweep Open(ExperimentSettings settings, bool training, Action<string> log)
+    public static OpenedSweep Open(ExperimentSettings settings, bool training, Action<string> log, torch.Device? dataDevice = null)
     {
         settings.Validate();
         TorchRuntime.EnsureLoaded();
         var def = ExperimentCatalog.Get(settings.Experiment);
-        var device = training ? TorchRuntime.ParseDevice(settings.Device) : torch.CPU;
+        var device = training ? TorchRuntime.ParseDevice(settings.Device) : dataDevice ?? torch.CPU;
         if (settings.Threads is int threads) torch.set_num_threads(threads);
         var defaults = def.Defaults(settings.Quick);
         def.CheckModels(settings.Models ?? defaults.Models);

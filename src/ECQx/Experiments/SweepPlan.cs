@@ -22,7 +22,8 @@ public sealed record SweepBaseline(string Model, bool Pretrained, double Estimat
 /// <remarks>
 /// <para>Costs are relative: training batches (epochs × batches per epoch, plus one pass over the test set) times the
 /// model's parameters in millions; an ECQx run counts twice (its relevance pass is about one more backward pass).
-/// They only order and balance work, they do not predict seconds.</para>
+/// They only order and balance work, they do not predict seconds: <see cref="SweepEstimate"/> does, from step times
+/// calibrated on the machine (<see cref="StepTimes"/>); shards stay balanced by these costs, so they never depend on timings.</para>
 /// <para>Sharding (<see cref="Shard"/>) is longest-processing-time greedy: runs sorted by cost (descending), then by
 /// name (ordinal); each goes to the shard with the least cost so far, ties to the lowest shard index. It depends only
 /// on the runs' names and costs, so the same plan always gives the same shards.</para>
@@ -46,6 +47,9 @@ public sealed class SweepPlan
 
     /// <summary>Every run, in sweep order.</summary>
     public IReadOnlyList<SweepRun> Runs { get; }
+
+    /// <summary>Batches of one full training epoch (before <c>--max-batches</c> caps it); 0 when the plan was not made by <see cref="Create"/>.</summary>
+    public long TrainBatches { get; init; }
 
     /// <summary>
     /// The plan of <paramref name="config"/>: <paramref name="pretrained"/> says whether a model's baseline is loaded,
@@ -76,7 +80,7 @@ public sealed class SweepPlan
                         runs.Add(new SweepRun(ExperimentRunner.RunName(model, method, bits, lambda), model, method, bits, lambda,
                             method == "ECQx" ? 2 * runCost : runCost));
         }
-        return new SweepPlan(baselines, runs);
+        return new SweepPlan(baselines, runs) { TrainBatches = trainBatches };
     }
 
     /// <summary>The shard (0-based) of every run, by name, for <paramref name="shardCount"/> shards.</summary>

@@ -26,7 +26,14 @@ public sealed record StepStatus(string Name, StepState State);
 /// <param name="Baselines">State of each baseline, in <see cref="SweepPlan.Baselines"/> order.</param>
 /// <param name="Runs">State of each run, in <see cref="SweepPlan.Runs"/> order.</param>
 public sealed record SweepStatus(string Directory, string RunId, ResolvedConfig Config, SweepPlan Plan,
-    IReadOnlyList<StepStatus> Baselines, IReadOnlyList<StepStatus> Runs);
+    IReadOnlyList<StepStatus> Baselines, IReadOnlyList<StepStatus> Runs)
+{
+    /// <summary>The estimated wall times, when the plan was asked for them and step times were at hand.</summary>
+    public SweepEstimate? Estimate { get; init; }
+
+    /// <summary>Why there is no <see cref="Estimate"/> although one was asked for (which calibration is missing, how to get it).</summary>
+    public string? EstimateNote { get; init; }
+}
 
 /// <summary>What a baseline-only or shard invocation did.</summary>
 /// <param name="Directory">The results folder.</param>

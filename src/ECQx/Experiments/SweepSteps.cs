@@ -97,27 +97,13 @@ internal static class SweepSteps
         NativeHeap.Release(); // the model, trainer and optimizer states are gone: saving and coding start from what is live
         // Save and code the quantized model, then measure the accuracy of the model decoded from the file.
         using (quantized)
-        {
-            quantized.Save(quantizedPath);
-            Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
-            EcqxModelFile.Write(ecqxPath, EcqxModel.From(quantized));
-        }
+            WriteCoded(quantized, quantizedPath, ecqxPath);
         NativeHeap.Release();
-        var contents = EcqxModelFile.ReadDetailed(ecqxPath);
-        var report = CompressionReport.Create(contents, baselines: false);
-        // The same model as an NNR bitstream (NNCodec decodes it), and NNCodec's own sizes when the sweep has NNCodec.
-        string nnrPath = Path.ChangeExtension(ecqxPath, NnrModelFile.Extension);
-        NnrModelFile.Write(nnrPath, contents.Model);
-        long nnrBytes = new FileInfo(nnrPath).Length;
-        var nncodec = sweep.NnCodec?.Measure(contents.Model, rdir);
+        var (contents, report, nnrBytes) = ReadBackCoded(ecqxPath);
+        var nncodec = sweep.NnCodec?.Measure(contents.Model, rdir); // NNCodec's own sizes when the sweep has NNCodec
         double decodedAccuracy;
-        using (var decodedModel = ModelZoo.Create(modelName, data.Classes, device, config.Seed))
-        {
-            using (var decoded = StateDictAdapter.ToStateDict(contents.Model))
-                StateDictLoader.Load(decodedModel, decoded, ecqxPath);
-            decodedModel.to(device);
+        using (var decodedModel = DecodedModel(sweep, modelName, contents, ecqxPath))
             decodedAccuracy = TestAccuracy(decodedModel, data, device);
-        }
         var layers = report.Tensors.Where(t => t.Storage == EcqxStorage.Levels)
             .Select(t => new LayerSummary(t.Name, t.Elements, 100 * (t.Sparsity ?? 0), t.EntropyBitsPerLevel ?? 0, t.StoredBytes)).ToList();
         var last = training.History.Count > 0 ? training.History[^1] : null;
@@ -133,7 +119,47 @@ internal static class SweepSteps
         return result;
     }
 
-    private static TrainerOptions TrainerOptions(ResolvedConfig config, torch.Device device, string outDir, int epochs, int? maxBatches) => new()
+    /// <summary>Writes <paramref name="quantized"/> to <paramref name="quantizedPath"/> and its coded form to <paramref name="ecqxPath"/>.</summary>
+    internal static void WriteCoded(QuantizedModel quantized, string quantizedPath, string ecqxPath)
+    {
+        quantized.Save(quantizedPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(ecqxPath)!);
+        EcqxModelFile.Write(ecqxPath, EcqxModel.From(quantized));
+    }
+
+    /// <summary>
+    /// Reads the coded model back with its compression report, and writes the same model as an NNR bitstream beside it
+    /// (NNCodec decodes it); returns the NNR file's size too.
+    /// </summary>
+    internal static (EcqxFileContents Contents, CompressionReport Report, long NnrBytes) ReadBackCoded(string ecqxPath)
+    {
+        var contents = EcqxModelFile.ReadDetailed(ecqxPath);
+        var report = CompressionReport.Create(contents, baselines: false);
+        string nnrPath = Path.ChangeExtension(ecqxPath, NnrModelFile.Extension);
+        NnrModelFile.Write(nnrPath, contents.Model);
+        return (contents, report, new FileInfo(nnrPath).Length);
+    }
+
+    /// <summary>A new <paramref name="modelName"/> on the sweep's device holding the weights decoded from <paramref name="contents"/> (read from <paramref name="ecqxPath"/>); the caller disposes it.</summary>
+    internal static torch.nn.Module<torch.Tensor, torch.Tensor> DecodedModel(OpenedSweep sweep, string modelName, EcqxFileContents contents, string ecqxPath)
+    {
+        var model = ModelZoo.Create(modelName, sweep.Data.Classes, sweep.Device, sweep.Config.Seed);
+        try
+        {
+            using (var decoded = StateDictAdapter.ToStateDict(contents.Model))
+                StateDictLoader.Load(model, decoded, ecqxPath);
+            model.to(sweep.Device);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The trainer options of a sweep step (batch size, learning rate, seed, device, threads of the sweep).</summary>
+    internal static TrainerOptions TrainerOptions(ResolvedConfig config, torch.Device device, string outDir, int epochs, int? maxBatches) => new()
     {
         Epochs = epochs, BatchSize = config.BatchSize, LearningRate = config.LearningRate,
         Seed = config.Seed, Device = device, Threads = config.Threads, MaxBatchesPerEpoch = maxBatches,
@@ -149,7 +175,7 @@ internal static class SweepSteps
     private static string Absolute(string dir, string path) => Path.IsPathRooted(path) ? path : Path.Combine(dir, path);
 
     /// <summary>Test accuracy in %; an experiment without test data is an error.</summary>
-    private static double TestAccuracy(torch.nn.Module<torch.Tensor, torch.Tensor> model, ExperimentData data, torch.Device device)
+    internal static double TestAccuracy(torch.nn.Module<torch.Tensor, torch.Tensor> model, ExperimentData data, torch.Device device)
     {
         double acc = ModelEvaluation.Accuracy(model, data.Splits.Test, device);
         return double.IsNaN(acc) ? throw new InvalidOperationException("the test set is empty; accuracy is undefined") : acc;

@@ -105,7 +105,7 @@ public sealed class ReproduceSlurmCliTests
     public void ThePlanListsRunsCostsShardsAndStateAsJson()
     {
         string root = TestPaths.NewTempDir();
-        var (exit, text) = ReproduceCli.Run(Args(root, "--plan", "--json", "--shards", "3"));
+        var (exit, text) = ReproduceCli.Run(Args(root, "--plan", "--no-calibrate", "--json", "--shards", "3"));
         Assert.True(exit == 0, text);
         using var doc = JsonDocument.Parse(text);
         var runs = doc.RootElement.GetProperty("runs").EnumerateArray().ToList();
@@ -117,7 +117,7 @@ public sealed class ReproduceSlurmCliTests
         Assert.Equal(new[] { 0, 1, 2 }, runs.Select(r => r.GetProperty("shard").GetInt32()).Distinct().Order());
         Assert.Equal("pending", doc.RootElement.GetProperty("baselines")[0].GetProperty("state").GetString());
 
-        var (exit2, table) = ReproduceCli.Run(Args(root, "--plan"));
+        var (exit2, table) = ReproduceCli.Run(Args(root, "--plan", "--no-calibrate"));
         Assert.True(exit2 == 0, table);
         Assert.Contains("4 run(s): 0 complete, 0 running, 0 interrupted, 4 pending; baselines: 0 of 1 complete", table);
     }

@@ -25,7 +25,7 @@ public sealed class ReproduceStorageTests
     public void PlanningWritesNothing()
     {
         string root = TestPaths.NewTempDir();
-        var (exit, text) = ReproduceCli.Run(Sweep.Concat(new[] { "--out-dir", root, "--plan" }).ToArray());
+        var (exit, text) = ReproduceCli.Run(Sweep.Concat(new[] { "--out-dir", root, "--plan", "--no-calibrate" }).ToArray());
         Assert.True(exit == 0, text);
         Assert.Contains("1 run(s): 0 complete", text);
         Assert.Empty(Directory.GetFileSystemEntries(root));
@@ -36,7 +36,7 @@ public sealed class ReproduceStorageTests
     {
         using var disk = TmpfsMount.Create(64 * 1024, readOnly: true);
         string root = Path.Combine(disk.Path, "res");
-        var (exit, text) = ReproduceCli.Run(Sweep.Concat(new[] { "--out-dir", root, "--plan" }).ToArray());
+        var (exit, text) = ReproduceCli.Run(Sweep.Concat(new[] { "--out-dir", root, "--plan", "--no-calibrate" }).ToArray());
         Assert.True(exit == 0, text);
         Assert.Contains("1 run(s): 0 complete", text);
 

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using ECQx.IO;
+using ECQx.Models;
+using ECQx.Quantization;
+using ECQx.Relevance;
+using ECQx.Training;
+using TorchSharp;
+
+namespace ECQx.Experiments;
+
+/// <summary>
+/// Measures the <see cref="StepTimes"/> of one model of an opened sweep by running a few real steps of the real
+/// <see cref="QuantizationAwareTrainer"/> on the sweep's own data and device, in a temporary folder that is removed
+/// afterwards: a full-precision trainer, then an ECQ and an ECQx trainer starting from its weights (the sweep's largest
+/// bit width and Λ, its relevance method), then the coding of the ECQ trainer's result as a sweep run codes it.
+/// </summary>
+/// <remarks>
+/// Each trainer runs one epoch of <see cref="WarmupSteps"/> + <see cref="TimedSteps"/> batches. A step's time is the
+/// median of the timed batches (the interval between two <see cref="QuantizationAwareTrainer.BatchCompleted"/> events,
+/// the data included); the first batch warms up and is discarded. The end of an epoch (test evaluation, metrics row,
+/// best model, checkpoint) is the time from the last batch to the end of <see cref="QuantizationAwareTrainer.Run"/>.
+/// A training split of one batch times that batch instead.
+/// </remarks>
+internal static class StepTimeCalibration
+{
+    /// <summary>Batches run and discarded before timing.</summary>
+    public const int WarmupSteps = 1;
+
+    /// <summary>Batches timed per step kind.</summary>
+    public const int TimedSteps = 5;
+
+    /// <summary>Measures <paramref name="model"/> in <paramref name="sweep"/>, the quantized steps at <paramref name="bits"/> bit.</summary>
+    public static StepTimes Measure(OpenedSweep sweep, string model, int bits, Action<string> log, CancellationToken ct)
+    {
+        string temp = Directory.CreateTempSubdirectory("ecqx-calibration-").FullName;
+        try
+        {
+            var config = sweep.Config;
+            double lambda = config.Lambdas.Count > 0 ? config.Lambdas.Max() : 0;
+            string weights = Path.Combine(temp, "baseline.safetensors");
+            log($"calibrating {model}: {WarmupSteps} + {TimedSteps} full-precision steps, a test evaluation and a checkpoint");
+            var (fpStep, fpEpochEnd, evaluation) = FullPrecision(sweep, model, Path.Combine(temp, "fp"), weights, ct);
+            log($"calibrating {model}: {WarmupSteps} + {TimedSteps} ECQ steps at {bits} bit, initial quantization, coding");
+            var ecq = Quantized(sweep, model, weights, bits, lambda, relevance: false, Path.Combine(temp, "ecq"), ct);
+            log($"calibrating {model}: {WarmupSteps} + {TimedSteps} ECQx steps ({config.Relevance} relevance)");
+            var ecqx = Quantized(sweep, model, weights, bits, lambda, relevance: true, Path.Combine(temp, "ecqx"), ct);
+            return new StepTimes(fpStep, ecq.Step, ecqx.Step, evaluation, fpEpochEnd, ecq.EpochEnd, ecq.Setup, ecq.Initial, ecq.Coding,
+                DateTimeOffset.UtcNow);
+        }
+        finally
+        {
+            NativeHeap.Release();
+            try { Directory.Delete(temp, recursive: true); }
+            catch (IOException e) { log($"warning: could not remove the calibration folder {temp}: {e.Message}"); }
+        }
+    }
+
+    /// <summary>Full-precision steps; saves the weights to <paramref name="weightsFile"/> for the quantized trainers and times one plain test evaluation.</summary>
+    private static (double Step, double EpochEnd, double Evaluation) FullPrecision(OpenedSweep sweep, string modelName, string dir, string weightsFile, CancellationToken ct)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = ModelZoo.Create(modelName, sweep.Data.Classes, sweep.Device, sweep.Config.Seed);
+        var clock = new TrainerClock();
+        using (var trainer = new QuantizationAwareTrainer(model, sweep.Data.Splits, Options(sweep, dir)))
+            clock.Run(trainer, ct);
+        SafeTensors.Save(weightsFile, model.state_dict());
+        var sw = Stopwatch.StartNew();
+        SweepSteps.TestAccuracy(model, sweep.Data, sweep.Device);
+        return (clock.StepSeconds(), clock.EpochEndSeconds(), sw.Elapsed.TotalSeconds);
+    }
+
+    private sealed record QuantizedTimes(double Setup, double Initial, double Step, double EpochEnd, double Coding);
+
+    /// <summary>An ECQ (or ECQx) trainer from <paramref name="weightsFile"/>: setup, initial quantization, steps, epoch end and (ECQ) the coding.</summary>
+    private static QuantizedTimes Quantized(OpenedSweep sweep, string modelName, string weightsFile, int bits, double lambda, bool relevance,
+        string dir, CancellationToken ct)
+    {
+        var config = sweep.Config;
+        using var scope = torch.NewDisposeScope();
+        var sw = Stopwatch.StartNew();
+        using var model = ModelZoo.Create(modelName, sweep.Data.Classes, sweep.Device, config.Seed);
+        StateDictLoader.LoadSafeTensors(model, weightsFile);
+        model.to(sweep.Device);
+        var settings = new EcqQuantizerSettings { Bits = bits, Ecq = EcqOptions.Default with { Lambda = lambda }, Ecqx = config.EcqxOptions };
+        using var quantizer = new EcqWeightQuantizer(settings);
+        var method = relevance ? RelevanceMethods.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
+        using var disposeMethod = method as IDisposable;
+        using var trainer = new QuantizationAwareTrainer(model, sweep.Data.Splits, Options(sweep, dir), quantizer, method);
+        double setup = sw.Elapsed.TotalSeconds;
+        var clock = new TrainerClock();
+        clock.Run(trainer, ct);
+        double coding = 0;
+        if (!relevance)
+        {
+            sw.Restart();
+            string ecqxPath = Path.Combine(dir, "model" + ECQx.Coding.EcqxModelFile.Extension);
+            using (var quantized = trainer.ToQuantizedModel())
+                SweepSteps.WriteCoded(quantized, Path.Combine(dir, "quantized.safetensors"), ecqxPath);
+            var (contents, _, _) = SweepSteps.ReadBackCoded(ecqxPath);
+            using (SweepSteps.DecodedModel(sweep, modelName, contents, ecqxPath)) { }
+            coding = sw.Elapsed.TotalSeconds;
+        }
+        return new QuantizedTimes(setup, clock.InitialSeconds(), clock.StepSeconds(), clock.EpochEndSeconds(), coding);
+    }
+
+    private static TrainerOptions Options(OpenedSweep sweep, string dir) =>
+        SweepSteps.TrainerOptions(sweep.Config, sweep.Device, dir, epochs: 1, maxBatches: WarmupSteps + TimedSteps) with { Resume = false };
+
+    /// <summary>Times of one calibration trainer's events, in seconds since the clock was made.</summary>
+    private sealed class TrainerClock
+    {
+        private readonly Stopwatch _sw = Stopwatch.StartNew();
+        private readonly List<double> _batches = new();
+        private double _start, _end;
+        private double? _initialCheckpoint;
+
+        private double Now => _sw.Elapsed.TotalSeconds;
+
+        public void Run(QuantizationAwareTrainer trainer, CancellationToken ct)
+        {
+            bool initialDone = false;
+            trainer.BatchCompleted += (_, _) => _batches.Add(Now);
+            trainer.EpochCompleted += (_, m) => initialDone |= m.Phase == TrainingPhase.Initial;
+            // The checkpoint after the initial quantization ends it; the epoch's batches follow.
+            trainer.CheckpointSaved += (_, _) => { if (initialDone && _batches.Count == 0) _initialCheckpoint ??= Now; };
+            _start = Now;
+            trainer.Run(ct);
+            _end = Now;
+            if (_batches.Count == 0) throw new InvalidOperationException("the calibration trainer ran no batch: the training split is empty");
+        }
+
+        /// <summary>Median of the timed batches; the only batch when there is one.</summary>
+        public double StepSeconds()
+        {
+            if (_batches.Count == 1) return _batches[0] - (_initialCheckpoint ?? _start);
+            var steps = _batches.Zip(_batches.Skip(1), (a, b) => b - a).Order().ToArray();
+            return steps[steps.Length / 2];
+        }
+
+        /// <summary>From the last batch to the end of the run: evaluation, metrics row, best model, checkpoint.</summary>
+        public double EpochEndSeconds() => _end - _batches[^1];
+
+        /// <summary>From the start of the run to the checkpoint after the initial quantization (its evaluation included).</summary>
+        public double InitialSeconds() => (_initialCheckpoint ?? throw new InvalidOperationException("the calibration trainer wrote no checkpoint after its initial quantization")) - _start;
+    }
+
+    /// <summary>One line summing up <paramref name="t"/> for the log.</summary>
+    public static string Describe(string model, StepTimes t)
+    {
+        static string Ms(double s) => (1000 * s).ToString(s < 0.01 ? "F2" : "F1", CultureInfo.InvariantCulture) + " ms";
+        return $"{model}: FP step {Ms(t.FullPrecisionStep)}, ECQ step {Ms(t.EcqStep)}, ECQx step {Ms(t.EcqxStep)}, " +
+               $"test evaluation {Ms(t.Evaluation)}, epoch end FP {Ms(t.FullPrecisionEpochEnd)} / quantized {Ms(t.QuantizedEpochEnd)}, " +
+               $"run setup {Ms(t.RunSetup)}, initial quantization {Ms(t.InitialQuantization)}, coding {Ms(t.Coding)}";
+    }
+}
