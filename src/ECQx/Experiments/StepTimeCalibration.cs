@@ -21,11 +21,23 @@ namespace ECQx.Experiments;
 /// the data included); the first batch warms up and is discarded. The end of an epoch (test evaluation, metrics row,
 /// best model, checkpoint) is the time from the last batch to the end of <see cref="QuantizationAwareTrainer.Run"/>.
 /// A training split of one batch times that batch instead.
+/// <para>A short full-precision step (a small model) is mostly managed code around few native calls, whose first runs are
+/// slower than the steady state of a baseline's many batches (JIT tiers): when the first timing gives a step under
+/// <see cref="WarmupSeconds"/>, the full-precision trainer runs again with warm-up batches worth about that long (at most
+/// <see cref="MaxWarmupSteps"/>) and that timing counts. The quantized steps keep the one warm-up batch: on the primer,
+/// their first batches after the initial quantization cost about what a run's average batch does (later batches of
+/// the first epoch are dearer, the second epoch's cheaper).</para>
 /// </remarks>
 internal static class StepTimeCalibration
 {
     /// <summary>Batches run and discarded before timing.</summary>
     public const int WarmupSteps = 1;
+
+    /// <summary>Warm-up batches of a second full-precision timing, at most.</summary>
+    public const int MaxWarmupSteps = 40;
+
+    /// <summary>Seconds of full-precision batches that a second full-precision timing warms up with (see the remarks).</summary>
+    public const double WarmupSeconds = 0.5;
 
     /// <summary>Batches timed per step kind.</summary>
     public const int TimedSteps = 5;
@@ -40,7 +52,13 @@ internal static class StepTimeCalibration
             double lambda = config.Lambdas.Count > 0 ? config.Lambdas.Max() : 0;
             string weights = Path.Combine(temp, "baseline.safetensors");
             log($"calibrating {model}: {WarmupSteps} + {TimedSteps} full-precision steps, a test evaluation and a checkpoint");
-            var (fpStep, fpEpochEnd, evaluation) = FullPrecision(sweep, model, Path.Combine(temp, "fp"), weights, ct);
+            var (fpStep, fpEpochEnd, evaluation) = FullPrecision(sweep, model, WarmupSteps, Path.Combine(temp, "fp"), weights, ct);
+            int warmup = (int)Math.Min(MaxWarmupSteps, Math.Ceiling(WarmupSeconds / fpStep));
+            if (warmup > WarmupSteps)
+            {
+                log($"calibrating {model}: short full-precision steps, timed again after {warmup} warm-up steps");
+                (fpStep, fpEpochEnd, evaluation) = FullPrecision(sweep, model, warmup, Path.Combine(temp, "fp-again"), weights, ct);
+            }
             log($"calibrating {model}: {WarmupSteps} + {TimedSteps} ECQ steps at {bits} bit, initial quantization, coding");
             var ecq = Quantized(sweep, model, weights, bits, lambda, relevance: false, Path.Combine(temp, "ecq"), ct);
             log($"calibrating {model}: {WarmupSteps} + {TimedSteps} ECQx steps ({config.Relevance} relevance)");
@@ -57,12 +75,13 @@ internal static class StepTimeCalibration
     }
 
     /// <summary>Full-precision steps; saves the weights to <paramref name="weightsFile"/> for the quantized trainers and times one plain test evaluation.</summary>
-    private static (double Step, double EpochEnd, double Evaluation) FullPrecision(OpenedSweep sweep, string modelName, string dir, string weightsFile, CancellationToken ct)
+    private static (double Step, double EpochEnd, double Evaluation) FullPrecision(OpenedSweep sweep, string modelName, int warmup, string dir,
+        string weightsFile, CancellationToken ct)
     {
         using var scope = torch.NewDisposeScope();
         using var model = ModelZoo.Create(modelName, sweep.Data.Classes, sweep.Device, sweep.Config.Seed);
         var clock = new TrainerClock();
-        using (var trainer = new QuantizationAwareTrainer(model, sweep.Data.Splits, Options(sweep, dir)))
+        using (var trainer = new QuantizationAwareTrainer(model, sweep.Data.Splits, Options(sweep, dir, warmup)))
             clock.Run(trainer, ct);
         SafeTensors.Save(weightsFile, model.state_dict());
         var sw = Stopwatch.StartNew();
@@ -86,7 +105,7 @@ internal static class StepTimeCalibration
         using var quantizer = new EcqWeightQuantizer(settings);
         var method = relevance ? RelevanceMethods.Create(config.Relevance, new RelevanceOptions { Seed = config.Seed }) : null;
         using var disposeMethod = method as IDisposable;
-        using var trainer = new QuantizationAwareTrainer(model, sweep.Data.Splits, Options(sweep, dir), quantizer, method);
+        using var trainer = new QuantizationAwareTrainer(model, sweep.Data.Splits, Options(sweep, dir, WarmupSteps), quantizer, method);
         double setup = sw.Elapsed.TotalSeconds;
         var clock = new TrainerClock();
         clock.Run(trainer, ct);
@@ -104,8 +123,8 @@ internal static class StepTimeCalibration
         return new QuantizedTimes(setup, clock.InitialSeconds(), clock.StepSeconds(), clock.EpochEndSeconds(), coding);
     }
 
-    private static TrainerOptions Options(OpenedSweep sweep, string dir) =>
-        SweepSteps.TrainerOptions(sweep.Config, sweep.Device, dir, epochs: 1, maxBatches: WarmupSteps + TimedSteps) with { Resume = false };
+    private static TrainerOptions Options(OpenedSweep sweep, string dir, int warmup) =>
+        SweepSteps.TrainerOptions(sweep.Config, sweep.Device, dir, epochs: 1, maxBatches: warmup + TimedSteps) with { Resume = false };
 
     /// <summary>Times of one calibration trainer's events, in seconds since the clock was made.</summary>
     private sealed class TrainerClock
@@ -130,11 +149,11 @@ internal static class StepTimeCalibration
             if (_batches.Count == 0) throw new InvalidOperationException("the calibration trainer ran no batch: the training split is empty");
         }
 
-        /// <summary>Median of the timed batches; the only batch when there is one.</summary>
+        /// <summary>Median of the last <see cref="TimedSteps"/> batches (after the warm-up); the only batch when there is one.</summary>
         public double StepSeconds()
         {
             if (_batches.Count == 1) return _batches[0] - (_initialCheckpoint ?? _start);
-            var steps = _batches.Zip(_batches.Skip(1), (a, b) => b - a).Order().ToArray();
+            var steps = _batches.Zip(_batches.Skip(1), (a, b) => b - a).TakeLast(TimedSteps).Order().ToArray();
             return steps[steps.Length / 2];
         }
 
