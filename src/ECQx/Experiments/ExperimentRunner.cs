@@ -145,6 +145,11 @@ public sealed class ExperimentRunner
         {
             try { device = TorchRuntime.ParseDevice(_s.Device); }
             catch (ArgumentException e) { deviceProblem = e.Message; }
+            if (device is { type: TorchSharp.DeviceType.CUDA } && device.index >= TorchSharp.torch.cuda.device_count())
+            {
+                deviceProblem = $"device '{_s.Device}' is not here ({TorchSharp.torch.cuda.device_count()} CUDA device(s))";
+                device = null;
+            }
         }
         using var sweep = OpenedSweep.Open(_s, training: false, _log, device);
         var lease = _s.ClaimLease ?? RunClaim.DefaultLease;
@@ -154,7 +159,8 @@ public sealed class ExperimentRunner
         var status = new SweepStatus(sweep.Directory, sweep.RunId, sweep.Config, sweep.Plan, baselines, runs);
         if (timing is null) return status;
         var estimate = SweepTiming.Estimate(sweep, timing with { Calibrate = timing.Calibrate && device is not null }, _log, ct, out string? note);
-        if (estimate is null && deviceProblem is not null) note = $"cannot calibrate on this machine: {deviceProblem}; {note}";
+        if (estimate is null && deviceProblem is not null)
+            note = $"cannot calibrate on this machine: {deviceProblem.TrimEnd('.')}; run --plan on a machine that has the device (docs/cluster.md)";
         return status with { Estimate = estimate, EstimateNote = note };
     }
 

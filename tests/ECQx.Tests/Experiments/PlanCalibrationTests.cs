@@ -104,6 +104,19 @@ public sealed class PlanCalibrationTests
     }
 
     [Fact]
+    public void ADeviceThatIsNotHereIsAMessageAndThePlanKeepsItsRelativeCosts()
+    {
+        using var home = new CacheHome();
+        var (exit, text) = ReproduceCli.Run(Args(TestPaths.NewTempDir(), "--plan", "--device", "cuda:63"));
+        Assert.True(exit == 0, text);
+        Assert.Contains("no time estimate: cannot calibrate on this machine:", text);
+        Assert.Contains("cuda:63", text);
+        Assert.DoesNotContain("calibrating", text);
+        Assert.Contains("est. cost", text);
+        Assert.False(File.Exists(home.CacheFile));
+    }
+
+    [Fact]
     public void NoCalibratePrintsRelativeCostsOnlyAndMeasuresNothing()
     {
         using var home = new CacheHome();
