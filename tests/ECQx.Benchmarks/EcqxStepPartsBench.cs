@@ -14,8 +14,8 @@ namespace ECQx.Benchmarks;
 /// full-precision step (forward, backward, one Adam step) — the breakdown behind the <c>training</c> bench's ECQx/FP ratio.
 /// Pieces: forward+backward of the training step; the two Adam steps of a quantized step (background copies of the
 /// quantized tensors with scaled gradients, and the model's); the relevance pass (the default LRP composite in eval mode,
-/// with the trainer's gradient save/restore); its running average; the re-quantization of every tensor without and with
-/// relevance (the β search). 2 threads.
+/// with the trainer's setting aside of gradients); its running average; the re-quantization of every tensor without and with
+/// relevance (the β search). 2 threads. Each piece's peak memory above the RSS it starts at is printed beside its time.
 /// </summary>
 internal static class EcqxStepPartsBench
 {
@@ -52,14 +52,13 @@ internal static class EcqxStepPartsBench
             model.zero_grad();
             nn.functional.cross_entropy(model.call(x), y).backward();
         }
-        Dictionary<string, Tensor> Relevance()
+        using var quantizedParams = new QuantizedParameters(ps.Select(p => p.name).ToList(), all.ToDictionary(p => p.name, p => p.parameter));
+        var batchXY = new TrainingBatch(x, y);
+        WeightRelevance Relevance() => EvalModeRelevance.Compute(model, all, method, batchXY, quantizedParams); // the trainer's call
+        void RelevanceAndUpdate()
         {
-            var saved = all.Select(p => p.parameter.grad?.detach().clone()).ToList(); // what EvalModeRelevance keeps
-            model.eval();
-            using var rel = method.Attribute(model, x, y);
-            model.train();
-            for (int i = 0; i < all.Count; i++) if (saved[i] is Tensor s) all[i].parameter.grad!.copy_(s);
-            return ps.ToDictionary(p => p.name, p => rel.Parameters[p.name].detach().clone());
+            using var rel = Relevance();
+            accumulator.Update(rel.Parameters, ps.Select(p => p.name));
         }
         void Requantize(bool withRelevance)
         {
@@ -72,25 +71,55 @@ internal static class EcqxStepPartsBench
             }
         }
         ForwardBackward();
-        using (var s0 = NewDisposeScope()) accumulator.Update(Relevance());
+        using (var s0 = NewDisposeScope()) RelevanceAndUpdate();
 
         double fp = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); ForwardBackward(); plainAdam.Step(a => a.Value.grad); }, repeats);
         double fwdBwd = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); ForwardBackward(); }, repeats);
-        double adams = RatioBenches.MedianMs(() =>
+        // The background step sees the model holding centroids (as in the trainer, where it follows a re-quantization);
+        // the model's Adam step then moves them, so each round puts the centroids back (timed apart and subtracted).
+        Requantize(false);
+        var centroids = ps.ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope());
+        void PutCentroidsBack()
         {
-            using var s = NewDisposeScope();
+            using var noGrad = no_grad();
+            foreach (var p in ps) p.parameter.copy_(centroids[p.name]);
+        }
+        void TwoAdamSteps()
+        {
             bgAdam.Step(a => q.ScaleGradient(a.Name, ps.First(p => p.name == a.Name).parameter.grad!, ps.First(p => p.name == a.Name).parameter.detach()));
             plainAdam.Step(a => a.Value.grad);
-        }, repeats);
-        double relevance = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); Relevance(); }, repeats);
-        double update = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); accumulator.Update(Relevance()); }, repeats) - relevance;
+        }
+        double putBack = RatioBenches.MedianMs(PutCentroidsBack, repeats);
+        double adams = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); TwoAdamSteps(); PutCentroidsBack(); }, repeats) - putBack;
+        double relevance = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); Relevance().Dispose(); }, repeats);
+        double update = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); RelevanceAndUpdate(); }, repeats) - relevance;
         double ecq = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); Requantize(false); }, repeats);
         double ecqx = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); Requantize(true); }, repeats);
+        // Memory: each piece once more, with the kernel's peak counter reset at its start; what it adds above the RSS it began at.
+        double PeakAboveMb(Action piece)
+        {
+            ECQx.NativeHeap.Release();
+            var (before, _) = MemoryStagesBench.Memory();
+            if (!MemoryStagesBench.ResetPeak()) return double.NaN;
+            using (var s = NewDisposeScope()) piece();
+            return MemoryStagesBench.Memory().Peak - before;
+        }
+        var peaks = new Dictionary<string, double>
+        {
+            ["forward+backward"] = PeakAboveMb(ForwardBackward),
+            ["two Adam steps (background, model)"] = PeakAboveMb(() => { TwoAdamSteps(); PutCentroidsBack(); }),
+            ["relevance pass (lrp, eval mode)"] = PeakAboveMb(() => Relevance().Dispose()),
+            ["relevance running average"] = PeakAboveMb(RelevanceAndUpdate),
+            ["re-quantization, ECQ"] = PeakAboveMb(() => Requantize(false)),
+            ["re-quantization, ECQx (β search)"] = PeakAboveMb(() => Requantize(true)),
+        };
+        var (rssNow, _) = MemoryStagesBench.Memory();
         double sum = fwdBwd + adams + relevance + update + ecqx;
-        Console.WriteLine($"{modelName}, batch {batch}, 2 threads, {repeats} repeats (median ms; × = per plain FP step of {F(fp)} ms)");
+        Console.WriteLine($"{modelName}, batch {batch}, 2 threads, {repeats} repeats (median ms; × = per plain FP step of {F(fp)} ms; " +
+            $"peak = MB the piece adds above the RSS it starts at, {F(rssNow)} MB now with model, gradients, both Adam states, background copies, relevance average)");
         foreach (var (name, ms) in new[] { ("forward+backward", fwdBwd), ("two Adam steps (background, model)", adams), ("relevance pass (lrp, eval mode)", relevance),
                      ("relevance running average", update), ("re-quantization, ECQ", ecq), ("re-quantization, ECQx (β search)", ecqx) })
-            Console.WriteLine($"  {name,-38} {F(ms),8} ms  {(ms / fp).ToString("F3", CultureInfo.InvariantCulture)}×");
+            Console.WriteLine($"  {name,-38} {F(ms),8} ms  {(ms / fp).ToString("F3", CultureInfo.InvariantCulture)}×  peak +{F(peaks[name])} MB");
         Console.WriteLine($"  sum of an ECQx step's parts {F(sum)} ms = {(sum / fp).ToString("F3", CultureInfo.InvariantCulture)}× (target ≤ 2.0×); an ECQ step's {F(fwdBwd + adams + ecq)} ms = {((fwdBwd + adams + ecq) / fp).ToString("F3", CultureInfo.InvariantCulture)}× (target ≤ 1.05×)");
     }
 }

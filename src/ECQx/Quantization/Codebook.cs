@@ -150,6 +150,31 @@ public sealed class Codebook : IDisposable
     }
 
     /// <summary>
+    /// Whether every value of <paramref name="values"/> is one of this codebook's centroids (its dtype's copy of them):
+    /// level = round(value/Δ) clamped to the grid, and the centroid of that level equals the value. One pass of a few
+    /// elementwise ops and one host sync; temporaries are freed before it returns. A degenerate codebook holds only 0.
+    /// </summary>
+    public bool Holds(Tensor values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = torch.NewDisposeScope();
+        var v = values.detach();
+        if (v.numel() == 0) return true;
+        if (IsDegenerate) return v.eq(0).all().item<bool>();
+        if (v.dtype == ScalarType.Float32)
+        {
+            // Δ is a float32 and |level| ≤ 255, so level·Δ is exact in double and its float32 rounding is what one
+            // float32 multiply gives: the reconstruction below is the centroid exactly when the level is right.
+            float step = (float)Step;
+            return v.div(step).round_().clamp_(MinLevel, MaxLevel).mul_(step).eq(v).all().item<bool>();
+        }
+        if (!v.is_floating_point()) return false;
+        var index = v.to(ScalarType.Float64).div(Step).round_().clamp_(MinLevel, MaxLevel).sub_(MinLevel).to(ScalarType.Int64);
+        return CentroidsFor(v.device, v.dtype).index_select(0, index.reshape(-1)).eq(v.reshape(-1)).all().item<bool>();
+    }
+
+    /// <summary>
     /// Builds the codebook of a tensor from its (pretrained) weights, exactly as spec §a.3:
     /// <c>a</c> = the <see cref="CodebookOptions.Percentile"/> of |W| with numpy's linear interpolation;
     /// <c>D = 2^b − 1</c> for the unsigned grid (no negative entry and <see cref="CodebookOptions.UnsignedSupport"/>),
@@ -298,6 +323,9 @@ public sealed class Codebook : IDisposable
             : torch.tensor(LowerEnvelope.ForFloat32(breaks), device: device);
 
     /// <summary>Throws if the codebook has been disposed.</summary>
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    internal bool IsDisposed => _disposed;
+
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <summary>Frees the cached native tensors.</summary>

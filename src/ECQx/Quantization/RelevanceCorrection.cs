@@ -51,8 +51,6 @@ internal static class RelevanceCorrection
         double beta0 = Math.Log(0.5) / Math.Log(mean);
         var logR = normalized.add_(Epsilon).log_();
 
-        var w = ctx.Flat.to_type(ScalarType.Float64);
-        var z = w.square().add_(ctx.Offsets[k0]);
         var nonZero = ctx.Occupied.Where(k => k != k0).ToArray();
         Tensor nzIdx, threshold;
         if (nonZero.Length == 0)
@@ -61,20 +59,7 @@ internal static class RelevanceCorrection
             threshold = torch.full(n, double.PositiveInfinity, ScalarType.Float64, ctx.Device);
         }
         else
-        {
-            // Best non-zero cluster of every weight and its cost m = (c − w)² + λ_l·I.
-            var (clusters, breaks) = LowerEnvelope.Build(ctx.Centroids, ctx.Offsets, nonZero);
-            var piece = BreakpointSearch.Count(ctx.Flat, breaks, ctx.WMin, ctx.WMax, ctx.Work, ctx.Device);
-            nzIdx = torch.tensor(clusters.Select(k => (long)k).ToArray(), device: ctx.Device).index_select(0, piece);
-            var cT = torch.tensor(clusters.Select(k => ctx.Centroids[k]).ToArray(), device: ctx.Device);
-            var offT = torch.tensor(clusters.Select(k => ctx.Offsets[k]).ToArray(), device: ctx.Device);
-            var m = (cT.index_select(0, piece) - w).square().add_(offT.index_select(0, piece));
-            var q = m / (z * o.Rho);
-            // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
-            // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
-            var up = torch.nextafter(q, torch.full_like(q, double.PositiveInfinity));
-            threshold = torch.where(nzIdx.gt(k0), up, q);
-        }
+            (nzIdx, threshold) = Thresholds(ctx, nonZero, o.Rho);
 
         double beta = beta0, betaUsed = double.NaN;
         int t = 0, evaluations = 0;
@@ -107,6 +92,40 @@ internal static class RelevanceCorrection
             MeanNormalizedRelevance = mean,
         };
         return (index.MoveToOuterDisposeScope(), report);
+    }
+
+    /// <summary>
+    /// Per weight: its best non-zero cluster and the threshold Q = m/(ρ·z) its relevance factor must stay under for the
+    /// zero cluster to win (nudged up by one ulp where ties go to zero). The double-precision temporaries are freed as
+    /// soon as they are used, so the peak is a few tensors of the layer, not all of them at once.
+    /// </summary>
+    private static (Tensor NearestNonZero, Tensor Threshold) Thresholds(Context ctx, int[] nonZero, double rho)
+    {
+        using var scope = torch.NewDisposeScope();
+        var w = ctx.Flat.dtype == ScalarType.Float64 ? ctx.Flat : ctx.Flat.to_type(ScalarType.Float64);
+        var z = w.square().add_(ctx.Offsets[ctx.ZeroIndex]);
+        // Best non-zero cluster of every weight and its cost m = (c − w)² + λ_l·I.
+        var (clusters, breaks) = LowerEnvelope.Build(ctx.Centroids, ctx.Offsets, nonZero);
+        var piece = BreakpointSearch.Count(ctx.Flat, breaks, ctx.WMin, ctx.WMax, ctx.Work, ctx.Device);
+        var nzIdx = torch.tensor(clusters.Select(k => (long)k).ToArray(), device: ctx.Device).index_select(0, piece);
+        var m = torch.tensor(clusters.Select(k => ctx.Centroids[k]).ToArray(), device: ctx.Device).index_select(0, piece);
+        m.sub_(w);
+        m.mul_(m); // (c − w)², as square() computes it
+        using (var offsets = torch.tensor(clusters.Select(k => ctx.Offsets[k]).ToArray(), device: ctx.Device).index_select(0, piece))
+            m.add_(offsets);
+        piece.Dispose();
+        if (!ReferenceEquals(w, ctx.Flat)) w.Dispose();
+        var q = m.div_(z.mul_(rho)); // Q = m/(ρ·z), in place
+        z.Dispose();
+        // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
+        // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
+        Tensor threshold;
+        using (var infinity = torch.tensor(double.PositiveInfinity, ScalarType.Float64, ctx.Device))
+        using (var up = torch.nextafter(q, infinity))
+        using (var higher = nzIdx.gt(ctx.ZeroIndex))
+            threshold = torch.where(higher, up, q);
+        q.Dispose();
+        return (nzIdx.MoveToOuterDisposeScope(), threshold.MoveToOuterDisposeScope());
     }
 
     private static bool OutsideWindow(double sX, double sE, double p) => sX > sE || sX < sE - p;

@@ -49,6 +49,20 @@ public static class StraightThroughEstimator
         return Scale(gradient, quantized.Values, scaling).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// As <see cref="ScaleGradient(Tensor, Tensor, GradientScaling)"/> when <paramref name="quantizedWeights"/> should lie
+    /// on <paramref name="codebook"/>: a check that every value is a centroid (<see cref="Codebook.Holds"/>, a few
+    /// elementwise passes) replaces the distinct-value count; values off the grid take the general overload.
+    /// </summary>
+    public static Tensor ScaleGradient(Tensor gradient, Tensor quantizedWeights, Codebook codebook, GradientScaling scaling = GradientScaling.SignedCentroid)
+    {
+        ArgumentNullException.ThrowIfNull(codebook);
+        Check(gradient, quantizedWeights);
+        if (!codebook.Holds(quantizedWeights)) return ScaleGradient(gradient, quantizedWeights, scaling);
+        using var scope = torch.NewDisposeScope();
+        return Scale(gradient, quantizedWeights, scaling).MoveToOuterDisposeScope();
+    }
+
     private static Tensor Scale(Tensor gradient, Tensor q, GradientScaling scaling)
     {
         var qv = q.detach().to(gradient.dtype, gradient.device);

@@ -63,10 +63,12 @@ public sealed class AdamOptimizer : IDisposable
     /// <summary>Steps every tensor whose gradient (from <paramref name="gradientOf"/>) is not null.</summary>
     public void Step(Func<AdamParameter, torch.Tensor?> gradientOf)
     {
-        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         for (int i = 0; i < _params.Length; i++)
         {
+            // One scope per tensor: its gradient temporaries and denominator are freed before the next tensor's
+            // (VGG16: the peak is one layer's, not 15 M weights' worth of each).
+            using var scope = torch.NewDisposeScope();
             var p = _params[i];
             var g = gradientOf(p);
             if (g is null) continue;

@@ -11,7 +11,9 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
 {
     private readonly EcqQuantizerSettings _s;
     private readonly QuantizationSelector _selector;
-    private readonly Dictionary<string, EcqAssignment> _last = new(StringComparer.Ordinal);
+    // The codebook each tensor was last quantized with (not owned): the gradient scaling checks the model's values
+    // against it instead of counting distinct values. No assignment is kept (VGG16: 180 MB of levels and values).
+    private readonly Dictionary<string, Codebook> _codebookOf = new(StringComparer.Ordinal);
 
     /// <summary>Creates the adapter; invalid settings throw an <see cref="ArgumentException"/>.</summary>
     public EcqWeightQuantizer(EcqQuantizerSettings? settings = null)
@@ -34,15 +36,8 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     public LayerQuantization Quantize(string name, torch.Tensor background, Codebook codebook, long largestLayerSize, torch.Tensor? relevance)
     {
         var q = _s.Assign(name, background, codebook, largestLayerSize, relevance); // the one-shot step (StateDictQuantizer's)
-        // Keep the result (outside any dispose scope) so the gradient scaling of the next step can use the
-        // codebook-valued overload, which needs no distinct-value count.
-        q.Levels.DetachFromDisposeScope();
-        q.Values.DetachFromDisposeScope();
-        lock (_last)
-        {
-            if (_last.TryGetValue(name, out var previous)) previous.Dispose();
-            _last[name] = q;
-        }
+        lock (_codebookOf) _codebookOf[name] = codebook;
+        q.Levels.Dispose(); // the trainer writes values; levels are recomputed from them when the model is saved
         double sE = q.Ecqx?.EcqSparsity ?? q.Stats.Sparsity;
         return new LayerQuantization(q.Values, sE, q.Stats.Sparsity, q.Stats.Histogram);
     }
@@ -50,22 +45,18 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     /// <inheritdoc />
     public torch.Tensor ScaleGradient(string name, torch.Tensor gradient, torch.Tensor quantized)
     {
-        EcqAssignment? last;
-        lock (_last) _last.TryGetValue(name, out last);
-        // The cached assignment is normally what the trainer wrote into the model; use it only if the values match
-        // (one comparison pass, much cheaper than the distinct-value count of the general overload).
-        if (last is not null && last.Values.shape.SequenceEqual(quantized.shape))
-        {
-            using var scope = torch.NewDisposeScope();
-            if (last.Values.eq(quantized).all().item<bool>())
-                return StraightThroughEstimator.ScaleGradient(gradient, last, _s.GradientScaling).MoveToOuterDisposeScope();
-        }
-        return StraightThroughEstimator.ScaleGradient(gradient, quantized, _s.GradientScaling);
+        Codebook? codebook;
+        lock (_codebookOf) _codebookOf.TryGetValue(name, out codebook);
+        // The model's values are normally the centroids the last assignment wrote: a cheap check on the codebook then
+        // replaces the distinct-value count of the general overload.
+        return codebook is not null && !codebook.IsDisposed
+            ? StraightThroughEstimator.ScaleGradient(gradient, quantized, codebook, _s.GradientScaling)
+            : StraightThroughEstimator.ScaleGradient(gradient, quantized, _s.GradientScaling);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        lock (_last) { foreach (var q in _last.Values) q.Dispose(); _last.Clear(); }
+        lock (_codebookOf) _codebookOf.Clear();
     }
 }

@@ -10,19 +10,22 @@ namespace ECQx.Training;
 /// </summary>
 internal static class EvalModeRelevance
 {
-    /// <summary>Relevance of the quantized tensors for <paramref name="batch"/>, as copies in the caller's dispose scope.</summary>
+    /// <summary>
+    /// Relevance of the quantized tensors for <paramref name="batch"/>: the method's result, checked to hold every
+    /// quantized tensor in its shape; the caller disposes it. The gradients are set aside (not copied) during the pass
+    /// and put back after it, so whatever the method does to <c>.grad</c> is undone.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The method returned no relevance, or one of another shape, for a quantized tensor.</exception>
-    public static Dictionary<string, Tensor> Compute(nn.Module<Tensor, Tensor> model, IReadOnlyList<(string Name, Parameter Param)> parameters,
+    public static WeightRelevance Compute(nn.Module<Tensor, Tensor> model, IReadOnlyList<(string Name, Parameter Param)> parameters,
         IWeightRelevanceMethod method, TrainingBatch batch, QuantizedParameters quantized)
     {
         bool wasTraining = model.training;
-        var savedGrads = parameters.Select(p => p.Param.grad is Tensor g ? g.detach().clone() : null).ToList();
-        var rel = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var savedGrads = SetGradientsAside(parameters);
         model.eval();
+        WeightRelevance? attributed = null;
         try
         {
-            using var attributed = method.Attribute(model, batch.Inputs, batch.Targets);
-            // copies in the batch's scope; the method's result is freed here
+            attributed = method.Attribute(model, batch.Inputs, batch.Targets);
             foreach (var name in quantized.Names)
             {
                 var shape = quantized.Parameter(name).shape;
@@ -30,30 +33,41 @@ internal static class EvalModeRelevance
                     throw new InvalidOperationException($"relevance method '{method.Name}' returned no relevance for '{name}'");
                 if (!r.shape.SequenceEqual(shape))
                     throw new InvalidOperationException($"relevance method '{method.Name}' returned shape [{string.Join(", ", r.shape)}] for '{name}' of shape [{string.Join(", ", shape)}]");
-                rel[name] = r.detach().clone();
             }
+            var result = attributed;
+            attributed = null;
+            return result;
         }
         finally
         {
+            attributed?.Dispose();
             model.train(wasTraining);
-            RestoreGradients(parameters, savedGrads);
+            PutGradientsBack(parameters, savedGrads);
         }
-        return rel;
     }
 
-    private static void RestoreGradients(IReadOnlyList<(string Name, Parameter Param)> parameters, List<Tensor?> saved)
+    /// <summary>Detaches every parameter's gradient (the tensors themselves, no copy) and returns them.</summary>
+    private static List<Tensor?> SetGradientsAside(IReadOnlyList<(string Name, Parameter Param)> parameters)
     {
-        using var noGrad = no_grad();
+        var saved = new List<Tensor?>(parameters.Count);
+        foreach (var (_, p) in parameters)
+        {
+            var g = p.grad;
+            g?.DetachFromDisposeScope();
+            saved.Add(g);
+            if (g is not null) p.grad = null;
+        }
+        return saved;
+    }
+
+    /// <summary>Puts the set-aside gradients back (a gradient the pass created is dropped) and releases their handles.</summary>
+    private static void PutGradientsBack(IReadOnlyList<(string Name, Parameter Param)> parameters, List<Tensor?> saved)
+    {
         for (int i = 0; i < parameters.Count; i++)
         {
             var p = parameters[i].Param;
-            var current = p.grad;
-            if (saved[i] is Tensor s)
-            {
-                if (current is null) p.grad = s.DetachFromDisposeScope();
-                else current.copy_(s);
-            }
-            else if (current is not null) p.grad = null;
+            p.grad = saved[i];
+            saved[i]?.Dispose(); // our handle only: the parameter holds the gradient again
         }
     }
 }

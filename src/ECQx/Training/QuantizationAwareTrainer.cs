@@ -303,7 +303,8 @@ public sealed class QuantizationAwareTrainer : IDisposable
         _state.ModelOptimizer!.Step();
         // 5. relevance on an eval-mode view of the current model (§b.1, §b.8), accumulated (§b.7).
         if (_relevance is not null)
-            _state.Relevance.Update(EvalModeRelevance.Compute(_model, _params, _relevance, batch, _quantized), _quantized.Names);
+            using (var relevance = EvalModeRelevance.Compute(_model, _params, _relevance, batch, _quantized))
+                _state.Relevance.Update(relevance.Parameters, _quantized.Names);
         // 6. re-quantize every tensor from its background copy.
         double sparsity = _quantized.Requantize(_quantizer!, _relevance is not null ? _state.Relevance : null);
         return Progress(loss, logits, batch, total, sparsity);

@@ -191,6 +191,46 @@ public class CodebookTests
         return ok;
     }
 
+    [Property(MaxTest = 40)]
+    public bool HoldsExactlyTheCentroids(int seed, byte bitsRaw, bool asDouble)
+    {
+        // Every centroid (in float32 or float64) is held; one ulp off any of them, an off-grid value, or a value past
+        // the last level is not.
+        int bits = 1 + bitsRaw % 8;
+        var v = QuantTestData.Weights(300, seed);
+        if (bits == 1) v = v.Select(Math.Abs).ToArray();
+        using var w = torch.tensor(v);
+        using var cb = Codebook.FromWeights(w, bits);
+        var type = asDouble ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
+        using var all = torch.tensor(cb.CentroidValues.ToArray()).to_type(type);
+        bool ok = cb.Holds(all);
+        for (int i = 0; i < cb.Count; i++)
+        {
+            float c = cb.CentroidValues[i];
+            if (c == 0) continue;
+            using var off = all.clone();
+            off[i] = torch.tensor(asDouble ? Math.BitIncrement(c) : MathF.BitIncrement(c)).to_type(type);
+            ok &= !cb.Holds(off);
+        }
+        using var beyond = torch.tensor(new[] { (float)((cb.MaxLevel + 1) * cb.Step) }).to_type(type);
+        using var between = torch.tensor(new[] { (float)(0.5 * cb.Step) }).to_type(type);
+        return ok && !cb.Holds(beyond) && !cb.Holds(between);
+    }
+
+    [Fact]
+    public void ADegenerateCodebookHoldsOnlyZero()
+    {
+        using var zeros = torch.zeros(5);
+        using var cb = Codebook.FromWeights(zeros, 4);
+        Assert.True(cb.IsDegenerate);
+        Assert.True(cb.Holds(zeros));
+        using var one = torch.tensor(new[] { 0f, 1e-30f });
+        Assert.False(cb.Holds(one));
+        using var ints = torch.zeros(3, torch.ScalarType.Int32);
+        using var ok = Codebook.FromWeights(torch.tensor(QuantTestData.Weights(50, 1)), 4);
+        Assert.False(ok.Holds(ints)); // integer tensors are not quantized weights
+    }
+
     [Fact]
     public void ExplicitCodebookValidatesItsParameters()
     {

@@ -90,4 +90,25 @@ public class SelectionAndGradientTests
         using var wrong = torch.ones(3);
         Assert.Throws<ArgumentException>(() => StraightThroughEstimator.ScaleGradient(wrong, q));
     }
+
+    [Fact]
+    public void CodebookOverloadAgreesWithTheGeneralOneOnAndOffTheGrid()
+    {
+        var v = QuantTestData.Weights(500, seed: 5);
+        using var w = torch.tensor(v);
+        using var cb = Codebook.FromWeights(w, 4);
+        using var q = EntropyConstrainedQuantizer.Assign(w, cb, null, 500);
+        using var g = torch.randn(500, generator: new torch.Generator(4));
+        foreach (var scaling in new[] { GradientScaling.SignedCentroid, GradientScaling.Magnitude })
+        {
+            using var a = StraightThroughEstimator.ScaleGradient(g, q.Values, cb, scaling);
+            using var b = StraightThroughEstimator.ScaleGradient(g, q.Values, scaling);
+            Assert.True(QuantTestData.Same(a, b));
+        }
+        // Off the grid (the raw weights, 500 distinct values): passed through, as the general overload does.
+        using var raw = StraightThroughEstimator.ScaleGradient(g, w, cb);
+        Assert.True(QuantTestData.Same(raw, g));
+        using var wrong = torch.ones(3);
+        Assert.Throws<ArgumentException>(() => StraightThroughEstimator.ScaleGradient(wrong, q.Values, cb));
+    }
 }

@@ -159,7 +159,40 @@ public class TrainerMechanicsTests
         Assert.Equal(3, probe.Calls);
         Assert.All(probe.SawTraining, t => Assert.False(t));
         Assert.All(probe.RunningStatsUnchanged, Assert.True);
+        Assert.All(probe.GradsSetAside, Assert.True);
         Assert.All(probe.GradsRestored, Assert.True);
+    }
+
+    [Fact]
+    public void RelevancePutsBackTheVeryGradientTensorsWithTheirValues()
+    {
+        // EvalModeRelevance sets the gradients aside without copying: afterwards every parameter holds the same gradient
+        // tensor (same storage) with the same values, a parameter without gradient has none, and whatever the method did
+        // to .grad (new gradients, filled with 123) is gone.
+        using var data = TrainingFixtures.Blobs();
+        var model = TrainingFixtures.Mlp(3);
+        var (inputs, targets) = data.TrainBatches(0, 0, torch.CPU).First();
+        nn.functional.cross_entropy(model.call(inputs), targets).backward();
+        var parameters = model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        parameters[^1].parameter.grad = null;
+        // (a view of each gradient, sharing its storage, and a copy of its values)
+        var before = parameters.Select(p => p.parameter.grad is Tensor g ? (g.alias(), g.clone()) : ((Tensor, Tensor)?)null).ToList();
+        var names = parameters.Where(p => p.parameter.ndim >= 2).Select(p => p.name).ToList();
+        using var quantized = new QuantizedParameters(names, parameters.ToDictionary(p => p.name, p => p.parameter));
+        var probe = new ProbingRelevance(model);
+        using (var relevance = EvalModeRelevance.Compute(model, parameters, probe, new TrainingBatch(inputs, targets), quantized))
+            Assert.Equal(names, relevance.Parameters.Keys.Where(names.Contains).ToList());
+        Assert.All(probe.GradsSetAside, Assert.True);
+        Assert.True(model.training);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var g = parameters[i].parameter.grad;
+            if (before[i] is not (Tensor view, Tensor values)) { Assert.Null(g); continue; }
+            Assert.NotNull(g);
+            Assert.True(g!.Same(values), parameters[i].name);
+            using (torch.no_grad()) g.add_(1); // the same storage: the view made before sees the change
+            Assert.True(view.Same(values + 1), parameters[i].name);
+        }
     }
 
     [Fact]
@@ -230,7 +263,7 @@ internal sealed class GlobalRandomRelevance : IWeightRelevanceMethod
 internal sealed class ProbingRelevance(nn.Module<Tensor, Tensor> model) : IWeightRelevanceMethod
 {
     public int Calls;
-    public readonly List<bool> SawTraining = new(), RunningStatsUnchanged = new(), GradsRestored = new();
+    public readonly List<bool> SawTraining = new(), RunningStatsUnchanged = new(), GradsSetAside = new(), GradsRestored = new();
     public string Name => "probe";
 
     public WeightRelevance Attribute(nn.Module module, Tensor inputs, Tensor targets, bool withInputRelevance = false)
@@ -240,28 +273,26 @@ internal sealed class ProbingRelevance(nn.Module<Tensor, Tensor> model) : IWeigh
         Calls++;
         SawTraining.Add(m.training);
         var before = m.named_buffers().ToDictionary(b => b.name, b => b.buffer.clone());
-        var gradsBefore = m.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad?.clone().DetachFromDisposeScope());
-        m.zero_grad();
+        GradsSetAside.Add(m.parameters().All(p => p.grad is null)); // the trainer's gradients are out of reach
         var loss = nn.functional.cross_entropy(m.call(inputs), targets);
         loss.backward();
         var result = m.named_parameters().Where(p => p.parameter.ndim >= 2)
             .ToDictionary(p => p.name, p => (p.parameter.grad! * p.parameter).detach().clone());
+        using (torch.no_grad())
+            foreach (var p in m.parameters()) p.grad?.fill_(123); // litter: must not survive the call
         RunningStatsUnchanged.Add(m.named_buffers().All(b => b.buffer.Same(before[b.name])));
-        _pending = gradsBefore;
+        _pending = true;
         return WeightRelevance.Build(Name, m, result, null);
     }
 
-    private Dictionary<string, Tensor?>? _pending;
+    private bool _pending;
 
-    /// <summary>Called after the trainer's batch: the gradients must be those from before the relevance call.</summary>
+    /// <summary>Called after the trainer's batch: every parameter has its training gradient again, none of the litter.</summary>
     public void CheckRestored()
     {
-        if (_pending is null) return;
-        foreach (var (n, p) in model.named_parameters())
-        {
-            var expected = _pending[n];
-            GradsRestored.Add(expected is null ? p.grad is null : p.grad is not null && p.grad.Same(expected));
-        }
-        _pending = null;
+        if (!_pending) return;
+        foreach (var (_, p) in model.named_parameters())
+            GradsRestored.Add(p.grad is not null && !p.grad.eq(123).all().item<bool>());
+        _pending = false;
     }
 }
