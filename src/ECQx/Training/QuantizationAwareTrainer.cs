@@ -277,21 +277,30 @@ public sealed class QuantizationAwareTrainer : IDisposable
 
     private BatchProgress FullPrecisionStep(TrainingBatch batch, int total)
     {
+        var (loss, correct) = ForwardBackward(batch);
+        _state.FullPrecisionOptimizer!.Step();
+        return Progress(loss, correct, batch, total, 0);
+    }
+
+    /// <summary>
+    /// Forward and backward of the model on one batch (gradients left on the parameters); returns the loss and the number
+    /// of correct predictions. Its own dispose scope frees the activations' handles before the optimizer, the relevance
+    /// pass and the re-quantization run (VGG16 at batch 64: ≈ 300 MB that would otherwise stay resident under them).
+    /// </summary>
+    private (float Loss, long Correct) ForwardBackward(TrainingBatch batch)
+    {
+        using var scope = NewDisposeScope();
         _model.zero_grad();
         var logits = _model.call(batch.Inputs);
         var loss = nn.functional.cross_entropy(logits, batch.Targets);
         loss.backward();
-        _state.FullPrecisionOptimizer!.Step();
-        return Progress(loss, logits, batch, total, 0);
+        return (loss.item<float>(), logits.detach().argmax(1).eq(batch.Targets).sum().item<long>());
     }
 
     private BatchProgress QuantizedStep(TrainingBatch batch, int total)
     {
         // 1. forward/backward of the quantized model (train mode).
-        _model.zero_grad();
-        var logits = _model.call(batch.Inputs);
-        var loss = nn.functional.cross_entropy(logits, batch.Targets);
-        loss.backward();
+        var (loss, correct) = ForwardBackward(batch);
         // 2.–3. scaled gradients (§a.5) into the distinct background copies; background Adam step.
         _state.BackgroundOptimizer!.Step(bp =>
         {
@@ -307,14 +316,13 @@ public sealed class QuantizationAwareTrainer : IDisposable
                 _state.Relevance.Update(relevance.Parameters, _quantized.Names);
         // 6. re-quantize every tensor from its background copy.
         double sparsity = _quantized.Requantize(_quantizer!, _relevance is not null ? _state.Relevance : null);
-        return Progress(loss, logits, batch, total, sparsity);
+        return Progress(loss, correct, batch, total, sparsity);
     }
 
-    private BatchProgress Progress(Tensor loss, Tensor logits, TrainingBatch batch, int total, double sparsity)
+    private BatchProgress Progress(float loss, long correct, TrainingBatch batch, int total, double sparsity)
     {
         var s = _state;
-        double l = loss.item<float>();
-        long correct = logits.detach().argmax(1).eq(batch.Targets).sum().item<long>();
+        double l = loss;
         s.LossSum += l; s.Correct += correct; s.Seen += batch.Targets.shape[0];
         return new BatchProgress(s.Phase, s.Epoch, s.NextBatch, total, l, s.LossSum / (s.NextBatch + 1), 100.0 * s.Correct / s.Seen, sparsity);
     }
