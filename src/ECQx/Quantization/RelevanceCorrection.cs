@@ -64,18 +64,16 @@ internal static class RelevanceCorrection
         double beta = beta0, betaUsed = double.NaN;
         int t = 0, evaluations = 0;
         long zeroCountX = 0;
-        Tensor? zeroWins = null;
+        // Every evaluation reuses one buffer: r = exp(β·ln R̃) in place, then 1.0 where the zero cluster wins (r < Q), whose
+        // sum is the zero count (exact: a sum of ones below 2⁵³). The same element-wise operations as a fresh tensor per β,
+        // without allocating (and faulting in) two tensors of the layer per evaluation.
+        var buffer = torch.empty_like(logR);
         while (OutsideWindow(sX, sE, o.P))
         {
             betaUsed = beta;
-            using (var iteration = torch.NewDisposeScope())
-            {
-                var r = (logR * beta).exp_();
-                var wins = r.lt(threshold);
-                zeroCountX = wins.sum().item<long>();
-                zeroWins?.Dispose();
-                zeroWins = wins.MoveToOuterDisposeScope();
-            }
+            buffer.copy_(logR).mul_(beta).exp_().lt_(threshold);
+            using (var count = buffer.sum())
+                zeroCountX = (long)count.item<double>();
             evaluations++;
             sX = zeroCountX / (double)n;
             beta *= 1 + o.StepAt(t) * Math.Sign(ctx.EcqZeroCount - zeroCountX);
@@ -84,7 +82,9 @@ internal static class RelevanceCorrection
             t++;
         }
 
-        var index = nzIdx.masked_fill(zeroWins!, k0);
+        // The buffer holds the last evaluation's wins, which is that of β_used.
+        using var zeroWins = buffer.ne(0.0);
+        var index = nzIdx.masked_fill(zeroWins, k0);
         var report = new EcqxSearchReport
         {
             Skipped = EcqxSkipReason.None, EcqSparsity = sE, EcqxSparsity = sX, InitialBeta = beta0, Beta = betaUsed,
