@@ -32,22 +32,19 @@ internal static class PaperEpochBench
         RatioBenches.Register("paper-epoch-mlp_gsc", () => Run("mlp_gsc", 100));
     }
 
-    private static int? Setting(string name) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : null;
-
     private static void Run(string modelName, int batch)
     {
         TorchRuntime.EnsureLoaded();
-        int threads = Setting("ECQX_BENCH_THREADS") ?? 2;
+        int threads = RatioBenches.PositiveSetting("ECQX_BENCH_THREADS") ?? 2;
         torch.set_num_threads(threads);
-        int? maxBatches = Setting("ECQX_BENCH_MAX_BATCHES");
+        int? maxBatches = RatioBenches.PositiveSetting("ECQX_BENCH_MAX_BATCHES");
         string dataDir = Directory.CreateTempSubdirectory("ecqx-paper-epoch-").FullName;
         try
         {
             var sw = Stopwatch.StartNew();
             using var data = modelName == "mlp_gsc" ? RandomMfcc(batch) : RandomCifar(dataDir, batch);
             Console.WriteLine($"{modelName}, batch {batch}, CPU, {threads} threads; {data.Train.Count:N0} train / {data.Test.Count:N0} test samples " +
-                              $"({data.Name}, prepared in {sw.Elapsed.TotalSeconds:F1} s); load average {Load()}");
+                              $"({data.Name}, prepared in {sw.Elapsed.TotalSeconds:F1} s); load average {RatioBenches.LoadAverage()}");
             foreach (bool ecqx in new[] { false, true })
                 OneRun(modelName, batch, data, ecqx, maxBatches);
         }
@@ -83,7 +80,7 @@ internal static class PaperEpochBench
         var epoch = result.History.Last(r => r.Epoch == 1);
         var initial = result.History.FirstOrDefault(r => r.Phase == TrainingPhase.Initial);
         // The first step of an epoch also waits for its first batch and warms the allocator: the median is the step time.
-        double stepMs = Median(steps.Skip(1).DefaultIfEmpty(steps.FirstOrDefault()));
+        double stepMs = RatioBenches.Median(steps.Skip(1).DefaultIfEmpty(steps.FirstOrDefault()));
         double trainSeconds = steps.Sum() / 1000;
         double evalSeconds = epoch.WallSeconds - trainSeconds;
         int full = data.Train.BatchesPerEpoch;
@@ -94,16 +91,8 @@ internal static class PaperEpochBench
                               ? $"epoch EXTRAPOLATED to {I(stepMs * full / 1000)} s of training ({I((stepMs * full / 1000 + evalSeconds) / 60)} min with the test pass)"
                               : $"epoch {I(trainSeconds)} s of training ({I(epoch.WallSeconds / 60)} min with the test pass)") +
                           $"; test pass {I(evalSeconds)} s" + (initial is null ? "" : $"; initial quantization with its test pass {I(initial.WallSeconds)} s") +
-                          $"; peak RSS {peak:F0} MB (RSS {rssBefore:F0} MB before, {rssAfter:F0} MB after); load average {Load()}");
+                          $"; peak RSS {peak:F0} MB (RSS {rssBefore:F0} MB before, {rssAfter:F0} MB after); load average {RatioBenches.LoadAverage()}");
     }
-
-    private static double Median(IEnumerable<double> xs)
-    {
-        var v = xs.Order().ToArray();
-        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    private static string Load() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>CIFAR-10's binary files (5 training batches and the test batch of 10,000 records each) filled with random pixels and labels, read by the real loader.</summary>
     private static DatasetSplits RandomCifar(string dir, int batch)

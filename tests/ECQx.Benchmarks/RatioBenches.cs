@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace ECQx.Benchmarks;
 
@@ -30,6 +31,21 @@ public static class RatioBenches
         }
         return true;
     }
+
+    /// <summary>A positive integer from environment variable <paramref name="name"/>, or null when it is unset or not one.</summary>
+    public static int? PositiveSetting(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : null;
+
+    /// <summary>The median (the mean of the middle two for an even count; NaN for none).</summary>
+    public static double Median(IEnumerable<double> xs)
+    {
+        var v = xs.Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages of <c>/proc/loadavg</c>, or "n/a".</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Median wall time in milliseconds of <paramref name="repeats"/> runs after one warm-up.</summary>
     public static double MedianMs(Action action, int repeats = 5)

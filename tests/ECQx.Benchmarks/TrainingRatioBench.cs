@@ -34,18 +34,15 @@ internal static class TrainingRatioBench
     /// <summary>The relevance method the ECQx step uses (LRP, reference default composite).</summary>
     internal static Func<IWeightRelevanceMethod?> EcqxRelevance = () => BenchRelevance.Create("lrp");
 
-    private static int Setting(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0 ? v : fallback;
-
     private static void Run(string model, int batch)
     {
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(2);
-        int rounds = Setting("ECQX_BENCH_ROUNDS", 15), repeats = Setting("ECQX_BENCH_REPEATS", 3);
+        int rounds = RatioBenches.PositiveSetting("ECQX_BENCH_ROUNDS") ?? 15, repeats = RatioBenches.PositiveSetting("ECQX_BENCH_REPEATS") ?? 3;
         string F(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
         string R(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
         Console.WriteLine($"{model}, batch {batch}, CPU, 2 threads; FP, ECQ and ECQx steps interleaved, {rounds} measured rounds " +
-                          $"(after {WarmupRounds} warm-up rounds) per repeat, {repeats} repeats; load average {LoadAverage()}");
+                          $"(after {WarmupRounds} warm-up rounds) per repeat, {repeats} repeats; load average {RatioBenches.LoadAverage()}");
         var results = new List<RepeatResult>();
         for (int r = 0; r < repeats; r++)
         {
@@ -54,13 +51,13 @@ internal static class TrainingRatioBench
             Console.WriteLine($"  repeat {r + 1}: FP {F(result.FpMs)} ms, ECQ {F(result.EcqMs)} ms, ECQx {F(result.EcqxMs)} ms (medians); " +
                               $"paired medians ECQ/FP {R(result.EcqRatio)}, ECQx/FP {R(result.EcqxRatio)}");
         }
-        static (double Median, double Spread) Summary(IReadOnlyCollection<double> xs) => (Median(xs), (xs.Max() - xs.Min()) / 2 / Median(xs));
+        static (double Median, double Spread) Summary(IReadOnlyCollection<double> xs) => (RatioBenches.Median(xs), (xs.Max() - xs.Min()) / 2 / RatioBenches.Median(xs));
         var ecq = Summary(results.Select(x => x.EcqRatio).ToList());
         var ecqx = Summary(results.Select(x => x.EcqxRatio).ToList());
         string P(double v) => (100 * v).ToString("F1", CultureInfo.InvariantCulture);
         Console.WriteLine($"  ECQ/FP  = {R(ecq.Median)} ± {P(ecq.Spread)} % over repeats  (target ≤ {EcqTarget:F2}: {(ecq.Median <= EcqTarget ? "met" : "NOT met")})");
         Console.WriteLine($"  ECQx/FP = {R(ecqx.Median)} ± {P(ecqx.Spread)} % over repeats  (target ≤ {EcqxTarget:F2}: {(ecqx.Median <= EcqxTarget ? "met" : "NOT met")})");
-        Console.WriteLine($"  load average after: {LoadAverage()}");
+        Console.WriteLine($"  load average after: {RatioBenches.LoadAverage()}");
     }
 
     private sealed record RepeatResult(double FpMs, double EcqMs, double EcqxMs, double EcqRatio, double EcqxRatio);
@@ -108,18 +105,9 @@ internal static class TrainingRatioBench
 
         double Ms(int k, int i) => ends[k, i] - starts[k, i];
         var measured = Enumerable.Range(WarmupRounds, rounds).ToList();
-        return new RepeatResult(Median(measured.Select(i => Ms(0, i))), Median(measured.Select(i => Ms(1, i))), Median(measured.Select(i => Ms(2, i))),
-            Median(measured.Select(i => Ms(1, i) / Ms(0, i))), Median(measured.Select(i => Ms(2, i) / Ms(0, i))));
+        return new RepeatResult(RatioBenches.Median(measured.Select(i => Ms(0, i))), RatioBenches.Median(measured.Select(i => Ms(1, i))), RatioBenches.Median(measured.Select(i => Ms(2, i))),
+            RatioBenches.Median(measured.Select(i => Ms(1, i) / Ms(0, i))), RatioBenches.Median(measured.Select(i => Ms(2, i) / Ms(0, i))));
     }
-
-    private static double Median(IEnumerable<double> xs)
-    {
-        var v = xs.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Random CIFAR-shaped batches for one epoch of <paramref name="steps"/> batches (seed 1, as the trainer); no test set.</summary>
     private static DatasetSplits RandomCifarBatches(int batch, int steps)

@@ -322,10 +322,10 @@ public sealed class Codebook : IDisposable
             ? torch.tensor(breaks, device: device)
             : torch.tensor(LowerEnvelope.ForFloat32(breaks), device: device);
 
-    /// <summary>Throws if the codebook has been disposed.</summary>
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
     internal bool IsDisposed => _disposed;
 
+    /// <summary>Throws if the codebook has been disposed.</summary>
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
     /// <summary>Frees the cached native tensors.</summary>
