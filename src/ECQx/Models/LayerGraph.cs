@@ -59,7 +59,7 @@ public static class LayerGraph
         switch (node)
         {
             case ModuleStep step:
-                return step.Module.forward(x);
+                return SafeConvolution.Forward(step.Module, x);
             case LayerChain chain:
             {
                 if (chain.Steps.Count == 0) return x.alias();

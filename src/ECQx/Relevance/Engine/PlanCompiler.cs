@@ -114,8 +114,8 @@ internal static class PlanCompiler
             var w = conv.weight!.detach();
             var b = conv.bias?.detach();
             Func<Tensor, Tensor, Tensor?, Tensor> f = twoD
-                ? (x, wt, bs) => nn.functional.conv2d(x, wt, bs, stride, padding, dilation, groups)
-                : (x, wt, bs) => nn.functional.conv1d(x, wt, bs, stride[0], padding[0], dilation[0], groups);
+                ? (x, wt, bs) => SafeConvolution.Conv2d(x, wt, bs, stride, padding, dilation, groups)
+                : (x, wt, bs) => SafeConvolution.Conv1d(x, wt, bs, stride[0], padding[0], dilation[0], groups);
             return new AffineLayer(name, LayerKind.Convolution, w, b, param("weight"), b is null ? null : param("bias"), f);
         }
 
