@@ -1,6 +1,7 @@
 using ECQx.Data;
 using ECQx.Models;
 using ECQx.Training;
+using ECQx.XaiCompression;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,15 +19,20 @@ internal static class XaiCompressionFixtures
             ("fc2", nn.Linear(hidden, hidden)), ("relu2", nn.ReLU()), ("fc3", nn.Linear(hidden, 4)));
     }
 
-    /// <summary>A small VGG-like CNN on 1×8×8 inputs with batch norms, max pool, flatten and two linear layers.</summary>
+    /// <summary>
+    /// A small VGG-like CNN on 1×8×8 inputs with batch norms, max pool, flatten and two linear layers, as a layer-graph
+    /// model (the sequential stack rebuilt with the same names), so its 6- and 8-channel convolutions run through
+    /// <see cref="SafeConvolution"/> like the zoo's models.
+    /// </summary>
     public static nn.Module<Tensor, Tensor> Cnn(long seed)
     {
         TorchRuntime.EnsureLoaded();
         torch.manual_seed(seed);
-        return nn.Sequential(
+        var stack = nn.Sequential(
             ("conv1", nn.Conv2d(1, 6, 3, padding: 1)), ("bn1", nn.BatchNorm2d(6)), ("relu1", nn.ReLU()),
             ("conv2", nn.Conv2d(6, 8, 3, padding: 1)), ("bn2", nn.BatchNorm2d(8)), ("relu2", nn.ReLU()), ("pool", nn.MaxPool2d(2, 2)),
             ("flat", nn.Flatten()), ("fc1", nn.Linear(8 * 4 * 4, 12)), ("relu3", nn.ReLU()), ("fc2", nn.Linear(12, 4)));
+        return ModelRebuilder.Rebuild(stack, (_, m) => ModelRebuilder.Slice(m, null, null));
     }
 
     /// <summary>Gives the batch norms non-trivial running statistics and affine parameters.</summary>
