@@ -12,8 +12,10 @@ namespace ECQx.Tests.Models;
 /// <see cref="SafeConvolution"/>: convolutions whose channel counts make libtorch's oneDNN kernels read memory nobody
 /// wrote are computed by im2col and a matrix product — equal to a float64 convolution (libtorch's own path, which
 /// oneDNN never takes) forward and backward, finite and repeatable when the freed memory holds NaN, and every other
-/// shape is libtorch's own convolution bit for bit.
+/// shape is libtorch's own convolution bit for bit. In the global-state collection: filling freed memory with NaN
+/// would otherwise reach tests running alongside that call libtorch's convolution directly.
 /// </summary>
+[Collection(GlobalStateCollection.Name)]
 public sealed class SafeConvolutionTests(ITestOutputHelper log)
 {
     [Theory]
