@@ -11,6 +11,13 @@ using static TorchSharp.torch;
 
 namespace ECQx.Tests.XaiCompression;
 
+/// <summary>
+/// The XAI compression verbs end to end. In the global-state collection: the verbs' runs draw from libtorch's default
+/// generator and share its native heap and thread pool, and one of them (a filter-pruning comparison at a FLOPs budget)
+/// failed once in four full-suite runs alongside the parallel classes, without reproducing alone or in 4 runs of its
+/// namespace.
+/// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class XaiCompressionCliTests
 {
     private static (int, string) Invoke(Func<IAnsiConsole, System.CommandLine.Command> build, params string[] args)
@@ -18,7 +25,8 @@ public class XaiCompressionCliTests
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(writer) });
         console.Profile.Width = 200;
-        int exit = build(console).Parse(args).Invoke();
+        // An unhandled exception is printed to the invocation's error writer: the same text, so a failing assertion shows it.
+        int exit = build(console).Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { Output = writer, Error = writer });
         return (exit, writer.ToString());
     }
 
