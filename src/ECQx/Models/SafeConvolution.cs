@@ -44,11 +44,18 @@ public static class SafeConvolution
             || conv.padding_mode != PaddingModes.Zeros || conv.padding_type == Padding.Same || conv.weight is null
             || !Bypasses(conv.weight.shape[1] * conv.groups, conv.weight.shape[0], conv.groups))
             return module.forward(x);
-        long[] padding = conv.padding_type == Padding.Valid || conv.padding is null ? new long[conv.stride.Length] : conv.padding;
+        long[] padding = ExplicitPadding(conv);
         return conv is TorchSharp.Modules.Conv2d
             ? Conv2d(x, conv.weight, conv.bias, conv.stride, padding, conv.dilation, conv.groups)
             : Conv1d(x, conv.weight, conv.bias, conv.stride[0], padding[0], conv.dilation[0], conv.groups);
     }
+
+    /// <summary>
+    /// The zero padding per spatial dimension of a convolution given explicit sizes or <c>valid</c> (zeros); not
+    /// meaningful for <c>same</c>, which callers reject or leave to the module.
+    /// </summary>
+    internal static long[] ExplicitPadding(TorchSharp.Modules.Convolution conv) =>
+        conv.padding_type == Padding.Valid || conv.padding is null ? new long[conv.stride.Length] : conv.padding;
 
     /// <summary><c>conv2d</c> with libtorch's semantics (zero padding); see <see cref="Bypasses"/> for the path taken.</summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation, long groups = 1)

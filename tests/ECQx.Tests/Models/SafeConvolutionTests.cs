@@ -46,24 +46,12 @@ public sealed class SafeConvolutionTests(ITestOutputHelper log)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(7);
-        var x = randn(new long[] { 5, ic, 13, 11 }, generator: g).requires_grad_(true);
-        var w = (randn(new long[] { oc, ic, k, k }, generator: g) * 0.2).detach().requires_grad_(true);
-        var b = bias ? randn(new long[] { oc }, generator: g).requires_grad_(true) : null;
-        var y = SafeConvolution.Conv2d(x, w, b, [stride, stride], [padding, padding], [dilation, dilation]);
-
-        var x64 = x.detach().to(float64).requires_grad_(true);
-        var w64 = w.detach().to(float64).requires_grad_(true);
-        var b64 = b?.detach().to(float64).requires_grad_(true);
-        var y64 = nn.functional.conv2d(x64, w64, b64, [stride, stride], [padding, padding], [dilation, dilation]);
-        Assert.Equal(y64.shape, y.shape);
-        var upstream = randn(y.shape, generator: g);
-        y.backward([upstream]);
-        y64.backward([upstream.to(float64)]);
-
-        Close(y64, y);
-        Close(x64.grad!, x.grad!);
-        Close(w64.grad!, w.grad!);
-        if (b is not null) Close(b64!.grad!, b.grad!);
+        var x = randn(new long[] { 5, ic, 13, 11 }, generator: g);
+        var w = randn(new long[] { oc, ic, k, k }, generator: g) * 0.2;
+        var b = bias ? randn(new long[] { oc }, generator: g) : null;
+        AgreesWithFloat64(x, w, b, g,
+            (xi, wi, bi) => SafeConvolution.Conv2d(xi, wi, bi, [stride, stride], [padding, padding], [dilation, dilation]),
+            (xi, wi, bi) => nn.functional.conv2d(xi, wi, bi, [stride, stride], [padding, padding], [dilation, dilation]));
     }
 
     [Fact]
@@ -71,19 +59,34 @@ public sealed class SafeConvolutionTests(ITestOutputHelper log)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(11);
-        var x = randn(new long[] { 4, 20, 37 }, generator: g).requires_grad_(true);
-        var w = (randn(new long[] { 12, 20, 3 }, generator: g) * 0.2).detach().requires_grad_(true);
+        var x = randn(new long[] { 4, 20, 37 }, generator: g);
+        var w = randn(new long[] { 12, 20, 3 }, generator: g) * 0.2;
         var b = randn(new long[] { 12 }, generator: g);
-        var y = SafeConvolution.Conv1d(x, w, b, stride: 2, padding: 1, dilation: 1);
-        var x64 = x.detach().to(float64).requires_grad_(true);
-        var w64 = w.detach().to(float64).requires_grad_(true);
-        var y64 = nn.functional.conv1d(x64, w64, b.to(float64), 2, 1, 1);
+        AgreesWithFloat64(x, w, b, g,
+            (xi, wi, bi) => SafeConvolution.Conv1d(xi, wi, bi, stride: 2, padding: 1, dilation: 1),
+            (xi, wi, bi) => nn.functional.conv1d(xi, wi, bi, 2, 1, 1));
+    }
+
+    /// <summary>
+    /// <paramref name="ours"/> on float32 copies and <paramref name="reference"/> on float64 copies of the input, weight and
+    /// bias: the same output shape, and output and every gradient (for one random upstream gradient) within tolerance.
+    /// </summary>
+    private static void AgreesWithFloat64(Tensor x, Tensor w, Tensor? b, Generator g,
+        Func<Tensor, Tensor, Tensor?, Tensor> ours, Func<Tensor, Tensor, Tensor?, Tensor> reference)
+    {
+        Tensor Leaf(Tensor t, ScalarType type) => t.detach().to(type).requires_grad_(true);
+        var (x32, w32, b32) = (Leaf(x, float32), Leaf(w, float32), b is null ? null : Leaf(b, float32));
+        var (x64, w64, b64) = (Leaf(x, float64), Leaf(w, float64), b is null ? null : Leaf(b, float64));
+        var y = ours(x32, w32, b32);
+        var y64 = reference(x64, w64, b64);
+        Assert.Equal(y64.shape, y.shape);
         var upstream = randn(y.shape, generator: g);
         y.backward([upstream]);
         y64.backward([upstream.to(float64)]);
         Close(y64, y);
-        Close(x64.grad!, x.grad!);
-        Close(w64.grad!, w.grad!);
+        Close(x64.grad!, x32.grad!);
+        Close(w64.grad!, w32.grad!);
+        if (b32 is not null) Close(b64!.grad!, b32.grad!);
     }
 
     [Fact]

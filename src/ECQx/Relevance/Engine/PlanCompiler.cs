@@ -108,7 +108,7 @@ internal static class PlanCompiler
             if (conv.padding_type == Padding.Same)
                 throw new NotSupportedException($"Convolution '{name}' uses padding 'same'; give explicit padding sizes.");
             long[] stride = conv.stride;
-            long[] padding = conv.padding_type == Padding.Valid || conv.padding is null ? new long[stride.Length] : conv.padding;
+            long[] padding = SafeConvolution.ExplicitPadding(conv);
             long[] dilation = conv.dilation;
             long groups = conv.groups;
             var w = conv.weight!.detach();
