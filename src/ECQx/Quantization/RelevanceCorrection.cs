@@ -64,16 +64,15 @@ internal static class RelevanceCorrection
         double beta = beta0, betaUsed = double.NaN;
         int t = 0, evaluations = 0;
         long zeroCountX = 0;
-        // Every evaluation reuses one buffer: r = exp(β·ln R̃) in place, then 1.0 where the zero cluster wins (r < Q), whose
-        // sum is the zero count (exact: a sum of ones below 2⁵³). The same element-wise operations as a fresh tensor per β,
-        // without allocating (and faulting in) two tensors of the layer per evaluation.
-        var buffer = torch.empty_like(logR);
+        // Every evaluation walks the layer in cache-sized chunks through one reused buffer: r = exp(β·ln R̃) in place, then
+        // 1.0 where the zero cluster wins (r < Q), whose sum is the zero count (exact: a sum of ones below 2⁵³). The same
+        // element-wise operations as on the whole layer at once, so the same result, but each evaluation reads ln R̃ and Q
+        // from memory once instead of streaming five layer-sized tensors through it, and no layer-sized temporary is made.
+        var chunks = new EvaluationChunks(logR, threshold);
         while (OutsideWindow(sX, sE, o.P))
         {
             betaUsed = beta;
-            buffer.copy_(logR).mul_(beta).exp_().lt_(threshold);
-            using (var count = buffer.sum())
-                zeroCountX = (long)count.item<double>();
+            zeroCountX = chunks.ZeroWins(beta);
             evaluations++;
             sX = zeroCountX / (double)n;
             beta *= 1 + o.StepAt(t) * Math.Sign(ctx.EcqZeroCount - zeroCountX);
@@ -82,9 +81,8 @@ internal static class RelevanceCorrection
             t++;
         }
 
-        // The buffer holds the last evaluation's wins, which is that of β_used.
-        using var zeroWins = buffer.ne(0.0);
-        var index = nzIdx.masked_fill(zeroWins, k0);
+        // The indices at β_used: the zero cluster where it wins, else the best non-zero cluster.
+        var index = chunks.Assign(betaUsed, nzIdx, k0);
         var report = new EcqxSearchReport
         {
             Skipped = EcqxSkipReason.None, EcqSparsity = sE, EcqxSparsity = sX, InitialBeta = beta0, Beta = betaUsed,
@@ -94,37 +92,104 @@ internal static class RelevanceCorrection
         return (index.MoveToOuterDisposeScope(), report);
     }
 
+    /// <summary>Elements per chunk of a β evaluation: 1 MB of doubles, so a chunk's temporaries stay in the CPU's cache.</summary>
+    internal const long ChunkElements = 1 << 17;
+
+    /// <summary>
+    /// The β evaluations of one layer over fixed chunks of <c>ln R̃</c> and <c>Q</c> (views made once), through one
+    /// chunk-sized buffer. Owned by the caller's dispose scope.
+    /// </summary>
+    private sealed class EvaluationChunks
+    {
+        private readonly List<(Tensor LogR, Tensor Threshold, Tensor Buffer)> _chunks = new();
+        private readonly Tensor _count;
+
+        public EvaluationChunks(Tensor logR, Tensor threshold)
+        {
+            long n = logR.numel();
+            var buffer = torch.empty(Math.Min(n, ChunkElements), ScalarType.Float64, logR.device);
+            for (long start = 0; start < n; start += ChunkElements)
+            {
+                long length = Math.Min(ChunkElements, n - start);
+                _chunks.Add((logR.narrow(0, start, length), threshold.narrow(0, start, length), buffer.narrow(0, 0, length)));
+            }
+            _count = torch.zeros(1, ScalarType.Float64, logR.device);
+        }
+
+        /// <summary>The number of weights whose zero cluster wins at <paramref name="beta"/>: #{exp(β·ln R̃) &lt; Q} (one host sync).</summary>
+        public long ZeroWins(double beta)
+        {
+            _count.zero_();
+            foreach (var (logR, threshold, buffer) in _chunks)
+            {
+                Wins(buffer, logR, threshold, beta);
+                using var sum = buffer.sum();
+                _count.add_(sum);
+            }
+            return (long)_count.item<double>();
+        }
+
+        /// <summary>
+        /// Centroid indices (int64, flat) at <paramref name="beta"/>: <paramref name="zeroIndex"/> where the zero cluster wins,
+        /// else <paramref name="nearestNonZero"/>, which is filled in place and returned.
+        /// </summary>
+        public Tensor Assign(double beta, Tensor nearestNonZero, int zeroIndex)
+        {
+            var index = nearestNonZero; // filled in place
+            long start = 0;
+            foreach (var (logR, threshold, buffer) in _chunks)
+            {
+                long length = logR.numel();
+                Wins(buffer, logR, threshold, beta);
+                using var wins = buffer.ne(0.0);
+                using var part = index.narrow(0, start, length);
+                part.masked_fill_(wins, zeroIndex);
+                start += length;
+            }
+            return index;
+        }
+
+        // 1.0 where exp(β·ln R̃) < Q, else 0.0; the operations the whole-layer evaluation used, element by element.
+        private static void Wins(Tensor buffer, Tensor logR, Tensor threshold, double beta) =>
+            buffer.copy_(logR).mul_(beta).exp_().lt_(threshold);
+    }
+
     /// <summary>
     /// Per weight: its best non-zero cluster and the threshold Q = m/(ρ·z) its relevance factor must stay under for the
-    /// zero cluster to win (nudged up by one ulp where ties go to zero). The double-precision temporaries are freed as
-    /// soon as they are used, so the peak is a few tensors of the layer, not all of them at once.
+    /// zero cluster to win (nudged up by one ulp where ties go to zero). Computed chunk by chunk into the two layer-sized
+    /// results, so the double-precision temporaries are a chunk's, not the layer's.
     /// </summary>
     private static (Tensor NearestNonZero, Tensor Threshold) Thresholds(Context ctx, int[] nonZero, double rho)
     {
         using var scope = torch.NewDisposeScope();
-        var w = ctx.Flat.dtype == ScalarType.Float64 ? ctx.Flat : ctx.Flat.to_type(ScalarType.Float64);
-        var z = w.square().add_(ctx.Offsets[ctx.ZeroIndex]);
-        // Best non-zero cluster of every weight and its cost m = (c − w)² + λ_l·I.
+        long n = ctx.N;
+        // Best non-zero cluster of every weight (which piece of the lower envelope it falls on) and its cost m = (c − w)² + λ_l·I.
         var (clusters, breaks) = LowerEnvelope.Build(ctx.Centroids, ctx.Offsets, nonZero);
         var piece = BreakpointSearch.Count(ctx.Flat, breaks, ctx.WMin, ctx.WMax, ctx.Work, ctx.Device);
-        var nzIdx = torch.tensor(clusters.Select(k => (long)k).ToArray(), device: ctx.Device).index_select(0, piece);
-        var m = torch.tensor(clusters.Select(k => ctx.Centroids[k]).ToArray(), device: ctx.Device).index_select(0, piece);
-        m.sub_(w);
-        m.mul_(m); // (c − w)², as square() computes it
-        using (var offsets = torch.tensor(clusters.Select(k => ctx.Offsets[k]).ToArray(), device: ctx.Device).index_select(0, piece))
-            m.add_(offsets);
-        piece.Dispose();
-        if (!ReferenceEquals(w, ctx.Flat)) w.Dispose();
-        var q = m.div_(z.mul_(rho)); // Q = m/(ρ·z), in place
-        z.Dispose();
-        // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
-        // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
-        Tensor threshold;
-        using (var infinity = torch.tensor(double.PositiveInfinity, ScalarType.Float64, ctx.Device))
-        using (var up = torch.nextafter(q, infinity))
-        using (var higher = nzIdx.gt(ctx.ZeroIndex))
-            threshold = torch.where(higher, up, q);
-        q.Dispose();
+        var clusterT = torch.tensor(clusters.Select(k => (long)k).ToArray(), device: ctx.Device);
+        var centroidT = torch.tensor(clusters.Select(k => ctx.Centroids[k]).ToArray(), device: ctx.Device);
+        var offsetT = torch.tensor(clusters.Select(k => ctx.Offsets[k]).ToArray(), device: ctx.Device);
+        using var infinity = torch.tensor(double.PositiveInfinity, ScalarType.Float64, ctx.Device);
+        var nzIdx = torch.empty(n, ScalarType.Int64, ctx.Device);
+        var threshold = torch.empty(n, ScalarType.Float64, ctx.Device);
+        for (long start = 0; start < n; start += ChunkElements)
+        {
+            using var chunkScope = torch.NewDisposeScope();
+            long length = Math.Min(ChunkElements, n - start);
+            var p = piece.narrow(0, start, length);
+            var w = ctx.Flat.narrow(0, start, length).to_type(ScalarType.Float64);
+            var nz = nzIdx.narrow(0, start, length);
+            nz.copy_(clusterT.index_select(0, p));
+            var m = centroidT.index_select(0, p);
+            m.sub_(w);
+            m.mul_(m); // (c − w)², as square() computes it
+            m.add_(offsetT.index_select(0, p));
+            var z = w.square().add_(ctx.Offsets[ctx.ZeroIndex]);
+            var q = m.div_(z.mul_(rho)); // Q = m/(ρ·z), in place
+            // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
+            // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
+            threshold.narrow(0, start, length).copy_(torch.where(nz.gt(ctx.ZeroIndex), torch.nextafter(q, infinity), q));
+        }
         return (nzIdx.MoveToOuterDisposeScope(), threshold.MoveToOuterDisposeScope());
     }
 

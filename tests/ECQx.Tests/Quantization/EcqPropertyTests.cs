@@ -1,6 +1,7 @@
 using ECQx.Quantization;
 using FsCheck;
 using FsCheck.Xunit;
+using Xunit;
 using TorchSharp;
 
 namespace ECQx.Tests.Quantization;
@@ -169,5 +170,39 @@ public class EcqPropertyTests
         QuantTestData.AssertEqualUpToTies(sx.Assignment, actual, (i, k) =>
             ScalarEcqReference.Cost(sc, r, k, v[i]) * (k == sc.ZeroIndex && sx.Ran ? 2 * Math.Pow(rtil[i] + 1e-12, sx.Beta) : 1), "ecqx property");
         return true;
+    }
+
+    /// <summary>
+    /// A layer of several β-evaluation chunks (and a ragged last one) against the scalar reference, in float32 and float64:
+    /// the chunked search must count, stop and assign as one pass over the whole layer does.
+    /// </summary>
+    [Theory]
+    [InlineData(4, false)]
+    [InlineData(3, true)]
+    public void EcqxAcrossSeveralChunksMatchesScalarReference(int bits, bool float64)
+    {
+        int n = (int)(2.5 * RelevanceCorrection.ChunkElements) + 7;
+        var v = QuantTestData.Weights(n, 11, sigma: 0.05, skew: 0);
+        var rel = QuantTestData.Relevance(n, 12).Select(x => (double)x).ToArray();
+        using var w32 = torch.tensor(v);
+        using var w = float64 ? w32.to_type(torch.ScalarType.Float64) : w32.alias();
+        using var rt = torch.tensor(rel);
+        using var cb = Codebook.FromWeights(w32, bits);
+        var sc = ScalarEcqReference.Codebook(v, bits);
+        var o = EcqOptions.Default with { Lambda = 0.2 };
+        var r = ScalarEcqReference.Ecq(v, sc, o.Lambda, n);
+        var sx = ScalarEcqReference.Ecqx(v, rel, sc, r);
+        Assert.True(sx.Ran && sx.Iterations > 1, $"the scalar search should run several evaluations (ran {sx.Ran}, {sx.Iterations})");
+        using var q = EntropyConstrainedQuantizer.Assign(w, cb, o, n, "chunks", rt);
+        var e = q.Ecqx!;
+        Assert.Equal(EcqxSkipReason.None, e.Skipped);
+        Assert.Equal(sx.Iterations, e.Iterations);
+        Assert.Equal(sx.Beta, e.Beta, 12);
+        Assert.Equal(sx.EcqxSparsity, e.EcqxSparsity, 12);
+        var actual = QuantTestData.Levels(q).Select(l => (int)(l - cb.MinLevel)).ToArray();
+        double maxAbs = rel.Max(Math.Abs);
+        var rtil = rel.Select(x => Math.Abs(x) / (maxAbs + 1e-12)).ToArray();
+        QuantTestData.AssertEqualUpToTies(sx.Assignment, actual, (i, k) =>
+            ScalarEcqReference.Cost(sc, r, k, v[i]) * (k == sc.ZeroIndex ? 2 * Math.Pow(rtil[i] + 1e-12, sx.Beta) : 1), "ecqx chunks");
     }
 }
