@@ -67,7 +67,8 @@ internal static class MemoryStagesBench
             {
                 var (rss, peak) = Memory();
                 sweepPeak = Math.Max(sweepPeak, peak);
-                Console.WriteLine($"  RSS {rss,6:F0} MB  stage peak {peak,6:F0} MB  sweep peak {sweepPeak,6:F0} MB  | {line}");
+                double managed = GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0;
+                Console.WriteLine($"  RSS {rss,6:F0} MB  stage peak {peak,6:F0} MB  sweep peak {sweepPeak,6:F0} MB  managed {managed,5:F0} MB  | {line}");
                 ResetPeak();
             }).Run();
             var end = Memory();

@@ -250,6 +250,9 @@ public sealed class QuantizationAwareTrainer : IDisposable
             }
         }
 
+        // The steps' freed temporaries stay in the C heap; the test pass and the saves after an epoch (the best model, the
+        // quantized model) would otherwise come on top of them (VGG16 ECQx: 1.64 GB at the save instead of 1.5 GB at the step).
+        NativeHeap.ReturnFreeNativePages();
         double acc = Evaluate();
         double loss = s.NextBatch == 0 ? double.NaN : s.LossSum / s.NextBatch;
         double trainAcc = s.Seen == 0 ? double.NaN : 100.0 * s.Correct / s.Seen;

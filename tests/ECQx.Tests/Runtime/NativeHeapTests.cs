@@ -3,7 +3,11 @@ using Xunit;
 
 namespace ECQx.Tests.Runtime;
 
-/// <summary><see cref="NativeHeap.Release"/>: freed tensor memory goes back to the operating system (glibc's malloc_trim).</summary>
+/// <summary>
+/// <see cref="NativeHeap.Release"/>: freed tensor memory goes back to the operating system (glibc's malloc_trim), and so does
+/// the collector's free memory. In the global-state collection: the committed managed memory is the whole process's.
+/// </summary>
+[Collection(GlobalStateCollection.Name)]
 public class NativeHeapTests
 {
     [Fact]
@@ -16,5 +20,26 @@ public class NativeHeapTests
         var tensors = Enumerable.Range(0, 4096).Select(_ => torch.ones(4096)).ToList();
         foreach (var t in tensors) t.Dispose();
         Assert.True(NativeHeap.Release(), "malloc_trim returned no memory although 64 MB of heap tensors were just freed");
+    }
+
+    [Fact]
+    public void FreedManagedMemoryIsGivenBackToo()
+    {
+        // What a coding stage leaves behind: many mid-sized managed buffers, garbage by the time the stage ends.
+        var buffers = new List<byte[]>();
+        for (int i = 0; i < 200; i++)
+        {
+            var b = new byte[1 << 20];
+            Array.Fill(b, (byte)i);
+            buffers.Add(b);
+        }
+        GC.Collect(); // the memory info is as of the last collection
+        long during = GC.GetGCMemoryInfo().TotalCommittedBytes;
+        GC.KeepAlive(buffers);
+        buffers.Clear();
+        NativeHeap.Release();
+        long after = GC.GetGCMemoryInfo().TotalCommittedBytes;
+        Assert.True(after < during - (150L << 20),
+            $"the collector still holds {after >> 20} MB committed after Release (it held {during >> 20} MB with 200 MB of buffers live)");
     }
 }
