@@ -33,6 +33,7 @@ public static class TorchRuntime
                     "GLIBCXX_3.4.32 weak-version patch is applied to libLibTorchSharp.so (see environment.md); " +
                     "make sure the libtorch package for this OS is referenced. Inner error: " + e.Message, e);
             }
+            NativeHeap.KeepFreedMemoryForReuse();
             _loaded = true;
         }
     }

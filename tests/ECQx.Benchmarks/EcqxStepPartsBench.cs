@@ -120,6 +120,12 @@ internal static class EcqxStepPartsBench
         foreach (var (name, ms) in new[] { ("forward+backward", fwdBwd), ("two Adam steps (background, model)", adams), ("relevance pass (lrp, eval mode)", relevance),
                      ("relevance running average", update), ("re-quantization, ECQ", ecq), ("re-quantization, ECQx (β search)", ecqx) })
             Console.WriteLine($"  {name,-38} {F(ms),8} ms  {(ms / fp).ToString("F3", CultureInfo.InvariantCulture)}×  peak +{F(peaks[name])} MB");
+        // What no re-quantization or optimizer work can go below: the training step's forward and backward, and (ECQx) the
+        // relevance pass. With the default composite's z⁺ rule a convolution costs four convolution passes in the relevance
+        // pass (the forward, the forward with W⁺, the input gradient of that, the weight gradient) against three in training.
+        Console.WriteLine($"  floor of an ECQx step (forward+backward + relevance pass, both required) {F(fwdBwd + relevance)} ms = " +
+            $"{((fwdBwd + relevance) / fp).ToString("F3", CultureInfo.InvariantCulture)}×; of an ECQ step (forward+backward + two Adam steps) " +
+            $"{F(fwdBwd + adams)} ms = {((fwdBwd + adams) / fp).ToString("F3", CultureInfo.InvariantCulture)}×");
         Console.WriteLine($"  sum of an ECQx step's parts {F(sum)} ms = {(sum / fp).ToString("F3", CultureInfo.InvariantCulture)}× (target ≤ 2.0×); an ECQ step's {F(fwdBwd + adams + ecq)} ms = {((fwdBwd + adams + ecq) / fp).ToString("F3", CultureInfo.InvariantCulture)}× (target ≤ 1.05×)");
     }
 }
