@@ -16,6 +16,7 @@ namespace ECQx.Benchmarks;
 /// a shared machine lands on all three alike; each round gives paired ratios ECQ/FP and ECQx/FP, whose median over the
 /// rounds is one repeat's result. The bench repeats that with fresh trainers and prints each repeat's medians and their
 /// spread (half the range over the median), which says how large a change it can see.
+/// The three trainers share one allocator arena (<see cref="SingleArena"/>), as the one trainer of a real run does.
 /// Targets (issue #23): ECQ/FP ≤ 1.05, ECQx/FP ≤ 2.0.
 /// Environment: <c>ECQX_BENCH_ROUNDS</c> (default 15 measured rounds), <c>ECQX_BENCH_REPEATS</c> (default 3).
 /// </summary>
@@ -27,8 +28,8 @@ internal static class TrainingRatioBench
     [System.Runtime.CompilerServices.ModuleInitializer]
     internal static void Init()
     {
-        RatioBenches.Register("training", () => Run("resnet20", 128));
-        RatioBenches.Register("training-vgg16", () => Run("vgg16", 64));
+        RatioBenches.Register("training", () => { if (!SingleArena.Relaunched("training")) Run("resnet20", 128); });
+        RatioBenches.Register("training-vgg16", () => { if (!SingleArena.Relaunched("training-vgg16")) Run("vgg16", 64); });
     }
 
     /// <summary>The relevance method the ECQx step uses (LRP, reference default composite).</summary>
@@ -157,4 +158,40 @@ internal sealed class TurnTakingBatchSource(IBatchSource inner, SemaphoreSlim ga
 internal static class BenchRelevance
 {
     public static IWeightRelevanceMethod? Create(string name) => RelevanceMethods.Create(name);
+}
+
+/// <summary>
+/// Runs a bench in a child process whose C library uses one malloc arena, as a real run's single trainer thread does. With
+/// an arena per thread, each of the interleaved trainers kept its own heap and its steps were consistently faster or
+/// slower for a whole repeat (ResNet20 ECQ/FP 0.97–1.73 between repeats; 1.02–1.11 with one arena).
+/// </summary>
+internal static class SingleArena
+{
+    private const string Variable = "MALLOC_ARENA_MAX";
+
+    /// <summary>
+    /// Unless this process already runs with <c>MALLOC_ARENA_MAX</c> set, runs <c>ratios <paramref name="bench"/></c> again in a child
+    /// process with one arena and the package's own allocator settings (which any <c>MALLOC_*</c> variable switches off,
+    /// so they are passed as variables too), passes its output through and returns true.
+    /// </summary>
+    public static bool Relaunched(string bench)
+    {
+        if (Environment.GetEnvironmentVariable(Variable) is not null) return false;
+        var start = new ProcessStartInfo(Environment.ProcessPath ?? throw new InvalidOperationException("no process path to relaunch the bench"))
+        {
+            UseShellExecute = false,
+        };
+        // Started as `dotnet ECQx.Benchmarks.dll …`: the host needs the assembly again.
+        if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet") start.ArgumentList.Add(typeof(SingleArena).Assembly.Location);
+        start.ArgumentList.Add("ratios");
+        start.ArgumentList.Add(bench);
+        start.Environment[Variable] = "1";
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = NativeHeap.MmapThresholdBytes.ToString(CultureInfo.InvariantCulture);
+        start.Environment["MALLOC_TRIM_THRESHOLD_"] = int.MaxValue.ToString(CultureInfo.InvariantCulture);
+        Console.WriteLine($"(relaunched with {Variable}=1)");
+        using var child = Process.Start(start) ?? throw new InvalidOperationException("the bench could not be relaunched");
+        child.WaitForExit();
+        if (child.ExitCode != 0) throw new InvalidOperationException($"the relaunched bench exited with code {child.ExitCode}");
+        return true;
+    }
 }
