@@ -48,7 +48,10 @@ public class NativeHeapTests
     {
         TorchRuntime.EnsureLoaded();
         if (!NativeHeap.AllocatorTuned) return; // the user's MALLOC_* settings, or not glibc: nothing was changed
-        // A step's worth of activations (12 × 8 MB, written), freed at its end; the next step allocates them again.
+        // A step's worth of activations (12 × 8 MB, written), freed at its end; the next step allocates them again. The test
+        // runs on a pool thread, whose glibc arena unmaps a 64 MB sub-heap once all of it is free whatever the settings (a
+        // run's trainer on the main thread has no such heaps), so the bound is loose: half the pages (without the setting
+        // ≈ 84 % are faulted in again; with it 0–25 % here).
         long Step()
         {
             long before = MinorFaults();
@@ -58,7 +61,7 @@ public class NativeHeapTests
         }
         long first = Step(), second = Step();
         const long pages = 12 * (8L << 20) / 4096;
-        Assert.True(second < pages / 4,
+        Assert.True(second < pages / 2,
             $"the second step faulted {second} pages in again (the first {first}; {pages} pages were freed between them)");
     }
 
