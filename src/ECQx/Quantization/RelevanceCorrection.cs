@@ -95,24 +95,27 @@ internal static class RelevanceCorrection
     /// <summary>Elements per chunk of a β evaluation: 1 MB of doubles, so a chunk's temporaries stay in the CPU's cache.</summary>
     internal const long ChunkElements = 1 << 17;
 
+    /// <summary>The (start, length) of each chunk of a layer of <paramref name="n"/> elements, the last one ragged.</summary>
+    private static IEnumerable<(long Start, long Length)> Chunks(long n)
+    {
+        for (long start = 0; start < n; start += ChunkElements) yield return (start, Math.Min(ChunkElements, n - start));
+    }
+
     /// <summary>
     /// The β evaluations of one layer over fixed chunks of <c>ln R̃</c> and <c>Q</c> (views made once), through one
     /// chunk-sized buffer. Owned by the caller's dispose scope.
     /// </summary>
     private sealed class EvaluationChunks
     {
-        private readonly List<(Tensor LogR, Tensor Threshold, Tensor Buffer)> _chunks = new();
+        private readonly List<(long Start, Tensor LogR, Tensor Threshold, Tensor Buffer)> _chunks = new();
         private readonly Tensor _count;
 
         public EvaluationChunks(Tensor logR, Tensor threshold)
         {
             long n = logR.numel();
             var buffer = torch.empty(Math.Min(n, ChunkElements), ScalarType.Float64, logR.device);
-            for (long start = 0; start < n; start += ChunkElements)
-            {
-                long length = Math.Min(ChunkElements, n - start);
-                _chunks.Add((logR.narrow(0, start, length), threshold.narrow(0, start, length), buffer.narrow(0, 0, length)));
-            }
+            foreach (var (start, length) in Chunks(n))
+                _chunks.Add((start, logR.narrow(0, start, length), threshold.narrow(0, start, length), buffer.narrow(0, 0, length)));
             _count = torch.zeros(1, ScalarType.Float64, logR.device);
         }
 
@@ -120,7 +123,7 @@ internal static class RelevanceCorrection
         public long ZeroWins(double beta)
         {
             _count.zero_();
-            foreach (var (logR, threshold, buffer) in _chunks)
+            foreach (var (_, logR, threshold, buffer) in _chunks)
             {
                 Wins(buffer, logR, threshold, beta);
                 using var sum = buffer.sum();
@@ -135,18 +138,14 @@ internal static class RelevanceCorrection
         /// </summary>
         public Tensor Assign(double beta, Tensor nearestNonZero, int zeroIndex)
         {
-            var index = nearestNonZero; // filled in place
-            long start = 0;
-            foreach (var (logR, threshold, buffer) in _chunks)
+            foreach (var (start, logR, threshold, buffer) in _chunks)
             {
-                long length = logR.numel();
                 Wins(buffer, logR, threshold, beta);
                 using var wins = buffer.ne(0.0);
-                using var part = index.narrow(0, start, length);
+                using var part = nearestNonZero.narrow(0, start, logR.numel());
                 part.masked_fill_(wins, zeroIndex);
-                start += length;
             }
-            return index;
+            return nearestNonZero;
         }
 
         // 1.0 where exp(β·ln R̃) < Q, else 0.0; the operations the whole-layer evaluation used, element by element.
@@ -172,10 +171,9 @@ internal static class RelevanceCorrection
         using var infinity = torch.tensor(double.PositiveInfinity, ScalarType.Float64, ctx.Device);
         var nzIdx = torch.empty(n, ScalarType.Int64, ctx.Device);
         var threshold = torch.empty(n, ScalarType.Float64, ctx.Device);
-        for (long start = 0; start < n; start += ChunkElements)
+        foreach (var (start, length) in Chunks(n))
         {
             using var chunkScope = torch.NewDisposeScope();
-            long length = Math.Min(ChunkElements, n - start);
             var p = piece.narrow(0, start, length);
             var w = ctx.Flat.narrow(0, start, length).to_type(ScalarType.Float64);
             var nz = nzIdx.narrow(0, start, length);
