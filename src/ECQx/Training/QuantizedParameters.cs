@@ -14,12 +14,14 @@ namespace ECQx.Training;
 internal sealed class QuantizedParameters : IDisposable
 {
     private readonly IReadOnlyDictionary<string, Parameter> _paramByName;
+    private readonly HashSet<string> _nameSet;
     private readonly Dictionary<string, LayerMetrics> _layerStats = new(StringComparer.Ordinal);
 
     /// <summary>The quantized parameters <paramref name="names"/> (in model order) of the model whose parameters are <paramref name="paramByName"/>.</summary>
     public QuantizedParameters(IReadOnlyList<string> names, IReadOnlyDictionary<string, Parameter> paramByName)
     {
         Names = names;
+        _nameSet = names.ToHashSet(StringComparer.Ordinal);
         _paramByName = paramByName;
         LargestLayer = names.Count == 0 ? 0 : names.Max(n => paramByName[n].numel());
     }
@@ -34,6 +36,9 @@ internal sealed class QuantizedParameters : IDisposable
     public Dictionary<string, Codebook> Codebooks { get; } = new(StringComparer.Ordinal);
     /// <summary>s_E of each tensor's last assignment.</summary>
     public Dictionary<string, double> EcqSparsity { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="name"/> is one of the quantized parameters.</summary>
+    public bool Contains(string name) => _nameSet.Contains(name);
 
     /// <summary>The model parameter <paramref name="name"/>.</summary>
     public Parameter Parameter(string name) => _paramByName[name];
