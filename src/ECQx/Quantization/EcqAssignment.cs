@@ -12,16 +12,19 @@ namespace ECQx.Quantization;
 /// </summary>
 public sealed class EcqAssignment : IDisposable
 {
-    internal EcqAssignment(Tensor levels, Tensor values, TensorQuantStats stats, EcqxSearchReport? ecqx)
+    private readonly Tensor? _levels;
+
+    internal EcqAssignment(Tensor? levels, Tensor values, TensorQuantStats stats, EcqxSearchReport? ecqx)
     {
-        Levels = levels;
+        _levels = levels;
         Values = values;
         Stats = stats;
         Ecqx = ecqx;
     }
 
     /// <summary>Integer levels (int64, the input's shape): value = level·Δ.</summary>
-    public Tensor Levels { get; }
+    /// <exception cref="InvalidOperationException">The assignment was made for its values only (the trainer's re-quantization).</exception>
+    public Tensor Levels => _levels ?? throw new InvalidOperationException("this assignment was made for its values only: it has no levels");
 
     /// <summary>Quantized values (the input's shape, dtype and device): the centroid of each level.</summary>
     public Tensor Values { get; }
@@ -35,7 +38,7 @@ public sealed class EcqAssignment : IDisposable
     /// <summary>Frees <see cref="Levels"/> and <see cref="Values"/>.</summary>
     public void Dispose()
     {
-        Levels.Dispose();
+        _levels?.Dispose();
         Values.Dispose();
     }
 }

@@ -37,6 +37,10 @@ public sealed record EcqQuantizerSettings
     public EcqAssignment Assign(string name, Tensor weights, Codebook codebook, long nMax, Tensor? relevance = null) =>
         EntropyConstrainedQuantizer.Assign(weights, codebook, Ecq, nMax, name, relevance, Ecqx);
 
+    /// <summary><see cref="Assign"/> for the values only: the result has no <see cref="EcqAssignment.Levels"/>.</summary>
+    internal EcqAssignment AssignValues(string name, Tensor weights, Codebook codebook, long nMax, Tensor? relevance) =>
+        EntropyConstrainedQuantizer.Assign(weights, codebook, Ecq, nMax, name, relevance, Ecqx, withLevels: false);
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {

@@ -37,7 +37,17 @@ public static class EntropyConstrainedQuantizer
     /// <exception cref="InvalidDataException">NaN/infinite weights or relevance; no weight nearest to zero (Λ &gt; 0); all-zero relevance (default policy).</exception>
     public static EcqAssignment Assign(
         Tensor weights, Codebook codebook, EcqOptions? options, long nMax, string name = "tensor",
-        Tensor? relevance = null, EcqxOptions? ecqx = null)
+        Tensor? relevance = null, EcqxOptions? ecqx = null) =>
+        Assign(weights, codebook, options, nMax, name, relevance, ecqx, withLevels: true);
+
+    /// <summary>
+    /// <see cref="Assign(Tensor, Codebook, EcqOptions?, long, string, Tensor?, EcqxOptions?)"/>, with the levels left out
+    /// when <paramref name="withLevels"/> is false (the trainer writes values only; VGG16: 120 MB of int64 levels a step
+    /// not written, nor allocated among the step's temporaries).
+    /// </summary>
+    internal static EcqAssignment Assign(
+        Tensor weights, Codebook codebook, EcqOptions? options, long nMax, string name,
+        Tensor? relevance, EcqxOptions? ecqx, bool withLevels)
     {
         ArgumentNullException.ThrowIfNull(codebook);
         name ??= "tensor";
@@ -92,13 +102,13 @@ public static class EntropyConstrainedQuantizer
         if (min == 0 && max == 0)
         {
             // Spec §a.2: an all-zero tensor is left unchanged.
-            var levels0 = torch.zeros(shape, ScalarType.Int64, device);
+            var levels0 = withLevels ? torch.zeros(shape, ScalarType.Int64, device) : null;
             var values0 = weights.detach().clone();
             var h = new long[kCount];
             h[k0] = n;
             if (relevance is not null) report = Skip(EcqxSkipReason.AllZeroWeights, 1.0);
             var stats0 = new TensorQuantStats { Name = name, Count = n, MinLevel = codebook.MinLevel, Histogram = h, AllZeroInput = true };
-            return new EcqAssignment(levels0.MoveToOuterDisposeScope(), values0.MoveToOuterDisposeScope(), stats0, report);
+            return new EcqAssignment(levels0?.MoveToOuterDisposeScope(), values0.MoveToOuterDisposeScope(), stats0, report);
         }
 
         if (codebook.IsDegenerate)
@@ -172,13 +182,13 @@ public static class EntropyConstrainedQuantizer
 
         hist ??= Histogram(index, clusterOf, kCount);
         var clusterT = torch.tensor(clusterOf.Select(k => (long)k).ToArray(), device: device);
-        var levels = (clusterT + (long)codebook.MinLevel).index_select(0, index).reshape(shape);
+        var levels = withLevels ? (clusterT + (long)codebook.MinLevel).index_select(0, index).reshape(shape) : null;
         var values = codebook.CentroidsFor(device, weights.dtype).index_select(0, clusterT).index_select(0, index).reshape(shape);
         var stats = new TensorQuantStats
         {
             Name = name, Count = n, MinLevel = codebook.MinLevel, Histogram = hist, Ecq = diagnostics, Warnings = warnings,
         };
-        return new EcqAssignment(levels.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), stats, report);
+        return new EcqAssignment(levels?.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope(), stats, report);
     }
 
     /// <summary>

@@ -35,9 +35,10 @@ public sealed class EcqWeightQuantizer : IWeightQuantizer, IDisposable
     /// <inheritdoc />
     public LayerQuantization Quantize(string name, torch.Tensor background, Codebook codebook, long largestLayerSize, torch.Tensor? relevance)
     {
-        var q = _s.Assign(name, background, codebook, largestLayerSize, relevance); // the one-shot step (StateDictQuantizer's)
+        // The one-shot step (StateDictQuantizer's) without its levels: the trainer writes values, and levels are recomputed
+        // from them when the model is saved.
+        var q = _s.AssignValues(name, background, codebook, largestLayerSize, relevance);
         lock (_codebookOf) _codebookOf[name] = codebook;
-        q.Levels.Dispose(); // the trainer writes values; levels are recomputed from them when the model is saved
         double sE = q.Ecqx?.EcqSparsity ?? q.Stats.Sparsity;
         return new LayerQuantization(q.Values, sE, q.Stats.Sparsity, q.Stats.Histogram);
     }

@@ -73,8 +73,7 @@ internal sealed class QuantizedParameters : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor? zeros = null;
-        long total = 0;
+        long zeros = 0, total = 0;
         foreach (var name in Names)
         {
             // One scope per tensor: its assignment's temporaries (costs, levels, the β search) are freed before the next
@@ -85,11 +84,13 @@ internal sealed class QuantizedParameters : IDisposable
             p.copy_(result.Values);
             EcqSparsity[name] = result.EcqSparsity;
             _layerStats[name] = ModelStatistics.Layer(name, p.numel(), result, Codebooks[name]);
-            var z = p.eq(0).sum();
-            zeros = (zeros is null ? z : zeros + z).MoveToOuterDisposeScope();
-            total += p.numel();
+            // The quantizer's own zero fraction (its histogram's count, the one in the layer metrics), not another two
+            // passes over the weights.
+            long n = p.numel();
+            zeros += (long)Math.Round(result.Sparsity * n);
+            total += n;
         }
-        return total == 0 || zeros is null ? 0 : (double)zeros.item<long>() / total;
+        return total == 0 ? 0 : (double)zeros / total;
     }
 
     /// <summary>The metrics of every quantized tensor (after a resume that has not re-quantized yet: from the weights).</summary>

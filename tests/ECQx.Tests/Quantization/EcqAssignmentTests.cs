@@ -17,6 +17,28 @@ public class EcqAssignmentTests
 
     public EcqAssignmentTests() => TorchRuntime.EnsureLoaded();
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AValuesOnlyAssignmentHasTheSameValuesAndStatisticsButNoLevels(bool withRelevance)
+    {
+        // The trainer's path (EcqQuantizerSettings.AssignValues) must not change what it writes.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(11);
+        var w = torch.randn(3000) * 0.1f;
+        var r = withRelevance ? torch.rand(3000) : null;
+        var s = new EcqQuantizerSettings { Bits = 3, Ecq = EcqOptions.Default with { Lambda = 0.3 } };
+        using var cb = s.CreateCodebook("w", w);
+        using var full = s.Assign("w", w, cb, 3000, r);
+        using var valuesOnly = s.AssignValues("w", w, cb, 3000, r);
+        Assert.True(full.Values.eq(valuesOnly.Values).all().item<bool>());
+        Assert.Equal(full.Stats.Histogram, valuesOnly.Stats.Histogram);
+        Assert.Equal(full.Ecqx?.EcqxSparsity, valuesOnly.Ecqx?.EcqxSparsity);
+        Assert.True(full.Stats.Sparsity > 0.1, $"sparsity {full.Stats.Sparsity}: raise Λ");
+        var e = Assert.Throws<InvalidOperationException>(() => valuesOnly.Levels);
+        Assert.Contains("values only", e.Message);
+    }
+
     [Fact]
     public void HandCaseLambdaSmall()
     {

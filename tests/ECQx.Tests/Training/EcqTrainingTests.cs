@@ -79,6 +79,32 @@ public class EcqTrainingTests
         Assert.True(sparsities[^1] > sparsities[0] + 0.1, string.Join(", ", sparsities));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ABatchReportsTheZeroFractionOfTheQuantizedWeights(bool withRelevance)
+    {
+        // The step's sparsity comes from the quantizer's histograms, not from counting the weights: it must still be the
+        // count of zeros in the model's quantized tensors after the batch, exactly.
+        using var data = TrainingFixtures.Blobs(shuffleSeed: 5);
+        var (model, _) = TrainedMlp(data);
+        using var q = new EcqWeightQuantizer(new EcqQuantizerSettings { Bits = 3, Ecq = EcqOptions.Default with { Lambda = 0.2 } });
+        using var trainer = new QuantizationAwareTrainer(model, data, Opts(1) with { MaxBatchesPerEpoch = 4 }, q,
+            withRelevance ? new GlobalRandomRelevance() : null);
+        var seen = new List<(double Reported, double Counted)>();
+        trainer.BatchCompleted += (_, b) =>
+        {
+            var state = model.state_dict();
+            long zeros = trainer.QuantizedNames.Sum(n => state[n].eq(0).sum().item<long>());
+            long total = trainer.QuantizedNames.Sum(n => state[n].numel());
+            seen.Add((b.QuantizedSparsity, (double)zeros / total));
+        };
+        trainer.Run();
+        Assert.Equal(4, seen.Count);
+        Assert.All(seen, s => Assert.Equal(s.Counted, s.Reported));
+        Assert.Contains(seen, s => s.Counted > 0.05);
+    }
+
     [Fact]
     public void EcqxLayerSparsityLiesInItsWindow()
     {
