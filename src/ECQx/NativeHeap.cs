@@ -22,6 +22,10 @@ public static class NativeHeap
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        // The finalizers this collection queued run now, not beside the caller's next tensor work: a finalizer thread
+        // busy freeing tensors can trigger a collection while the caller is inside a native call whose temporary Scalar
+        // (TorchSharp's implicit conversions) has no other reference — and free it under the call.
+        GC.WaitForPendingFinalizers();
         return ReturnFreeNativePages();
     }
 

@@ -66,6 +66,14 @@ internal sealed class TrainerState : IDisposable
 
     public void DisposeFullPrecisionOptimizer() { FullPrecisionOptimizer?.Dispose(); FullPrecisionOptimizer = null; }
 
+    /// <summary>Frees every optimizer and its moments (after a run's last checkpoint: only a new run needs them again).</summary>
+    public void DisposeOptimizers()
+    {
+        DisposeFullPrecisionOptimizer();
+        BackgroundOptimizer?.Dispose(); BackgroundOptimizer = null;
+        ModelOptimizer?.Dispose(); ModelOptimizer = null;
+    }
+
     /// <summary>
     /// The two optimizers of the quantization phase (§c.2): Adam over the FP background copies, and Adam over
     /// the model's parameters in two groups (non-quantized with weight decay, quantized tensors without).
