@@ -13,7 +13,8 @@ public static class NativeHeap
 {
     /// <summary>
     /// Collects managed memory and gives the collector's free memory back, then returns free native heap pages to the
-    /// operating system (<see cref="ReturnFreeNativePages"/>). For the end of a stage; returns whether native pages were returned.
+    /// operating system (<see cref="ReturnFreeNativePages"/>). For the end of a stage or of a training epoch (with the package's
+    /// small managed heap the collections take milliseconds); returns whether native pages were returned.
     /// </summary>
     public static bool Release()
     {
@@ -31,7 +32,7 @@ public static class NativeHeap
 
     /// <summary>
     /// Returns the C heap's free pages to the operating system (glibc's <c>malloc_trim(0)</c>; elsewhere nothing), without a
-    /// garbage collection: cheap enough for the end of every training epoch. Returns whether pages were returned.
+    /// garbage collection. Returns whether pages were returned.
     /// </summary>
     public static bool ReturnFreeNativePages()
     {
@@ -55,8 +56,7 @@ public static class NativeHeap
     /// <summary>
     /// Tunes glibc's allocator for tensor work, once per process (the backend's loading calls it): blocks under
     /// <see cref="MmapThresholdBytes"/> come from the heap, and freed memory is no longer trimmed automatically whenever the
-    /// heap's top is free — the package gives it back itself at the end of every epoch
-    /// (<see cref="ReturnFreeNativePages"/>) and stage (<see cref="Release"/>). Without this a training step's activations
+    /// heap's top is free — the package gives it back itself at the end of every epoch and stage (<see cref="Release"/>). Without this a training step's activations
     /// go back to the system as the step ends and are faulted in again by the next step (ResNet20, batch 128: 26,000–30,000
     /// page faults per forward/backward of an ECQ step, against ≈ 7,800 with it, mostly the warm-up's); the peak is the same
     /// either way. Does nothing when the user chose the allocator's behaviour (any <c>MALLOC_*_</c> variable or
