@@ -85,18 +85,19 @@ internal static class EcqxStepPartsBench
             using var noGrad = no_grad();
             foreach (var p in ps) p.parameter.copy_(centroids[p.name]);
         }
+        void BackgroundAdamStep() =>
+            bgAdam.Step(a => q.ScaleGradient(a.Name, ps.First(p => p.name == a.Name).parameter.grad!, ps.First(p => p.name == a.Name).parameter.detach()));
         void TwoAdamSteps()
         {
-            bgAdam.Step(a => q.ScaleGradient(a.Name, ps.First(p => p.name == a.Name).parameter.grad!, ps.First(p => p.name == a.Name).parameter.detach()));
+            BackgroundAdamStep();
             plainAdam.Step(a => a.Value.grad);
         }
         // An ECQ step (no relevance) leaves the quantized tensors out of the model's Adam step: the re-quantization
         // overwrites them unseen.
-        var quantizedNames = ps.Select(p => p.name).ToHashSet();
         void EcqAdamSteps()
         {
-            bgAdam.Step(a => q.ScaleGradient(a.Name, ps.First(p => p.name == a.Name).parameter.grad!, ps.First(p => p.name == a.Name).parameter.detach()));
-            plainAdam.Step(a => quantizedNames.Contains(a.Name) ? null : a.Value.grad);
+            BackgroundAdamStep();
+            plainAdam.Step(a => quantizedParams.Contains(a.Name) ? null : a.Value.grad);
         }
         double putBack = RatioBenches.MedianMs(PutCentroidsBack, repeats);
         double adams = RatioBenches.MedianMs(() => { using var s = NewDisposeScope(); TwoAdamSteps(); PutCentroidsBack(); }, repeats) - putBack;

@@ -81,10 +81,9 @@ internal sealed class TrainerState : IDisposable
     public void CreateQuantizationOptimizers(IReadOnlyList<(string Name, Parameter Param)> parameters, TrainerOptions o)
     {
         BackgroundOptimizer = new AdamOptimizer(Quantized.Names.Select(n => new AdamParameter(n, Quantized.Background[n], 0)), o.LearningRate);
-        var quantized = Quantized.Names.ToHashSet(StringComparer.Ordinal);
         ModelOptimizer = new AdamOptimizer(
-            parameters.Where(p => !quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, o.WeightDecay))
-                .Concat(parameters.Where(p => quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
+            parameters.Where(p => !Quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, o.WeightDecay))
+                .Concat(parameters.Where(p => Quantized.Contains(p.Name)).Select(p => new AdamParameter(p.Name, p.Param, 0))),
             o.LearningRate);
     }
 
