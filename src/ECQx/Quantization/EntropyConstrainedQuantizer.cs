@@ -130,9 +130,11 @@ public static class EntropyConstrainedQuantizer
         }
         else
         {
+            // One cell grid over the weights serves all of this tensor's breakpoint searches.
+            using var search = BreakpointSearch.Over(flat, min, max, work, device);
             // Steps 1–3: nearest-centroid counts and the biased PMF.
             long[] counts;
-            using (var nearest = BreakpointSearch.Count(flat, codebook.NearestBreaks, min, max, work, device))
+            using (var nearest = search.CountBelow(codebook.NearestBreaks))
                 counts = Histogram(nearest, identity, kCount);
             if (counts[k0] == 0)
                 throw new InvalidDataException(
@@ -156,7 +158,7 @@ public static class EntropyConstrainedQuantizer
             var offsets = new double[kCount];
             for (int k = 0; k < kCount; k++) offsets[k] = counts[k] > 0 ? lambdaL * info[k] : double.PositiveInfinity;
             var (clusters, breaks) = LowerEnvelope.Build(c, offsets, occupied);
-            index = BreakpointSearch.Count(flat, breaks, min, max, work, device);
+            index = search.CountBelow(breaks);
             clusterOf = clusters;
 
             diagnostics = new EcqDiagnostics
@@ -168,13 +170,13 @@ public static class EntropyConstrainedQuantizer
             if (relevance is not null)
             {
                 hist = Histogram(index, clusterOf, kCount);
-                var ctx = new RelevanceCorrection.Context(flat, min, max, relAbs!, relMin, relMax, hist[k0], n, k0, c, offsets, occupied, work, device, name);
+                var ctx = new RelevanceCorrection.Context(flat, search, relAbs!, relMin, relMax, hist[k0], n, k0, c, offsets, occupied, device, name);
                 var (corrected, ecqxReport) = RelevanceCorrection.Run(ctx, ecqx!);
                 report = ecqxReport;
-                if (corrected is not null)
+                if (corrected is { } x)
                 {
-                    index = corrected;
-                    clusterOf = identity;
+                    index = x.Index;
+                    clusterOf = x.ClusterOf;
                     hist = null;
                 }
             }

@@ -20,11 +20,14 @@ internal static class RelevanceCorrection
     public const double Epsilon = 1e-12;
 
     internal sealed record Context(
-        Tensor Flat, double WMin, double WMax, Tensor RelAbs, double RelMin, double RelMax, long EcqZeroCount, long N,
-        int ZeroIndex, double[] Centroids, double[] Offsets, int[] Occupied, ScalarType Work, Device Device, string Name);
+        Tensor Flat, BreakpointSearch Search, Tensor RelAbs, double RelMin, double RelMax, long EcqZeroCount, long N,
+        int ZeroIndex, double[] Centroids, double[] Offsets, int[] Occupied, Device Device, string Name);
 
-    /// <summary>Runs the β search; returns the corrected centroid indices (int64, flat), or null to keep the ECQ assignment.</summary>
-    public static (Tensor? Index, EcqxSearchReport Report) Run(Context ctx, EcqxOptions o)
+    /// <summary>A corrected assignment: per weight (int32, flat) an index into <paramref name="ClusterOf"/>, the centroid indices.</summary>
+    internal readonly record struct Corrected(Tensor Index, int[] ClusterOf);
+
+    /// <summary>Runs the β search; returns the corrected assignment, or null to keep the ECQ assignment.</summary>
+    public static (Corrected? Assignment, EcqxSearchReport Report) Run(Context ctx, EcqxOptions o)
     {
         long n = ctx.N;
         int k0 = ctx.ZeroIndex;
@@ -51,15 +54,7 @@ internal static class RelevanceCorrection
         double beta0 = Math.Log(0.5) / Math.Log(mean);
         var logR = normalized.add_(Epsilon).log_();
 
-        var nonZero = ctx.Occupied.Where(k => k != k0).ToArray();
-        Tensor nzIdx, threshold;
-        if (nonZero.Length == 0)
-        {
-            nzIdx = torch.full(n, (long)k0, ScalarType.Int64, ctx.Device);
-            threshold = torch.full(n, double.PositiveInfinity, ScalarType.Float64, ctx.Device);
-        }
-        else
-            (nzIdx, threshold) = Thresholds(ctx, nonZero, o.Rho);
+        var (piece, clusterOf, thresholds) = Thresholds(ctx, ctx.Occupied.Where(k => k != k0).ToArray(), o.Rho);
 
         double beta = beta0, betaUsed = double.NaN;
         int t = 0, evaluations = 0;
@@ -68,7 +63,7 @@ internal static class RelevanceCorrection
         // 1.0 where the zero cluster wins (r < Q), whose sum is the zero count (exact: a sum of ones below 2⁵³). The same
         // element-wise operations as on the whole layer at once, so the same result, but each evaluation reads ln R̃ and Q
         // from memory once instead of streaming five layer-sized tensors through it, and no layer-sized temporary is made.
-        var chunks = new EvaluationChunks(logR, threshold);
+        var chunks = new EvaluationChunks(logR, thresholds);
         while (OutsideWindow(sX, sE, o.P))
         {
             betaUsed = beta;
@@ -81,15 +76,15 @@ internal static class RelevanceCorrection
             t++;
         }
 
-        // The indices at β_used: the zero cluster where it wins, else the best non-zero cluster.
-        var index = chunks.Assign(betaUsed, nzIdx, k0);
+        // The indices at β_used: the zero cluster (the last entry of clusterOf) where it wins, else the best non-zero cluster.
+        var index = chunks.Assign(betaUsed, piece, clusterOf.Length - 1);
         var report = new EcqxSearchReport
         {
             Skipped = EcqxSkipReason.None, EcqSparsity = sE, EcqxSparsity = sX, InitialBeta = beta0, Beta = betaUsed,
             BetaAfterLastUpdate = beta, Iterations = evaluations, Converged = !OutsideWindow(sX, sE, o.P),
             MeanNormalizedRelevance = mean,
         };
-        return (index.MoveToOuterDisposeScope(), report);
+        return (new Corrected(index.MoveToOuterDisposeScope(), clusterOf), report);
     }
 
     /// <summary>Elements per chunk of a β evaluation: 1 MB of doubles, so a chunk's temporaries stay in the CPU's cache.</summary>
@@ -102,20 +97,21 @@ internal static class RelevanceCorrection
     }
 
     /// <summary>
-    /// The β evaluations of one layer over fixed chunks of <c>ln R̃</c> and <c>Q</c> (views made once), through one
-    /// chunk-sized buffer. Owned by the caller's dispose scope.
+    /// The β evaluations of one layer over fixed chunks of <c>ln R̃</c> (views made once) and their thresholds <c>Q</c>,
+    /// through one chunk-sized buffer. Owned by the caller's dispose scope.
     /// </summary>
     private sealed class EvaluationChunks
     {
         private readonly List<(long Start, Tensor LogR, Tensor Threshold, Tensor Buffer)> _chunks = new();
         private readonly Tensor _count;
 
-        public EvaluationChunks(Tensor logR, Tensor threshold)
+        public EvaluationChunks(Tensor logR, IReadOnlyList<Tensor> thresholds)
         {
             long n = logR.numel();
             var buffer = torch.empty(Math.Min(n, ChunkElements), ScalarType.Float64, logR.device);
+            int i = 0;
             foreach (var (start, length) in Chunks(n))
-                _chunks.Add((start, logR.narrow(0, start, length), threshold.narrow(0, start, length), buffer.narrow(0, 0, length)));
+                _chunks.Add((start, logR.narrow(0, start, length), thresholds[i++], buffer.narrow(0, 0, length)));
             _count = torch.zeros(1, ScalarType.Float64, logR.device);
         }
 
@@ -133,19 +129,19 @@ internal static class RelevanceCorrection
         }
 
         /// <summary>
-        /// Centroid indices (int64, flat) at <paramref name="beta"/>: <paramref name="zeroIndex"/> where the zero cluster wins,
-        /// else <paramref name="nearestNonZero"/>, which is filled in place and returned.
+        /// <paramref name="piece"/> (int32, flat), filled in place with <paramref name="zeroPiece"/> where the zero cluster
+        /// wins at <paramref name="beta"/>, and returned.
         /// </summary>
-        public Tensor Assign(double beta, Tensor nearestNonZero, int zeroIndex)
+        public Tensor Assign(double beta, Tensor piece, int zeroPiece)
         {
             foreach (var (start, logR, threshold, buffer) in _chunks)
             {
                 Wins(buffer, logR, threshold, beta);
                 using var wins = buffer.ne(0.0);
-                using var part = nearestNonZero.narrow(0, start, logR.numel());
-                part.masked_fill_(wins, zeroIndex);
+                using var part = piece.narrow(0, start, logR.numel());
+                part.masked_fill_(wins, zeroPiece);
             }
-            return nearestNonZero;
+            return piece;
         }
 
         // 1.0 where exp(β·ln R̃) < Q, else 0.0; the operations the whole-layer evaluation used, element by element.
@@ -154,41 +150,49 @@ internal static class RelevanceCorrection
     }
 
     /// <summary>
-    /// Per weight: its best non-zero cluster and the threshold Q = m/(ρ·z) its relevance factor must stay under for the
-    /// zero cluster to win (nudged up by one ulp where ties go to zero). Computed chunk by chunk into the two layer-sized
-    /// results, so the double-precision temporaries are a chunk's, not the layer's.
+    /// Per weight: which piece of the lower envelope of the non-zero clusters it falls on (int32, flat; the piece's
+    /// cluster is <c>ClusterOf[piece]</c>, whose last entry, one past the pieces, is the zero cluster) and the threshold
+    /// Q = m/(ρ·z) its relevance factor must stay under for the zero cluster to win (nudged up by one ulp where ties go
+    /// to zero), one tensor per chunk of <see cref="Chunks"/>. Computed chunk by chunk, so the double-precision
+    /// temporaries are a chunk's, not the layer's.
     /// </summary>
-    private static (Tensor NearestNonZero, Tensor Threshold) Thresholds(Context ctx, int[] nonZero, double rho)
+    private static (Tensor Piece, int[] ClusterOf, List<Tensor> Thresholds) Thresholds(Context ctx, int[] nonZero, double rho)
     {
-        using var scope = torch.NewDisposeScope();
         long n = ctx.N;
+        int k0 = ctx.ZeroIndex;
+        var thresholds = new List<Tensor>();
+        if (nonZero.Length == 0)
+        {
+            // Only the zero cluster is occupied: it wins everywhere (r < ∞).
+            foreach (var (_, length) in Chunks(n))
+                thresholds.Add(torch.full(length, double.PositiveInfinity, ScalarType.Float64, ctx.Device));
+            return (torch.zeros(n, ScalarType.Int32, ctx.Device), new[] { k0 }, thresholds);
+        }
         // Best non-zero cluster of every weight (which piece of the lower envelope it falls on) and its cost m = (c − w)² + λ_l·I.
         var (clusters, breaks) = LowerEnvelope.Build(ctx.Centroids, ctx.Offsets, nonZero);
-        var piece = BreakpointSearch.Count(ctx.Flat, breaks, ctx.WMin, ctx.WMax, ctx.Work, ctx.Device);
-        var clusterT = torch.tensor(clusters.Select(k => (long)k).ToArray(), device: ctx.Device);
+        var piece = ctx.Search.CountBelow(breaks);
+        using var scope = torch.NewDisposeScope();
         var centroidT = torch.tensor(clusters.Select(k => ctx.Centroids[k]).ToArray(), device: ctx.Device);
         var offsetT = torch.tensor(clusters.Select(k => ctx.Offsets[k]).ToArray(), device: ctx.Device);
+        // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
+        // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
+        var aboveZeroT = torch.tensor(clusters.Select(k => k > k0).ToArray(), device: ctx.Device);
         using var infinity = torch.tensor(double.PositiveInfinity, ScalarType.Float64, ctx.Device);
-        var nzIdx = torch.empty(n, ScalarType.Int64, ctx.Device);
-        var threshold = torch.empty(n, ScalarType.Float64, ctx.Device);
         foreach (var (start, length) in Chunks(n))
         {
             using var chunkScope = torch.NewDisposeScope();
             var p = piece.narrow(0, start, length);
             var w = ctx.Flat.narrow(0, start, length).to_type(ScalarType.Float64);
-            var nz = nzIdx.narrow(0, start, length);
-            nz.copy_(clusterT.index_select(0, p));
             var m = centroidT.index_select(0, p);
             m.sub_(w);
             m.mul_(m); // (c − w)², as square() computes it
             m.add_(offsetT.index_select(0, p));
-            var z = w.square().add_(ctx.Offsets[ctx.ZeroIndex]);
+            var z = w.square().add_(ctx.Offsets[k0]);
             var q = m.div_(z.mul_(rho)); // Q = m/(ρ·z), in place
-            // Ties (ρ·z·r == m) go to the lower index: zero wins them only against a higher non-zero cluster,
-            // i.e. r ≤ Q there, which is r < nextafter(Q, +∞).
-            threshold.narrow(0, start, length).copy_(torch.where(nz.gt(ctx.ZeroIndex), torch.nextafter(q, infinity), q));
+            thresholds.Add(torch.where(aboveZeroT.index_select(0, p), torch.nextafter(q, infinity), q).MoveToOuterDisposeScope());
         }
-        return (nzIdx.MoveToOuterDisposeScope(), threshold.MoveToOuterDisposeScope());
+        foreach (var t in thresholds) t.MoveToOuterDisposeScope(); // into the caller's scope
+        return (piece, clusters.Append(k0).ToArray(), thresholds);
     }
 
     private static bool OutsideWindow(double sX, double sE, double p) => sX > sE || sX < sE - p;

@@ -73,6 +73,47 @@ public class EnvelopeSearchTests
         return true;
     }
 
+    [Property(MaxTest = 60)]
+    public bool OneGridOverTheWeightsCountsEveryBreakpointListExactly(int seed, bool float64)
+    {
+        // One tensor's searches share a grid over the weights' range: lists spread over it, crowded into one cell
+        // (the fallback to a grid fitted to them), a narrow span among outliers, empty, and the same list twice.
+        var rng = new Random(seed);
+        int n = 2 + rng.Next(3000);
+        var w = new float[n];
+        for (int i = 0; i < n; i++)
+            w[i] = i % 23 == 0 ? (float)((rng.NextDouble() - 0.5) * 200) : (float)((rng.NextDouble() - 0.5) * 2);
+        double lo = w.Min(), hi = w.Max();
+        double[] Sorted(IEnumerable<double> xs) => xs.OrderBy(x => x).ToArray();
+        var spread = Sorted(Enumerable.Range(0, rng.Next(1, 40)).Select(_ => (rng.NextDouble() - 0.5) * 2.2));
+        var lists = new List<double[]>
+        {
+            spread,
+            Sorted(Enumerable.Range(0, 12).Select(i => 0.3 + i * 1e-9)),
+            Sorted(Enumerable.Range(0, rng.Next(1, 20)).Select(_ => 0.1 + rng.NextDouble() * 1e-3)),
+            Array.Empty<double>(),
+            spread,
+        };
+        foreach (var b in lists.SelectMany(l => l).ToArray())
+        {
+            int i = rng.Next(n);
+            float f = (float)b;
+            w[i] = (i % 3) switch { 0 => f, 1 => MathF.BitIncrement(f), _ => MathF.BitDecrement(f) }; // ties and neighbours
+        }
+        using var t32 = torch.tensor(w);
+        using var t = float64 ? t32.to_type(torch.ScalarType.Float64) : t32.alias();
+        var work = float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
+        using var search = BreakpointSearch.Over(t, w.Min(), w.Max(), work, torch.CPU);
+        foreach (var b in lists)
+        {
+            using var got = search.CountBelow(b);
+            var g = got.data<int>().ToArray();
+            for (int i = 0; i < n; i++)
+                if (g[i] != b.Count(x => x < w[i])) return false;
+        }
+        return true;
+    }
+
     [Fact]
     public void BreakpointSearchHandlesConstantWeightsAndNoBreaks()
     {
@@ -81,6 +122,9 @@ public class EnvelopeSearchTests
         Assert.All(a.data<int>().ToArray(), x => Assert.Equal(1, x));
         using var b = BreakpointSearch.Count(w, Array.Empty<double>(), 0.25, 0.25, torch.ScalarType.Float32, torch.CPU);
         Assert.All(b.data<int>().ToArray(), x => Assert.Equal(0, x));
+        using var shared = BreakpointSearch.Over(w, 0.25, 0.25, torch.ScalarType.Float32, torch.CPU);
+        using var c = shared.CountBelow(new[] { 0.1, 0.25, 0.3 });
+        Assert.All(c.data<int>().ToArray(), x => Assert.Equal(1, x));
     }
 
     [Fact]
