@@ -142,8 +142,10 @@ public sealed class QuantizationAwareTrainer : IDisposable
             _state.Finish();
             WriteCheckpointIfConfigured();
             // Only a new run needs the optimizers again: their moments (VGG16 ECQx: 240 MB) are freed before the caller
-            // saves, converts or codes the model.
+            // saves, converts or codes the model, and the heap's free pages go back, so the conversion's new tensors (int64
+            // levels) do not land on top of the training's high-water mark (VGG16 ECQx: 1.10 → 1.20 GB without this).
             _state.DisposeOptimizers();
+            NativeHeap.Release();
         }
         return new TrainingResult(_state.History.ToList(), _state.Stopping.Stopped, _state.Stopping.Best);
     }

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace ECQx.Tests.Quantization;
 
-/// <summary>The two internal building blocks against brute force.</summary>
+/// <summary>The internal building blocks (envelope, breakpoint search, histogram) against brute force.</summary>
 public class EnvelopeSearchTests
 {
     public EnvelopeSearchTests() => TorchRuntime.EnsureLoaded();
@@ -112,6 +112,25 @@ public class EnvelopeSearchTests
                 if (g[i] != b.Count(x => x < w[i])) return false;
         }
         return true;
+    }
+
+    [Property(MaxTest = 25)]
+    public bool TheHistogramCountsEveryIndexOnce(int seed, bool int64)
+    {
+        // One bin holds most of the weights, as the zero cluster does; several bins may map to one cluster.
+        var rng = new Random(seed);
+        int bins = 1 + rng.Next(20);
+        int n = rng.Next(3) switch { 0 => 1 + rng.Next(5000), 1 => (1 << 16) + rng.Next(8), _ => 70_000 + rng.Next(30_000) };
+        int dominant = rng.Next(bins);
+        var idx = Enumerable.Range(0, n).Select(_ => rng.NextDouble() < 0.9 ? dominant : rng.Next(bins)).ToArray();
+        int kCount = bins + rng.Next(3);
+        var clusterOf = Enumerable.Range(0, bins).Select(_ => rng.Next(kCount)).ToArray(); // several bins may share a cluster
+        using var t32 = torch.tensor(idx);
+        using var t = int64 ? t32.to_type(torch.ScalarType.Int64) : t32.alias();
+        var got = EntropyConstrainedQuantizer.Histogram(t, clusterOf, kCount);
+        var want = new long[kCount];
+        foreach (int i in idx) want[clusterOf[i]]++;
+        return got.SequenceEqual(want);
     }
 
     [Fact]
