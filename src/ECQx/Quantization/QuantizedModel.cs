@@ -171,6 +171,26 @@ public sealed class QuantizedModel : IDisposable
         throw new InvalidDataException($"tensor '{name}' is not on its declared grid (step {step:R}): value {values.flatten()[at].item<float>():R} at index {at} is not a centroid");
     }
 
+    /// <summary>
+    /// Throws unless every tensor of <paramref name="stateDict"/> named in <paramref name="codebooks"/> lies on its codebook's
+    /// grid (the check <see cref="FromStateDict"/> makes), one tensor at a time and keeping nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">A tensor is off its grid, or a codebook names no tensor of the state dict.</exception>
+    internal static void RequireOnGrid(IEnumerable<KeyValuePair<string, Tensor>> stateDict, IReadOnlyDictionary<string, Codebook> codebooks)
+    {
+        using var noGrad = no_grad();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in stateDict)
+        {
+            if (!codebooks.TryGetValue(name, out var cb)) continue;
+            seen.Add(name);
+            using var scope = NewDisposeScope();
+            LevelsOf(name, tensor.detach(), cb);
+        }
+        foreach (var name in codebooks.Keys)
+            if (!seen.Contains(name)) throw new ArgumentException($"codebook '{name}' names no tensor of the state dict", nameof(codebooks));
+    }
+
     /// <summary>The levels of values that lie on <paramref name="codebook"/>'s grid; values off the grid are an error naming the tensor.</summary>
     private static Tensor LevelsOf(string name, Tensor values, Codebook codebook)
     {

@@ -60,6 +60,20 @@ public class EcqTrainingTests
             Assert.True(a.Values.Same(b.Values), a.Name);
             if (a.IsQuantized) Assert.True(a.Levels!.Same(b.Levels!) && a.Codebook!.Step == b.Codebook!.Step, a.Name);
         }
+        // The trainer streams its file from the model; it is byte for byte the file the quantized model writes.
+        string viaModel = Path.Combine(TestPaths.NewTempDir(), "held.safetensors");
+        held.Save(viaModel, new Dictionary<string, string> { ["note"] = "trained" });
+        Assert.Equal(File.ReadAllBytes(viaModel), File.ReadAllBytes(path));
+
+        // A weight moved off its grid is refused, naming its tensor, and nothing is written.
+        string moved = trainer.QuantizedNames[0];
+        using (torch.no_grad())
+        using (var first = model.state_dict()[moved].view(-1).narrow(0, 0, 1))
+            first.add_(trainer.Codebooks[moved].Step * 0.37);
+        string offGrid = Path.Combine(TestPaths.NewTempDir(), "off.safetensors");
+        var e = Assert.Throws<ArgumentException>(() => trainer.SaveQuantizedStateDict(offGrid));
+        Assert.Contains(moved, e.Message);
+        Assert.False(File.Exists(offGrid));
     }
 
     [Fact]
