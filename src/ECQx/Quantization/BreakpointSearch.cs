@@ -99,10 +99,15 @@ internal sealed class BreakpointSearch : IDisposable
             (_flat, _lo, _h, _cells, _work) = (flat, lo, (hi - lo) / cells, cells, work);
             // Temporaries are freed as soon as they are used: a freed block of the same size is reused by the next
             // allocation, whereas holding them all to the end makes every call fault in fresh pages.
+            // Explicit scalars, alive until the calls return (see RelevanceCorrection's evaluation loop for why).
             double invH = 1.0 / _h;
-            using var u = work == ScalarType.Float64 ? flat - lo : flat - (float)lo;
-            if (work == ScalarType.Float64) u.mul_(invH).clamp_(0.0, cells - 1.0);
-            else u.mul_((float)invH).clamp_(0f, cells - 1f);
+            bool wide = work == ScalarType.Float64;
+            using var origin = wide ? lo.ToScalar() : ((float)lo).ToScalar();
+            using var scale = wide ? invH.ToScalar() : ((float)invH).ToScalar();
+            using var first = wide ? 0.0.ToScalar() : 0f.ToScalar();
+            using var last = wide ? (cells - 1.0).ToScalar() : (cells - 1f).ToScalar();
+            using var u = flat.sub(origin);
+            u.mul_(scale).clamp_(first, last);
             _cell = u.to_type(ScalarType.Int32);
         }
 
@@ -126,11 +131,12 @@ internal sealed class BreakpointSearch : IDisposable
             if (r > 0)
             {
                 using var b = Codebook.BreaksTensor(Pad(breaks), _work, _flat.device);
+                using var one = 1.ToScalar();
                 for (int i = 0; i < r; i++)
                 {
                     using var next = b.index_select(0, count);
                     using var above = _flat.gt(next);
-                    count.add_(above);
+                    count.add_(above, one);
                 }
             }
             return count;

@@ -118,12 +118,14 @@ internal static class RelevanceCorrection
         /// <summary>The number of weights whose zero cluster wins at <paramref name="beta"/>: #{exp(β·ln R̃) &lt; Q} (one host sync).</summary>
         public long ZeroWins(double beta)
         {
+            using var b = beta.ToScalar();
+            using var one = 1.ToScalar();
             _count.zero_();
             foreach (var (_, logR, threshold, buffer) in _chunks)
             {
-                Wins(buffer, logR, threshold, beta);
+                Wins(buffer, logR, threshold, b);
                 using var sum = buffer.sum();
-                _count.add_(sum);
+                _count.add_(sum, one);
             }
             return (long)_count.item<double>();
         }
@@ -134,18 +136,24 @@ internal static class RelevanceCorrection
         /// </summary>
         public Tensor Assign(double beta, Tensor piece, int zeroPiece)
         {
+            using var b = beta.ToScalar();
+            using var zero = 0.0.ToScalar();
+            using var fill = zeroPiece.ToScalar();
             foreach (var (start, logR, threshold, buffer) in _chunks)
             {
-                Wins(buffer, logR, threshold, beta);
-                using var wins = buffer.ne(0.0);
+                Wins(buffer, logR, threshold, b);
+                using var wins = buffer.ne(zero);
                 using var part = piece.narrow(0, start, logR.numel());
-                part.masked_fill_(wins, zeroPiece);
+                part.masked_fill_(wins, fill);
             }
             return piece;
         }
 
         // 1.0 where exp(β·ln R̃) < Q, else 0.0; the operations the whole-layer evaluation used, element by element.
-        private static void Wins(Tensor buffer, Tensor logR, Tensor threshold, double beta) =>
+        // The scalars of these loops are explicit and outlive every call: TorchSharp hands an implicit Scalar (mul_(0.5),
+        // add_(t)'s alpha of 1) to native code by handle without keeping the object alive, so a collection on another
+        // thread during the call could finalize it first (seen once, right after a forced collection).
+        private static void Wins(Tensor buffer, Tensor logR, Tensor threshold, Scalar beta) =>
             buffer.copy_(logR).mul_(beta).exp_().lt_(threshold);
     }
 
