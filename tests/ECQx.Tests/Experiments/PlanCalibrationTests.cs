@@ -47,6 +47,11 @@ public sealed class PlanCalibrationTests
         Assert.Contains("est. time of the whole sweep in one process:", text);
         Assert.Contains("calibrated for cpu, 1 thread(s) on " + StepTimeKey.ThisMachine(), text);
         Assert.Empty(Directory.GetFileSystemEntries(root)); // calibrating writes nothing into the results folder
+        // Short steps are timed after a warm-up: the quantized trainers warm up as long as the full-precision re-timing did.
+        var retimed = System.Text.RegularExpressions.Regex.Match(text, @"timed again after (\d+) warm-up steps");
+        string warmup = retimed.Success ? retimed.Groups[1].Value : StepTimeCalibration.WarmupSteps.ToString();
+        Assert.Contains($"{warmup} + {StepTimeCalibration.TimedSteps} ECQ steps", text);
+        Assert.Contains($"{warmup} + {StepTimeCalibration.TimedSteps} ECQx steps", text);
 
         var entry = Assert.Single(StepTimeCache.Load(home.CacheFile).Entries);
         Assert.Equal(("mlp_28x28", "cpu", 1, 64, 2, "lrp"), (entry.Key.Model, entry.Key.Device, entry.Key.Threads, entry.Key.BatchSize, entry.Key.Bits, entry.Key.Relevance));
@@ -77,6 +82,16 @@ public sealed class PlanCalibrationTests
         Assert.Equal(runs.Sum(), doc.RootElement.GetProperty("shardEstimatedSeconds").EnumerateArray().Sum(e => e.GetDouble()), 9);
         Assert.Equal(1, doc.RootElement.GetProperty("calibration").GetProperty("threads").GetInt32());
     }
+
+    [Theory]
+    [InlineData(0.002, 40)]   // 250 steps for half a second: capped
+    [InlineData(0.0125, 40)]  // exactly 40
+    [InlineData(0.02, 25)]
+    [InlineData(0.3, 2)]      // ⌈0.5 / 0.3⌉
+    [InlineData(0.5, 1)]
+    [InlineData(2.0, 1)]      // a long step keeps the one warm-up batch
+    public void WarmUpBatchesCoverHalfASecondOfFullPrecisionSteps(double fpStepSeconds, int expected) =>
+        Assert.Equal(expected, StepTimeCalibration.WarmupFor(fpStepSeconds));
 
     [Fact]
     public void AnotherThreadCountIsCalibratedAgainAndBothEntriesStay()
