@@ -172,23 +172,29 @@ public sealed class QuantizedModel : IDisposable
     }
 
     /// <summary>
-    /// Throws unless every tensor of <paramref name="stateDict"/> named in <paramref name="codebooks"/> lies on its codebook's
-    /// grid (the check <see cref="FromStateDict"/> makes), one tensor at a time and keeping nothing.
+    /// Writes <paramref name="stateDict"/> as a quantized-model file — byte for byte the file
+    /// <c>FromStateDict(stateDict, codebooks).Save(path, extraMetadata)</c> writes — without copying: every tensor named in
+    /// <paramref name="codebooks"/> is checked on its grid one at a time, keeping nothing, then the tensors are written
+    /// straight from the state dict. For a trainer's best-model save, which runs beside its whole state (VGG16: the 180 MB
+    /// of copies and int64 levels a <see cref="QuantizedModel"/> would hold).
     /// </summary>
     /// <exception cref="ArgumentException">A tensor is off its grid, or a codebook names no tensor of the state dict.</exception>
-    internal static void RequireOnGrid(IEnumerable<KeyValuePair<string, Tensor>> stateDict, IReadOnlyDictionary<string, Codebook> codebooks)
+    internal static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, Tensor>> stateDict,
+        IReadOnlyDictionary<string, Codebook> codebooks, IReadOnlyDictionary<string, string>? extraMetadata)
     {
-        using var noGrad = no_grad();
+        var list = stateDict.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, tensor) in stateDict)
-        {
-            if (!codebooks.TryGetValue(name, out var cb)) continue;
-            seen.Add(name);
-            using var scope = NewDisposeScope();
-            LevelsOf(name, tensor.detach(), cb);
-        }
+        using (no_grad())
+            foreach (var (name, tensor) in list)
+            {
+                if (!codebooks.TryGetValue(name, out var cb)) continue;
+                seen.Add(name);
+                using var scope = NewDisposeScope();
+                LevelsOf(name, tensor.detach(), cb);
+            }
         foreach (var name in codebooks.Keys)
             if (!seen.Contains(name)) throw new ArgumentException($"codebook '{name}' names no tensor of the state dict", nameof(codebooks));
+        QuantizedStateDict.Save(path, list, codebooks, extraMetadata);
     }
 
     /// <summary>The levels of values that lie on <paramref name="codebook"/>'s grid; values off the grid are an error naming the tensor.</summary>
