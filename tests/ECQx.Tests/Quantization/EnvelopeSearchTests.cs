@@ -67,8 +67,14 @@ public class EnvelopeSearchTests
         using var t = float64 ? t32.to_type(torch.ScalarType.Float64) : t32.alias();
         var work = float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
         using var got = BreakpointSearch.Count(t, b, w.Min(), w.Max(), work, torch.CPU);
+        return CountsBelow(got, b, w);
+    }
+
+    /// <summary>Whether <paramref name="got"/> holds, for every weight, the number of breakpoints strictly below it.</summary>
+    private static bool CountsBelow(torch.Tensor got, double[] b, float[] w)
+    {
         var g = got.data<int>().ToArray();
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < w.Length; i++)
             if (g[i] != b.Count(x => x < w[i])) return false;
         return true;
     }
@@ -107,9 +113,7 @@ public class EnvelopeSearchTests
         foreach (var b in lists)
         {
             using var got = search.CountBelow(b);
-            var g = got.data<int>().ToArray();
-            for (int i = 0; i < n; i++)
-                if (g[i] != b.Count(x => x < w[i])) return false;
+            if (!CountsBelow(got, b, w)) return false;
         }
         return true;
     }
