@@ -35,7 +35,7 @@ internal sealed class BreakpointSearch : IDisposable
     private BreakpointSearch(Tensor flat, double wMin, double wMax, ScalarType work, Device device)
     {
         (_flat, _wMin, _wMax, _work, _device) = (flat, wMin, wMax, work, device);
-        if (wMax > wMin) _grid = new Grid(flat, wMin, wMax, SharedCells, work);
+        if (wMax > wMin) _grid = Grid.TryCreate(flat, wMin, wMax, SharedCells, work);
     }
 
     /// <summary>
@@ -75,8 +75,8 @@ internal sealed class BreakpointSearch : IDisposable
         // are clamped into the edge cells, whose lower bound and shortfall cover them (count 0 below b_0, m above b_{m−1}).
         double lo = Math.Max(wMin, breaks[0]), hi = Math.Min(wMax, breaks[^1]);
         if (!(hi > lo)) (lo, hi) = (wMin, wMax);
-        using var grid = new Grid(flat, lo, hi, Math.Clamp(32 * (m + 1), 256, 8192), work);
-        if (grid.TryCount(breaks) is Tensor count) return count;
+        using var grid = Grid.TryCreate(flat, lo, hi, Math.Clamp(32 * (m + 1), 256, 8192), work);
+        if (grid?.TryCount(breaks) is Tensor count) return count;
         using var b = Codebook.BreaksTensor(breaks, work, device);
         return torch.bucketize(flat, b, true);
     }
@@ -92,11 +92,22 @@ internal sealed class BreakpointSearch : IDisposable
         private readonly int _cells;
         private readonly ScalarType _work;
 
-        public Grid(Tensor flat, double lo, double hi, int cells, ScalarType work)
+        /// <summary>
+        /// The grid, or null when [lo, hi] is too narrow for it: the inverse cell width must be finite in the work dtype
+        /// (weights a few subnormal steps apart would make every cell index NaN).
+        /// </summary>
+        public static Grid? TryCreate(Tensor flat, double lo, double hi, int cells, ScalarType work)
         {
             // The grid origin must be exact in the work dtype, or its rounding would shift every cell index.
             if (work != ScalarType.Float64) lo = LowerEnvelope.ForFloat32(new[] { lo })[0];
-            (_flat, _lo, _h, _cells, _work) = (flat, lo, (hi - lo) / cells, cells, work);
+            double h = (hi - lo) / cells, invH = 1.0 / h;
+            bool usable = h > 0 && double.IsFinite(invH) && (work == ScalarType.Float64 || invH * cells < float.MaxValue);
+            return usable ? new Grid(flat, lo, h, cells, work) : null;
+        }
+
+        private Grid(Tensor flat, double lo, double h, int cells, ScalarType work)
+        {
+            (_flat, _lo, _h, _cells, _work) = (flat, lo, h, cells, work);
             // Temporaries are freed as soon as they are used: a freed block of the same size is reused by the next
             // allocation, whereas holding them all to the end makes every call fault in fresh pages.
             // Explicit scalars, alive until the calls return (see RelevanceCorrection's evaluation loop for why).

@@ -41,6 +41,26 @@ public class EcqPropertyTests
         return true;
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.05)]
+    public void WeightsAFewSubnormalStepsApartAreAssignedToNearestCentroids(double lambda)
+    {
+        // Float32 weights k·2⁻¹⁴⁹: a codebook step that is itself subnormal, and a range too narrow for the search's cell
+        // grid (1/cell-width overflows float32). The assignment must still be exact, not an indexing error.
+        var v = Enumerable.Range(0, 400).Select(i => BitConverter.Int32BitsToSingle((i * 37) % 29) * (i % 3 == 0 ? -1 : 1)).ToArray();
+        using var w = torch.tensor(v);
+        using var cb = Codebook.FromWeights(w, 4);
+        using var q = EntropyConstrainedQuantizer.Assign(w, cb, EcqOptions.Default with { Lambda = lambda }, v.Length);
+        var c = cb.CentroidValues.ToArray();
+        var levels = QuantTestData.Levels(q);
+        Assert.Equal(v.Length, q.Stats.Histogram.Sum());
+        if (lambda == 0)
+            for (int i = 0; i < v.Length; i++) Assert.Equal(ScalarEcqReference.Nearest(c, v[i]) + cb.MinLevel, levels[i]);
+        else
+            Assert.All(levels, l => Assert.InRange(l, cb.MinLevel, cb.MaxLevel));
+    }
+
     [Property(MaxTest = 25)]
     public bool SparsityIsNonDecreasingInLambda(int seed, byte bitsRaw, bool thesis)
     {

@@ -118,6 +118,24 @@ public class EnvelopeSearchTests
         return true;
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WeightsSpanningAFewSubnormalStepsAreCountedExactly(bool float64)
+    {
+        // A range so narrow that 1/cell-width overflows the work dtype: the grid cannot index it, bucketize counts.
+        var w = Enumerable.Range(0, 500).Select(i => BitConverter.Int32BitsToSingle(100 + (i * 7) % 53)).ToArray();
+        var b = new[] { (double)w[3], (double)w[10] - 1e-47, (double)w[20] }.Order().ToArray();
+        using var t32 = torch.tensor(w);
+        using var t = float64 ? t32.to_type(torch.ScalarType.Float64) : t32.alias();
+        var work = float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
+        using (var fitted = BreakpointSearch.Count(t, b, w.Min(), w.Max(), work, torch.CPU))
+            Assert.True(CountsBelow(fitted, b, w));
+        using var search = BreakpointSearch.Over(t, w.Min(), w.Max(), work, torch.CPU);
+        using var shared = search.CountBelow(b);
+        Assert.True(CountsBelow(shared, b, w));
+    }
+
     [Property(MaxTest = 25)]
     public bool TheHistogramCountsEveryIndexOnce(int seed, bool int64)
     {
