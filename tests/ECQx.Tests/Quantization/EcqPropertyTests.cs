@@ -42,16 +42,18 @@ public class EcqPropertyTests
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.05)]
-    public void WeightsAFewSubnormalStepsApartAreAssignedToNearestCentroids(double lambda)
+    [InlineData(0.0, false)]
+    [InlineData(0.05, false)]
+    [InlineData(0.05, true)]
+    public void WeightsAFewSubnormalStepsApartAreAssignedToNearestCentroids(double lambda, bool withRelevance)
     {
         // Float32 weights k·2⁻¹⁴⁹: a codebook step that is itself subnormal, and a range too narrow for the search's cell
         // grid (1/cell-width overflows float32). The assignment must still be exact, not an indexing error.
         var v = Enumerable.Range(0, 400).Select(i => BitConverter.Int32BitsToSingle((i * 37) % 29) * (i % 3 == 0 ? -1 : 1)).ToArray();
         using var w = torch.tensor(v);
         using var cb = Codebook.FromWeights(w, 4);
-        using var q = EntropyConstrainedQuantizer.Assign(w, cb, EcqOptions.Default with { Lambda = lambda }, v.Length);
+        using var relevance = withRelevance ? torch.rand(v.Length, generator: new torch.Generator(3)) : null;
+        using var q = EntropyConstrainedQuantizer.Assign(w, cb, EcqOptions.Default with { Lambda = lambda }, v.Length, relevance: relevance);
         var c = cb.CentroidValues.ToArray();
         var levels = QuantTestData.Levels(q);
         Assert.Equal(v.Length, q.Stats.Histogram.Sum());
@@ -59,6 +61,7 @@ public class EcqPropertyTests
             for (int i = 0; i < v.Length; i++) Assert.Equal(ScalarEcqReference.Nearest(c, v[i]) + cb.MinLevel, levels[i]);
         else
             Assert.All(levels, l => Assert.InRange(l, cb.MinLevel, cb.MaxLevel));
+        Assert.Equal(withRelevance, q.Ecqx is not null);
     }
 
     [Property(MaxTest = 25)]
