@@ -67,8 +67,7 @@ public sealed class QuantizedModel : IDisposable
         ArgumentNullException.ThrowIfNull(stateDict);
         ArgumentNullException.ThrowIfNull(codebooks);
         var list = stateDict.ToList();
-        foreach (var name in codebooks.Keys)
-            if (!list.Any(kv => kv.Key == name)) throw new ArgumentException($"codebook '{name}' names no tensor of the state dict", nameof(codebooks));
+        RequireEveryCodebookNamesATensor(list, codebooks);
         return Build(list, name => codebooks.TryGetValue(name, out var cb) ? (cb, null) : null);
     }
 
@@ -178,23 +177,27 @@ public sealed class QuantizedModel : IDisposable
     /// straight from the state dict. For a trainer's best-model save, which runs beside its whole state (VGG16: the 180 MB
     /// of copies and int64 levels a <see cref="QuantizedModel"/> would hold).
     /// </summary>
-    /// <exception cref="ArgumentException">A tensor is off its grid, or a codebook names no tensor of the state dict.</exception>
+    /// <exception cref="ArgumentException">A codebook names no tensor of the state dict, or a tensor is off its grid.</exception>
     internal static void SaveStateDict(string path, IEnumerable<KeyValuePair<string, Tensor>> stateDict,
         IReadOnlyDictionary<string, Codebook> codebooks, IReadOnlyDictionary<string, string>? extraMetadata)
     {
         var list = stateDict.ToList();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        RequireEveryCodebookNamesATensor(list, codebooks);
         using (no_grad())
             foreach (var (name, tensor) in list)
             {
                 if (!codebooks.TryGetValue(name, out var cb)) continue;
-                seen.Add(name);
                 using var scope = NewDisposeScope();
                 LevelsOf(name, tensor.detach(), cb);
             }
-        foreach (var name in codebooks.Keys)
-            if (!seen.Contains(name)) throw new ArgumentException($"codebook '{name}' names no tensor of the state dict", nameof(codebooks));
         QuantizedStateDict.Save(path, list, codebooks, extraMetadata);
+    }
+
+    private static void RequireEveryCodebookNamesATensor(List<KeyValuePair<string, Tensor>> stateDict, IReadOnlyDictionary<string, Codebook> codebooks)
+    {
+        var names = stateDict.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in codebooks.Keys)
+            if (!names.Contains(name)) throw new ArgumentException($"codebook '{name}' names no tensor of the state dict", nameof(codebooks));
     }
 
     /// <summary>The levels of values that lie on <paramref name="codebook"/>'s grid; values off the grid are an error naming the tensor.</summary>
